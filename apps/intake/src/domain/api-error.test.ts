@@ -1,0 +1,46 @@
+import { NotificationRequestSchema } from '@herald/shared';
+import { validationError } from './api-error.js';
+
+function errorFor(body: unknown) {
+  const parsed = NotificationRequestSchema.safeParse(body);
+  if (parsed.success) throw new Error('expected a validation failure');
+  return validationError(parsed.error.issues).error;
+}
+
+const valid = { customerId: 'c-1', channel: 'email', to: { email: 'a@example.com' }, content: { subject: 'Hi', text: 'Hello' } };
+
+describe('validationError', () => {
+  it('names a missing field', () => {
+    const { customerId: _omit, ...body } = valid;
+    expect(errorFor(body)).toMatchObject({ code: 'validation_failed', field: 'customerId', details: [{ field: 'customerId', code: 'required' }] });
+  });
+
+  it('gives an unknown channel its own code', () => {
+    expect(errorFor({ ...valid, channel: 'pigeon' })).toMatchObject({ code: 'unknown_channel', field: 'channel' });
+  });
+
+  it('requires the recipient field the channel needs', () => {
+    expect(errorFor({ ...valid, channel: 'sms' })).toMatchObject({ code: 'validation_failed', field: 'to.phone', details: [{ code: 'required' }] });
+    expect(errorFor({ ...valid, channel: 'push' })).toMatchObject({ field: 'to.deviceToken' });
+  });
+
+  it('rejects a phone number that is not E.164', () => {
+    expect(errorFor({ ...valid, channel: 'sms', to: { phone: '415-555-0100' } })).toMatchObject({ field: 'to.phone', details: [{ code: 'invalid_format' }] });
+  });
+
+  it('rejects an invalid email address', () => {
+    expect(errorFor({ ...valid, to: { email: 'not-an-address' } })).toMatchObject({ field: 'to.email', details: [{ code: 'invalid_format' }] });
+  });
+
+  it('requires a subject for email', () => {
+    expect(errorFor({ ...valid, content: { text: 'Hello' } })).toMatchObject({ field: 'content.subject' });
+  });
+
+  it('rejects fields it does not know, so typos do not pass silently', () => {
+    expect(errorFor({ ...valid, prority: 'critical' })).toMatchObject({ details: [{ code: 'unknown_field' }] });
+  });
+
+  it('lists every offending field', () => {
+    expect(errorFor({ channel: 'email' }).details?.map((d) => d.field)).toEqual(['customerId', 'to', 'content']);
+  });
+});

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * Parses an app's environment once at start. A missing or wrong value stops the app with a
+ * message naming the variable.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** A TCP port given as an environment string. */
+export const portSchema = z.coerce.number().int().min(1).max(65535);
+
+/** Settings every Herald app reads: where its sidecar is, how to log. */
+export const baseEnvSchema = z.object({
+  DAPR_HTTP_PORT: portSchema.default(3500),
+  DAPR_HOST: z.string().default('127.0.0.1'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PUBSUB_NAME: z.string().default('pubsub'),
+});

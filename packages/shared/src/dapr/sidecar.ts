@@ -1,0 +1,110 @@
+// A small client for the Dapr sidecar's HTTP API (Dapr docs, "API reference"): the calls
+// Herald makes on its hot path, over keep-alive connections, with nothing hidden. The @dapr/dapr
+// SDK's client checks the sidecar's metadata on construction and wraps every call; here each
+// call is one request.
+
+export class SidecarError extends Error {
+  readonly code: string;
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`dapr ${operation} failed: HTTP ${status} ${body.slice(0, 300)}`);
+    this.name = new.target.name;
+    this.code = parseErrorCode(body) ?? `HTTP_${status}`;
+  }
+}
+
+function parseErrorCode(body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (parsed && typeof parsed === 'object' && 'errorCode' in parsed && typeof parsed.errorCode === 'string') {
+      return parsed.errorCode;
+    }
+  } catch {
+    // not JSON: the status code is all we know
+  }
+  return undefined;
+}
+
+export interface RequestOptions {
+  traceparent?: string | undefined;
+  timeoutMs?: number;
+}
+
+export interface ReminderSpec {
+  /** Go duration ("1500ms", "2m") or RFC 3339 time. Never days: they serialise wrongly. */
+  dueTime: string;
+  period?: string;
+  data?: unknown;
+}
+
+export interface Sidecar {
+  publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions): Promise<void>;
+  invokeBinding(name: string, operation: string, data: unknown, metadata?: Record<string, string>, opts?: RequestOptions): Promise<void>;
+  invokeActor(actorType: string, actorId: string, method: string, body?: unknown, opts?: RequestOptions): Promise<unknown>;
+  registerReminder(actorType: string, actorId: string, name: string, spec: ReminderSpec): Promise<void>;
+  deleteReminder(actorType: string, actorId: string, name: string): Promise<void>;
+  getSecret(store: string, key: string): Promise<Record<string, string>>;
+  /** Waits until the sidecar has loaded its components (it answers /v1.0/healthz/outbound). */
+  waitUntilReady(timeoutMs: number): Promise<void>;
+}
+
+export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_000): Sidecar {
+  const base = `http://${host}:${port}`;
+
+  async function call(operation: string, method: string, path: string, body: unknown, opts: RequestOptions = {}): Promise<string> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (opts.traceparent) headers.traceparent = opts.traceparent;
+    const res = await fetch(base + path, {
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? defaultTimeoutMs),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new SidecarError(operation, res.status, text);
+    return text;
+  }
+
+  const enc = encodeURIComponent;
+  return {
+    async publish(pubsub, topic, data, opts) {
+      await call('publish', 'POST', `/v1.0/publish/${enc(pubsub)}/${enc(topic)}`, data, opts);
+    },
+    async invokeBinding(name, operation, data, metadata, opts) {
+      await call('binding', 'POST', `/v1.0/bindings/${enc(name)}`, { data, operation, metadata: metadata ?? {} }, opts);
+    },
+    async invokeActor(actorType, actorId, method, body, opts) {
+      const text = await call('actor', 'PUT', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/method/${enc(method)}`, body ?? {}, opts);
+      return text === '' ? undefined : (JSON.parse(text) as unknown);
+    },
+    async registerReminder(actorType, actorId, name, spec) {
+      await call('reminder', 'POST', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/reminders/${enc(name)}`, spec);
+    },
+    async deleteReminder(actorType, actorId, name) {
+      await call('reminder', 'DELETE', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/reminders/${enc(name)}`, undefined);
+    },
+    async getSecret(store, key) {
+      const text = await call('secret', 'GET', `/v1.0/secrets/${enc(store)}/${enc(key)}`, undefined);
+      return JSON.parse(text) as Record<string, string>;
+    },
+    async waitUntilReady(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let last = 'no answer';
+      while (Date.now() < deadline) {
+        try {
+          const res = await fetch(`${base}/v1.0/healthz/outbound`, { signal: AbortSignal.timeout(1000) });
+          if (res.ok) return;
+          last = `HTTP ${res.status}`;
+        } catch (err) {
+          last = err instanceof Error ? err.message : String(err);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`Dapr sidecar at ${base} not ready after ${timeoutMs} ms (${last})`);
+    },
+  };
+}

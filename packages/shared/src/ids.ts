@@ -1,0 +1,35 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+// Notification ids: "ntf_" + 26 lowercase Crockford base32 characters (128 bits).
+// Fresh ids are time-ordered like ULIDs (48 bits of milliseconds, 80 random bits), so they
+// sort by creation. Ids derived from an Idempotency-Key are a hash of (tenant, key): the same
+// request retried, on any intake replica, lands on the same notification actor.
+
+const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
+
+function encode128(bytes: Uint8Array): string {
+  let value = 0n;
+  for (const b of bytes.subarray(0, 16)) value = (value << 8n) | BigInt(b);
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    out = alphabet[Number(value & 31n)] + out;
+    value >>= 5n;
+  }
+  return out;
+}
+
+export function newNotificationId(nowMs: number = Date.now()): string {
+  const bytes = new Uint8Array(16);
+  let t = BigInt(nowMs);
+  for (let i = 5; i >= 0; i--) {
+    bytes[i] = Number(t & 0xffn);
+    t >>= 8n;
+  }
+  bytes.set(randomBytes(10), 6);
+  return `ntf_${encode128(bytes)}`;
+}
+
+export function notificationIdFromIdempotencyKey(tenantId: string, key: string): string {
+  const digest = createHash('sha256').update(tenantId).update('\0').update(key).digest();
+  return `ntf_${encode128(digest)}`;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Starts the whole Herald system locally: installs and builds what it needs, finds or builds
+# the Dapr runtime, checks Redis and RabbitMQ, starts Dapr placement and scheduler, then runs
+# the five apps with their sidecars through `dapr run -f dapr.yaml`. Ctrl-C stops it all.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+herald_install_and_build
+herald_dapr
+herald_check_services
+
+LOG_DIR="$HERALD_ROOT/.herald/logs"
+mkdir -p "$LOG_DIR"
+pids=()
+cleanup() {
+  trap - EXIT INT TERM
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  say "stopped"
+}
+trap cleanup EXIT INT TERM
+
+wait_port() { # name port seconds
+  local deadline=$((SECONDS + $3))
+  until port_open 127.0.0.1 "$2"; do
+    (( SECONDS < deadline )) || die "$1 did not open port $2 within $3 s (log: $LOG_DIR/$1.log)"
+    sleep 0.2
+  done
+}
+
+# Placement (actor placement) and scheduler (actor reminders). An existing one (e.g. from
+# `dapr init`) is used as it is. Health and metrics ports are moved off 8080/9090.
+if port_open 127.0.0.1 50005; then
+  say "using the Dapr placement service already on :50005"
+else
+  "$HERALD_PLACEMENT" --port 50005 --healthz-port 58080 --metrics-port 59090 --log-level warn >"$LOG_DIR/placement.log" 2>&1 &
+  pids+=($!)
+  wait_port placement 50005 30
+fi
+if port_open 127.0.0.1 50006; then
+  say "using the Dapr scheduler service already on :50006"
+else
+  # Reminders live in the scheduler's etcd: keep its data where a restart finds it again.
+  mkdir -p "$HERALD_CACHE_DIR/scheduler-data"
+  "$HERALD_SCHEDULER" --port 50006 --healthz-port 58081 --metrics-port 59091 --log-level warn \
+    --etcd-data-dir "$HERALD_CACHE_DIR/scheduler-data" >"$LOG_DIR/scheduler.log" 2>&1 &
+  pids+=($!)
+  wait_port scheduler 50006 60
+fi
+
+# daprd inherits this shell's environment (not the run file's env:).
+# CLI 1.12 predates the scheduler; daprd 1.18 reads its address from here.
+export DAPR_SCHEDULER_HOST_ADDRESS_DNS_A="${DAPR_SCHEDULER_HOST_ADDRESS_DNS_A:-localhost:50006}"
+# Local development API key → tenant. Production keys come from the real secret store.
+export HERALD_API_KEYS="${HERALD_API_KEYS:-{\"herald-local-dev-key\":\"local-dev\"\}}"
+
+say "starting the apps: intake on http://127.0.0.1:3000 (API key: herald-local-dev-key)"
+cd "$HERALD_ROOT"
+"$HERALD_DAPR_CLI" run -f dapr.yaml &
+pids+=($!)
+wait "${pids[-1]}"
