@@ -1,7 +1,7 @@
 // Unit tests run on the TypeScript sources through ts-jest (ESM); integration tests run
 // against the real stack, one file at a time.
 const tsJest = {
-  '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json', isolatedModules: true }],
+  '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }],
 };
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
@@ -19,8 +19,9 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      globalSetup: '<rootDir>/test/harness/global-setup.ts',
-      globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
+      testTimeout: 60_000,
+      globalSetup: '<rootDir>/test/dist/global-setup.js',
+      globalTeardown: '<rootDir>/test/dist/global-teardown.js',
     },
   ],
 };

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: type check, unit tests, then integration tests on the real
+# stack (real daprd sidecars, placement, scheduler, Redis, RabbitMQ). Does its own setup.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+herald_install_and_build
+herald_dapr >/dev/null
+herald_check_services
+cd "$HERALD_ROOT"
+
+say "type-checking tests"
+npx tsc -p tsconfig.test.json >&2
+
+results="$HERALD_ROOT/.herald/test-results"
+mkdir -p "$results"
+status=0
+say "unit tests"
+node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --selectProjects unit \
+  --json --outputFile "$results/unit.json" "$@" || status=1
+say "integration tests (real Dapr stack)"
+node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --selectProjects integration --runInBand \
+  --json --outputFile "$results/integration.json" "$@" || status=1
+
+# One closing line over both runs, in the plain form CI reads.
+node -e '
+  const fs = require("fs");
+  let passed = 0, failed = 0;
+  for (const f of process.argv.slice(1)) {
+    try { const r = JSON.parse(fs.readFileSync(f, "utf8")); passed += r.numPassedTests; failed += r.numFailedTests + (r.numRuntimeErrorTestSuites || 0); }
+    catch { failed += 1; }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+' "$results/unit.json" "$results/integration.json"
+exit $status

@@ -1,0 +1,226 @@
+// Starts the real Herald stack for integration tests and the benchmark: Dapr placement and
+// scheduler, and one daprd sidecar per app beside the app itself, on ports of their own (so
+// a developer's running system is left alone), with queue and topic names unique to the run.
+// Everything is started in its own process group and stopped by stopStack.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname ?? '.', '../..');
+
+export const APPS = ['intake', 'dispatcher', 'channel-email', 'channel-sms', 'channel-push'] as const;
+export type AppName = (typeof APPS)[number];
+
+export interface AppPorts {
+  app: number;
+  daprHttp: number;
+  daprGrpc: number;
+  metrics: number;
+  internalGrpc: number;
+}
+
+export interface StackInfo {
+  runId: string;
+  dir: string;
+  topicPrefix: string;
+  queuePrefix: string;
+  placementPort: number;
+  schedulerPort: number;
+  apps: Record<AppName, AppPorts>;
+  /** API key → tenant, as configured for this run. */
+  apiKeys: Record<string, string>;
+  pids: number[];
+  /** Every port the stack listens on, to check they are free after stopping. */
+  ports: number[];
+}
+
+export interface StackOptions {
+  portBase?: number;
+  logLevel?: string;
+  /** Extra environment for every app (not the sidecars). */
+  appEnv?: Record<string, string>;
+}
+
+function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
+  const out = execFileSync('bash', [join(ROOT, 'scripts/setup-dapr.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const env: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const m = /^export (\w+)=(.*)$/.exec(line);
+    if (m?.[1] && m[2] !== undefined) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
+  }
+  const { HERALD_DAPRD, HERALD_PLACEMENT, HERALD_SCHEDULER } = env;
+  if (!HERALD_DAPRD || !HERALD_PLACEMENT || !HERALD_SCHEDULER) throw new Error(`setup-dapr.sh printed no binaries:\n${out}`);
+  return { daprd: HERALD_DAPRD, placement: HERALD_PLACEMENT, scheduler: HERALD_SCHEDULER };
+}
+
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const socket = createConnection({ port, host });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePort(true);
+    });
+    socket.once('error', () => resolvePort(false));
+  });
+}
+
+/** Polls `check` until it returns a value, or fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
+  const bins = daprBinaries();
+  const base = opts.portBase ?? Number(process.env.HERALD_TEST_PORT_BASE ?? 41000);
+  const runId = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  const dir = mkdtempSync(join(tmpdir(), `herald-${runId}-`));
+  const logDir = join(dir, 'logs');
+  mkdirSync(logDir);
+
+  // The run's own copy of the components, with queue names made unique to it.
+  const queuePrefix = `herald-${runId}.`;
+  const resources = join(dir, 'resources');
+  mkdirSync(resources);
+  const srcResources = join(ROOT, 'components/local/resources');
+  for (const file of readdirSync(srcResources)) {
+    const text = readFileSync(join(srcResources, file), 'utf8').replace(/value: herald\./g, `value: ${queuePrefix}`);
+    writeFileSync(join(resources, file), text);
+  }
+  const config = join(ROOT, 'components/local/config.yaml');
+
+  const apps = Object.fromEntries(
+    APPS.map((name, i) => [
+      name,
+      { app: base + 10 + i, daprHttp: base + 20 + i, daprGrpc: base + 30 + i, metrics: base + 40 + i, internalGrpc: base + 50 + i },
+    ]),
+  ) as Record<AppName, AppPorts>;
+  const placementPort = base + 1;
+  const schedulerPort = base + 5;
+  const apiKeys = { 'test-key-tenant-a-0123456789': 'tenant-a', 'test-key-tenant-b-0123456789': 'tenant-b' };
+  const ports = [placementPort, base + 2, base + 3, base + 4, schedulerPort, base + 6, base + 7, base + 8, base + 9];
+  for (const p of Object.values(apps)) ports.push(p.app, p.daprHttp, p.daprGrpc, p.metrics, p.internalGrpc);
+
+  for (const port of ports) {
+    if (await portOpen(port)) throw new Error(`port ${port} is in use: is another test stack running? (HERALD_TEST_PORT_BASE moves it)`);
+  }
+
+  const info: StackInfo = { runId, dir, topicPrefix: `${runId}-`, queuePrefix, placementPort, schedulerPort, apps, apiKeys, pids: [], ports };
+  const sidecarEnv = { ...process.env, HERALD_API_KEYS: JSON.stringify(apiKeys) };
+
+  const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess => {
+    const log = createWriteStream(join(logDir, `${name}.log`));
+    const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    if (child.pid) info.pids.push(child.pid);
+    return child;
+  };
+
+  try {
+    start('placement', bins.placement, [
+      '--port', String(placementPort), '--healthz-port', String(base + 2), '--metrics-port', String(base + 3),
+      '--initial-cluster', `dapr-placement-0=127.0.0.1:${base + 4}`, '--log-level', 'warn',
+    ], process.env);
+    start('scheduler', bins.scheduler, [
+      '--port', String(schedulerPort), '--healthz-port', String(base + 6), '--metrics-port', String(base + 7),
+      '--etcd-client-port', String(base + 8), '--etcd-initial-cluster', `dapr-scheduler-server-0=http://localhost:${base + 9}`,
+      '--etcd-data-dir', join(dir, 'scheduler-data'), '--log-level', 'warn',
+    ], process.env);
+    await waitFor('placement', async () => ((await portOpen(placementPort)) ? true : undefined), 30_000);
+    await waitFor('scheduler', async () => ((await portOpen(schedulerPort)) ? true : undefined), 60_000);
+
+    for (const name of APPS) {
+      const p = apps[name];
+      start(`${name}-daprd`, bins.daprd, [
+        '--app-id', name, '--app-port', String(p.app), '--app-protocol', 'http',
+        '--dapr-http-port', String(p.daprHttp), '--dapr-grpc-port', String(p.daprGrpc),
+        '--dapr-internal-grpc-port', String(p.internalGrpc), '--metrics-port', String(p.metrics),
+        '--placement-host-address', `127.0.0.1:${placementPort}`, '--scheduler-host-address', `127.0.0.1:${schedulerPort}`,
+        '--resources-path', resources, '--config', config, '--log-level', 'warn',
+      ], sidecarEnv);
+      start(name, process.execPath, ['--enable-source-maps', join(ROOT, 'apps', name, 'dist/main.js')], {
+        ...process.env,
+        ...opts.appEnv,
+        APP_PORT: String(p.app),
+        DAPR_HTTP_PORT: String(p.daprHttp),
+        TOPIC_PREFIX: info.topicPrefix,
+        LOG_LEVEL: opts.logLevel ?? 'warn',
+      });
+    }
+
+    // Ready when every sidecar reports healthy (components loaded, app reachable).
+    for (const name of APPS) {
+      await waitFor(`${name} sidecar healthy`, async () => {
+        const res = await fetch(`http://127.0.0.1:${apps[name].daprHttp}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) });
+        return res.status === 204 ? true : undefined;
+      }, 90_000, 250);
+    }
+    await waitFor('intake listening', async () => ((await portOpen(apps.intake.app)) ? true : undefined), 30_000);
+    return info;
+  } catch (err) {
+    await stopStack(info);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nlogs: ${logDir}\n${tailLogs(logDir)}`);
+  }
+}
+
+function tailLogs(logDir: string): string {
+  return readdirSync(logDir)
+    .map((f) => `--- ${f}\n${readFileSync(join(logDir, f), 'utf8').split('\n').slice(-8).join('\n')}`)
+    .join('\n');
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops every process the stack started (apps first, then sidecars, then the control plane). */
+export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Promise<void> {
+  const signalAll = (sig: NodeJS.Signals) => {
+    for (const pid of [...info.pids].reverse()) {
+      try {
+        process.kill(-pid, sig); // the whole process group
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signalAll('SIGTERM');
+  try {
+    await waitFor('stack processes to exit', () => (info.pids.some(alive) ? undefined : true), 10_000, 100);
+  } catch {
+    signalAll('SIGKILL');
+    await waitFor('stack processes to exit after SIGKILL', () => (info.pids.some(alive) ? undefined : true), 5_000, 100);
+  }
+  if (!keepLogs) rmSync(info.dir, { recursive: true, force: true });
+}
+
+/** Removes the run's queues and streams from RabbitMQ and Redis. */
+export async function cleanBrokers(info: StackInfo, redis: { del(...keys: string[]): Promise<number> }): Promise<void> {
+  for (const ch of ['email', 'sms', 'push']) {
+    try {
+      execFileSync('rabbitmqctl', ['delete_queue', `${info.queuePrefix}${ch}`], { stdio: 'ignore', timeout: 20_000 });
+    } catch {
+      // not there, or rabbitmqctl not usable by this user: the queue is small and unique to the run
+    }
+  }
+  await redis.del(`${info.topicPrefix}notifications-critical`, `${info.topicPrefix}notifications-bulk`);
+}
