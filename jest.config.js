@@ -20,8 +20,8 @@ export default {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       testTimeout: 60_000,
-      globalSetup: '<rootDir>/test/dist/global-setup.js',
-      globalTeardown: '<rootDir>/test/dist/global-teardown.js',
+      globalSetup: '<rootDir>/test/dist/harness/global-setup.js',
+      globalTeardown: '<rootDir>/test/dist/harness/global-teardown.js',
     },
   ],
 };

@@ -3,12 +3,21 @@
 // a developer's running system is left alone), with queue and topic names unique to the run.
 // Everything is started in its own process group and stopped by stopStack.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
-export const ROOT = resolve(import.meta.dirname ?? '.', '../..');
+/** The repository root: the nearest folder above this file (source or compiled) with dapr.yaml. */
+export const ROOT = ((): string => {
+  let dir = resolve(import.meta.dirname);
+  while (!existsSync(join(dir, 'dapr.yaml'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the repository root (dapr.yaml) above ' + import.meta.dirname);
+    dir = up;
+  }
+  return dir;
+})();
 
 export const APPS = ['intake', 'dispatcher', 'channel-email', 'channel-sms', 'channel-push'] as const;
 export type AppName = (typeof APPS)[number];
@@ -41,6 +50,8 @@ export interface StackOptions {
   logLevel?: string;
   /** Extra environment for every app (not the sidecars). */
   appEnv?: Record<string, string>;
+  /** Extra node flags for every app (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
@@ -85,7 +96,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 
 export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const bins = daprBinaries();
-  const base = opts.portBase ?? Number(process.env.HERALD_TEST_PORT_BASE ?? 41000);
+  // Below Linux's ephemeral range (32768-60999), so no outgoing connection can hold a port first.
+  const base = opts.portBase ?? Number(process.env.HERALD_TEST_PORT_BASE ?? 21000);
   const runId = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const dir = mkdtempSync(join(tmpdir(), `herald-${runId}-`));
   const logDir = join(dir, 'logs');
@@ -150,9 +162,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
         '--dapr-http-port', String(p.daprHttp), '--dapr-grpc-port', String(p.daprGrpc),
         '--dapr-internal-grpc-port', String(p.internalGrpc), '--metrics-port', String(p.metrics),
         '--placement-host-address', `127.0.0.1:${placementPort}`, '--scheduler-host-address', `127.0.0.1:${schedulerPort}`,
-        '--resources-path', resources, '--config', config, '--log-level', 'warn',
+        '--resources-path', resources, '--config', config, '--log-level', 'info',
       ], sidecarEnv);
-      start(name, process.execPath, ['--enable-source-maps', join(ROOT, 'apps', name, 'dist/main.js')], {
+      start(name, process.execPath, ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', name, 'dist/main.js')], {
         ...process.env,
         ...opts.appEnv,
         APP_PORT: String(p.app),
@@ -172,8 +184,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     await waitFor('intake listening', async () => ((await portOpen(apps.intake.app)) ? true : undefined), 30_000);
     return info;
   } catch (err) {
-    await stopStack(info);
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\nlogs: ${logDir}\n${tailLogs(logDir)}`);
+    const logs = tailLogs(logDir);
+    await stopStack(info, { keepLogs: true });
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nlogs kept in ${logDir}:\n${logs}`);
   }
 }
 
