@@ -9,8 +9,10 @@ herald_dapr >/dev/null
 herald_check_services
 cd "$HERALD_ROOT"
 
-say "type-checking tests"
+say "type-checking tests, linting"
 npx tsc -p tsconfig.test.json >&2
+npx eslint . >&2
+npx madge --circular --extensions ts apps packages test >&2
 
 results="$HERALD_ROOT/.herald/test-results"
 mkdir -p "$results"

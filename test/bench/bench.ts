@@ -3,6 +3,7 @@
 // CPU, read from Redis's, RabbitMQ's and the kernel's own counters.
 //
 //   npm run bench -- --count 10000 --concurrency 32
+//   npm run bench -- --count 3000 --rate 100   (paced: latency at a sustainable load)
 //   npm run bench -- --attach          (the system `npm start` runs, on its default ports)
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
@@ -16,6 +17,8 @@ const { values: args } = parseArgs({
     count: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '32' },
     warmup: { type: 'string', default: '200' },
+    /** Offered load in notifications/s; unset: as fast as `concurrency` allows. */
+    rate: { type: 'string' },
     attach: { type: 'boolean', default: false },
     url: { type: 'string', default: 'http://127.0.0.1:3000' },
     key: { type: 'string', default: 'herald-local-dev-key' },
@@ -24,6 +27,8 @@ const { values: args } = parseArgs({
 const count = Number(args.count);
 const concurrency = Number(args.concurrency);
 const warmup = Number(args.warmup);
+const rate = args.rate === undefined ? undefined : Number(args.rate);
+if (rate !== undefined && !(rate > 0)) throw new Error('--rate must be a positive number');
 if (!Number.isInteger(count) || count < 1) throw new Error('--count must be a positive whole number');
 if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive whole number');
 
@@ -72,14 +77,20 @@ async function sendOne(i: number): Promise<{ id: string; acceptMs: number }> {
 }
 
 /** Sends `n` notifications with `concurrency` in flight; returns ids and accept latencies. */
-async function drive(n: number, offset: number, progress: boolean) {
-  const results: Array<{ id: string; acceptMs: number }> = new Array(n);
+async function drive(n: number, offset: number, progress: boolean, perSecond?: number) {
+  const results = new Array<{ id: string; acceptMs: number }>(n);
   let next = 0;
   let lastPrint = Date.now();
+  const start = performance.now();
   await Promise.all(
     Array.from({ length: Math.min(concurrency, n) }, async () => {
       while (next < n) {
         const i = next++;
+        if (perSecond) {
+          // Open-loop pacing: notification i is due at start + i/rate.
+          const wait = start + (i * 1000) / perSecond - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
         results[i] = await sendOne(offset + i);
         if (progress && Date.now() - lastPrint > 2000) {
           lastPrint = Date.now();
@@ -129,9 +140,9 @@ try {
   const redisBefore = await redisCommandCalls(redis);
   const rabbitBefore = rabbitMessagesReceived();
   const cpuBefore = cpuSnapshot(pids);
-  process.stderr.write(`sending ${count} notifications, ${concurrency} in flight…\n`);
+  process.stderr.write(`sending ${count} notifications, ${concurrency} in flight${rate ? `, offered at ${rate}/s` : ''}…\n`);
   const t0 = performance.now();
-  const sent = await drive(count, warmup, true);
+  const sent = await drive(count, warmup, true, rate);
   const acceptSeconds = (performance.now() - t0) / 1000;
   await waitDelivered(base + count, 120_000 + count * 20);
   const totalSeconds = (performance.now() - t0) / 1000;
@@ -169,6 +180,7 @@ try {
   const rows: Array<[string, string]> = [
     ['notifications', String(count)],
     ['concurrency (requests in flight)', String(concurrency)],
+    ['offered rate (/s)', rate ? String(rate) : 'unpaced'],
     ['accepted/s', f(count / acceptSeconds, 0)],
     ['end-to-end completed/s', f(count / totalSeconds, 0)],
     ['accept latency p50 / p95 / p99 (ms)', `${f(percentile(accept, 50))} / ${f(percentile(accept, 95))} / ${f(percentile(accept, 99))}`],

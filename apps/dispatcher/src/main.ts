@@ -40,6 +40,6 @@ log.info({ port: config.APP_PORT }, 'dispatcher ready');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'dispatcher stopping');
-    server.stop().finally(() => process.exit(0));
+    void server.stop().finally(() => process.exit(0));
   });
 }

@@ -1,14 +1,16 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-// PII never reaches a log line: recipients, content and credentials are censored wherever
-// they appear in a logged object. Log ids (notification, trace), not payloads.
+// PII never reaches a log line: recipients, content and credentials are censored in a logged
+// object down to two levels of nesting. Log ids (notification, trace), not payloads.
 const redactPaths = [
   'to',
   '*.to',
+  '*.*.to',
   'content',
   '*.content',
+  '*.*.content',
   'email',
   '*.email',
   'phone',
@@ -23,12 +25,13 @@ const redactPaths = [
   '*.apiKey',
 ];
 
-export function createLogger(app: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(app: string, level: string = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const options = {
     name: app,
     level,
     base: { app },
     redact: { paths: redactPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
