@@ -29,59 +29,70 @@ emit() {
   printf 'export HERALD_SCHEDULER=%q\n' "$3/scheduler"
 }
 
+ONLY_CONTROL_PLANE=0
 if [[ "${HERALD_USE_SYSTEM_DAPR:-auto}" != "never" ]] && command -v dapr >/dev/null 2>&1 \
    && [[ -x "$HOME/.dapr/bin/daprd" ]]; then
   user_bin="$HOME/.dapr/bin"
+  user_version=$("$user_bin/daprd" --version 2>/dev/null | head -1 || echo unknown)
+  if [[ "${user_version%.*}" != "${DAPR_VERSION%.*}" ]]; then
+    log "warning: the installed daprd is $user_version; Herald is built and tested with $DAPR_VERSION (@dapr/dapr 3.18)"
+  fi
   if [[ -x "$user_bin/placement" && -x "$user_bin/scheduler" ]]; then
-    log "using the installed Dapr ($("$user_bin/daprd" --version 2>/dev/null || echo unknown)) from $user_bin"
+    log "using the installed Dapr $user_version from $user_bin"
     emit "$HOME" "$(dirname "$(command -v dapr)")" "$user_bin"
     exit 0
   fi
-  # `dapr init` (not --slim) runs placement/scheduler in containers; we build them only.
-  log "installed Dapr has no placement/scheduler binaries; building ours for those"
-  NEED_ONLY_CONTROL_PLANE=1
+  # A full `dapr init` runs placement and scheduler in containers (start.sh uses them when
+  # their ports answer); build ours only so there is one to start when they do not.
+  log "using the installed Dapr $user_version; building placement and scheduler $DAPR_VERSION for when none is running"
+  ONLY_CONTROL_PLANE=1
 fi
 
 need_build() { [[ ! -x "$BIN/$1" ]]; }
+wanted=(placement scheduler)
+(( ONLY_CONTROL_PLANE )) || wanted+=(daprd dapr)
+missing=()
+for c in "${wanted[@]}"; do need_build "$c" && missing+=("$c"); done
 
-if need_build daprd || need_build placement || need_build scheduler || need_build dapr; then
-  command -v go >/dev/null 2>&1 || { log "Go is required to build Dapr (no installed Dapr found)"; exit 1; }
+download_module() { # module version dest
+  if [[ ! -f "$3/go.mod" ]]; then
+    log "downloading $1@v$2 from the Go module proxy"
+    local dir
+    dir=$(go mod download -json "$1@v$2" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
+    [[ -n "$dir" ]] || { log "go mod download of $1@v$2 failed"; exit 1; }
+    rm -rf "$3.tmp"; cp -r "$dir" "$3.tmp"; chmod -R u+w "$3.tmp"; mv "$3.tmp" "$3"
+  fi
+}
+
+if (( ${#missing[@]} )); then
+  command -v go >/dev/null 2>&1 || { log "Go is required to build Dapr (${missing[*]}); or install Dapr with 'dapr init'"; exit 1; }
   mkdir -p "$BIN" "$CACHE_ROOT/src"
   export CGO_ENABLED=0 GOFLAGS=-mod=mod
   start=$(date +%s)
   src="$CACHE_ROOT/src/dapr-$DAPR_VERSION"
-  if [[ ! -f "$src/go.mod" ]]; then
-    log "downloading github.com/dapr/dapr@v$DAPR_VERSION from the Go module proxy"
-    dir=$(go mod download -json "github.com/dapr/dapr@v$DAPR_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
-    [[ -n "$dir" ]] || { log "go mod download of dapr v$DAPR_VERSION failed"; exit 1; }
-    rm -rf "$src.tmp"; cp -r "$dir" "$src.tmp"; chmod -R u+w "$src.tmp"; mv "$src.tmp" "$src"
-  fi
   ldflags="-s -w -X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION -X github.com/dapr/kit/logger.DaprVersion=$DAPR_VERSION"
-  if need_build daprd; then
-    log "building daprd $DAPR_VERSION (several minutes on a cold cache)"
-    (cd "$src" && go build -tags stablecomponents -ldflags "$ldflags" -o "$BIN/daprd.tmp" ./cmd/daprd && mv "$BIN/daprd.tmp" "$BIN/daprd")
-  fi
-  for c in placement scheduler; do
-    if need_build "$c"; then
-      log "building $c $DAPR_VERSION"
-      (cd "$src" && go build -ldflags "$ldflags" -o "$BIN/$c.tmp" "./cmd/$c" && mv "$BIN/$c.tmp" "$BIN/$c")
-    fi
+  for c in "${missing[@]}"; do
+    case "$c" in
+      daprd)
+        download_module github.com/dapr/dapr "$DAPR_VERSION" "$src"
+        log "building daprd $DAPR_VERSION (several minutes on a cold cache)"
+        (cd "$src" && go build -tags stablecomponents -ldflags "$ldflags" -o "$BIN/daprd.tmp" ./cmd/daprd) ;;
+      placement|scheduler)
+        download_module github.com/dapr/dapr "$DAPR_VERSION" "$src"
+        log "building $c $DAPR_VERSION"
+        (cd "$src" && go build -ldflags "$ldflags" -o "$BIN/$c.tmp" "./cmd/$c") ;;
+      dapr)
+        clisrc="$CACHE_ROOT/src/dapr-cli-$CLI_VERSION"
+        download_module github.com/dapr/cli "$CLI_VERSION" "$clisrc"
+        log "building the dapr CLI $CLI_VERSION"
+        (cd "$clisrc" && go build -ldflags "-s -w -X main.version=$CLI_VERSION -X main.apiVersion=1.0" -o "$BIN/dapr.tmp" .) ;;
+    esac
+    mv "$BIN/$c.tmp" "$BIN/$c"
   done
-  if need_build dapr; then
-    clisrc="$CACHE_ROOT/src/dapr-cli-$CLI_VERSION"
-    if [[ ! -f "$clisrc/go.mod" ]]; then
-      log "downloading github.com/dapr/cli@v$CLI_VERSION"
-      dir=$(go mod download -json "github.com/dapr/cli@v$CLI_VERSION" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')
-      [[ -n "$dir" ]] || { log "go mod download of dapr cli v$CLI_VERSION failed"; exit 1; }
-      rm -rf "$clisrc.tmp"; cp -r "$dir" "$clisrc.tmp"; chmod -R u+w "$clisrc.tmp"; mv "$clisrc.tmp" "$clisrc"
-    fi
-    log "building dapr CLI $CLI_VERSION"
-    (cd "$clisrc" && go build -ldflags "-s -w -X main.version=$CLI_VERSION -X main.apiVersion=1.0 -X github.com/dapr/cli/pkg/standalone.gitcommit=herald" -o "$BIN/dapr.tmp" . && mv "$BIN/dapr.tmp" "$BIN/dapr")
-  fi
-  log "Dapr built in $(( $(date +%s) - start ))s into $BIN ($(du -sh "$BIN" | cut -f1))"
+  log "built ${missing[*]} in $(( $(date +%s) - start ))s into $BIN ($(du -sh "$BIN" | cut -f1))"
 fi
 
-if [[ "${NEED_ONLY_CONTROL_PLANE:-0}" == 1 ]]; then
+if (( ONLY_CONTROL_PLANE )); then
   emit "$HOME" "$(dirname "$(command -v dapr)")" "$BIN"
 else
   emit "$RUNTIME_PATH" "$BIN" "$BIN"
