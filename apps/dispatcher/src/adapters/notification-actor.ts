@@ -87,10 +87,12 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorClass
       const stateManager = this.getStateManager<NotificationState>();
       try {
         const decision = decide(await this.load(), event, { now: now(), random: random(), policy: deps.policy });
-        if (!decision.changed || !decision.state) return decision.state;
-        await stateManager.setState(STATE_KEY, decision.state);
-        // Save before acting: a send must never go out for a state we failed to record.
-        await stateManager.saveState();
+        if (!decision.state) return undefined;
+        if (decision.changed) {
+          await stateManager.setState(STATE_KEY, decision.state);
+          // Save before acting: a send must never go out for a state we failed to record.
+          await stateManager.saveState();
+        }
         for (const effect of decision.effects) await this.perform(decision.state, effect);
         return await this.load();
       } catch (err) {
@@ -116,11 +118,12 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorClass
           return;
         case 'schedule-retry':
           // A durable reminder, not a timer: it survives the dispatcher's restart.
+          // A failure here throws: the event is redelivered and re-issues this (owedEffects).
           await deps.sidecar.registerReminder(NOTIFICATION_ACTOR, notificationId, RETRY_REMINDER, {
-            dueTime: `${effect.delayMs}ms`,
+            dueTime: `${Math.max(0, Date.parse(effect.at) - now().getTime())}ms`,
             data: { attempt: effect.attempt },
           });
-          deps.log.info({ notificationId, attempt: effect.attempt, delayMs: effect.delayMs }, 'retry scheduled');
+          deps.log.info({ notificationId, attempt: effect.attempt, at: effect.at }, 'retry scheduled');
           return;
       }
     }

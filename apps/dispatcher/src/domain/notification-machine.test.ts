@@ -58,10 +58,17 @@ describe('accept', () => {
     ]);
   });
 
-  it('ignores a redelivery of the same event', () => {
+  it('on a redelivery changes nothing, but sends again what may not have gone out', () => {
     const state = dispatched();
     const d = decide(state, { type: 'accept', accepted }, ctx());
-    expect(d).toEqual({ state, effects: [], changed: false });
+    expect(d.changed).toBe(false);
+    expect(d.state).toBe(state);
+    expect(d.effects).toMatchObject([{ type: 'send', dispatch: { attempt: 1 } }]);
+  });
+
+  it('on a redelivery after the send was reported, owes nothing', () => {
+    const sent = decide(dispatched(), { type: 'result', result: result(1, { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' }) }, ctx()).state;
+    expect(decide(sent, { type: 'accept', accepted }, ctx())).toEqual({ state: sent, effects: [], changed: false });
   });
 });
 
@@ -79,6 +86,14 @@ describe('delivery results', () => {
       traceId: 'trace-2',
     });
     expect(d.effects).toEqual([]);
+  });
+
+  it('on a duplicate transient report, re-registers the same retry (the first registration may have failed)', () => {
+    const report = { type: 'result' as const, result: result(1, { kind: 'transient', provider: 'sandbox', reason: 'HTTP 503' }) };
+    const retrying = decide(dispatched(), report, ctx({ random: 0.5 })).state;
+    const again = decide(retrying, report, ctx({ random: 0.9, now: new Date(t0.getTime() + 100) }));
+    expect(again.changed).toBe(false);
+    expect(again.effects).toEqual([{ type: 'schedule-retry', attempt: 1, at: '2026-11-25T10:00:00.500Z' }]);
   });
 
   it('changes nothing on a duplicate result', () => {
@@ -109,12 +124,13 @@ describe('delivery results', () => {
     const d = decide(dispatched(), { type: 'result', result: result(1, { kind: 'transient', provider: 'sandbox', reason: 'HTTP 503' }) }, ctx({ random: 0.5 }));
     expect(d.state?.status).toBe('retrying');
     expect(d.state?.timeline.at(-1)).toMatchObject({ status: 'retrying', attempt: 1, reason: 'HTTP 503' });
-    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, delayMs: 500 }]);
+    expect(d.state?.retryAt).toBe('2026-11-25T10:00:00.500Z');
+    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, at: '2026-11-25T10:00:00.500Z' }]);
   });
 
   it("waits at least the provider's Retry-After", () => {
     const d = decide(dispatched(), { type: 'result', result: result(1, { kind: 'transient', provider: 'sandbox', reason: '429', retryAfterMs: 7_000 }) }, ctx());
-    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, delayMs: 7_000 }]);
+    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, at: '2026-11-25T10:00:07.000Z' }]);
   });
 });
 
@@ -132,7 +148,8 @@ describe('retries', () => {
   it('ignores a retry reminder that fires twice', () => {
     const retrying = decide(dispatched(), transient(1), ctx()).state;
     const redispatched = decide(retrying, { type: 'retry-due', attempt: 1 }, ctx()).state;
-    expect(decide(redispatched, { type: 'retry-due', attempt: 1 }, ctx()).changed).toBe(false);
+    expect(redispatched?.retryAt).toBeUndefined();
+    expect(decide(redispatched, { type: 'retry-due', attempt: 1 }, ctx())).toEqual({ state: redispatched, effects: [], changed: false });
   });
 
   it('fails with the last reason once the attempts are used up', () => {
@@ -150,7 +167,11 @@ describe('retries', () => {
   it('treats a failed hand-off to the queue as transient', () => {
     const d = decide(dispatched(), { type: 'dispatch-failed', attempt: 1, reason: 'binding unavailable' }, ctx());
     expect(d.state?.status).toBe('retrying');
-    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, delayMs: 500 }]);
+    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, at: '2026-11-25T10:00:00.500Z' }]);
+  });
+
+  it('ignores a failed hand-off of an attempt that is no longer current', () => {
+    expect(decide(dispatched(), { type: 'dispatch-failed', attempt: 2, reason: 'x' }, ctx()).changed).toBe(false);
   });
 });
 

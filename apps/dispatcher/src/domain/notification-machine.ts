@@ -9,6 +9,13 @@
 //                 ▼   │ (reminder: retry due)
 //              retrying ──(attempts exhausted)──▶ failed
 //   dispatched ──(permanent failure)──▶ failed
+//
+// The actor saves the new state before performing its effects. If an effect then fails (or
+// the process dies in between), the event is delivered again (pub/sub redelivery, a queue
+// redelivery of the channel's report) and finds the state already moved: it changes nothing
+// but re-issues what that state still owes (`owedEffects`), so nothing is left stranded. Both
+// effects are safe to repeat: the channel de-duplicates a send by (notification, attempt), and
+// a reminder registered again under its name replaces the first, at the same stored time.
 import type {
   Channel,
   ChannelDispatch,
@@ -35,6 +42,8 @@ export interface NotificationState {
   status: NotificationStatus;
   /** The current (or last) delivery attempt; 0 before the first. */
   attempt: number;
+  /** While retrying: when the next attempt is due (ISO time). */
+  retryAt?: string;
   createdAt: string;
   updatedAt: string;
   timeline: TimelineEntry[];
@@ -49,7 +58,8 @@ export type NotificationEvent =
 
 export type Effect =
   | { type: 'send'; dispatch: ChannelDispatch }
-  | { type: 'schedule-retry'; attempt: number; delayMs: number };
+  /** Wake the actor at `at` (ISO time) to make the attempt after `attempt`. */
+  | { type: 'schedule-retry'; attempt: number; at: string };
 
 export interface DecideContext {
   now: Date;
@@ -71,7 +81,7 @@ export function decide(state: NotificationState | undefined, event: Notification
   const at = ctx.now.toISOString();
   switch (event.type) {
     case 'accept': {
-      if (state) return unchanged(state); // pub/sub redelivery
+      if (state) return { state, effects: owedEffects(state), changed: false }; // pub/sub redelivery
       const { accepted, traceId } = event;
       const req = accepted.request;
       const created: NotificationState = {
@@ -102,14 +112,17 @@ export function decide(state: NotificationState | undefined, event: Notification
 
     case 'retry-due': {
       if (!state || state.status !== 'retrying' || event.attempt !== state.attempt) return unchanged(state);
-      return dispatch(state, at, undefined);
+      const { retryAt: _done, ...rest } = state;
+      return dispatch(rest, at, undefined);
     }
   }
 }
 
 function onResult(state: NotificationState | undefined, result: DeliveryResult, at: string, ctx: DecideContext): Decision {
-  // Only the result of the attempt in flight counts; a duplicate or late one changes nothing.
-  if (!state || state.status !== 'dispatched' || result.attempt !== state.attempt) return unchanged(state);
+  // Only the result of the attempt in flight counts. A duplicate of the report that moved the
+  // state on changes nothing but re-issues what is owed; a late one changes nothing at all.
+  if (!state || result.attempt !== state.attempt) return unchanged(state);
+  if (state.status !== 'dispatched') return { state, effects: owedEffects(state), changed: false };
   const { outcome } = result;
   const base = { channel: result.channel, attempt: result.attempt, provider: outcome.provider, traceId: result.traceId };
   switch (outcome.kind) {
@@ -125,7 +138,11 @@ function onResult(state: NotificationState | undefined, result: DeliveryResult, 
 function dispatch(state: NotificationState, at: string, traceId: string | undefined): Decision {
   const attempt = state.attempt + 1;
   const next = appendEntry({ ...state, attempt }, at, entry({ at, status: 'dispatched', channel: state.channel, attempt, traceId }));
-  const send: ChannelDispatch = {
+  return { state: next, effects: [{ type: 'send', dispatch: sendOf(state, attempt) }], changed: true };
+}
+
+function sendOf(state: NotificationState, attempt: number): ChannelDispatch {
+  return {
     schemaVersion: 1,
     notificationId: state.id,
     attempt,
@@ -134,7 +151,6 @@ function dispatch(state: NotificationState, at: string, traceId: string | undefi
     to: state.to,
     content: state.content,
   };
-  return { state: next, effects: [{ type: 'send', dispatch: send }], changed: true };
 }
 
 function retryOrFail(
@@ -152,8 +168,16 @@ function retryOrFail(
     return transition(state, at, entry({ ...base, status: 'failed', reason: why }));
   }
   const delayMs = retryDelayMs(ctx.policy, state.attempt, ctx.random, retryAfterMs);
-  const next = appendEntry(state, at, entry({ ...base, status: 'retrying', reason }));
-  return { state: next, effects: [{ type: 'schedule-retry', attempt: state.attempt, delayMs }], changed: true };
+  const retryAt = new Date(ctx.now.getTime() + delayMs).toISOString();
+  const next = appendEntry({ ...state, retryAt }, at, entry({ ...base, status: 'retrying', reason }));
+  return { state: next, effects: [{ type: 'schedule-retry', attempt: state.attempt, at: retryAt }], changed: true };
+}
+
+/** What a state still owes the world, were its effects lost: re-issued on a redelivery. */
+export function owedEffects(state: NotificationState): Effect[] {
+  if (state.status === 'dispatched') return [{ type: 'send', dispatch: sendOf(state, state.attempt) }];
+  if (state.status === 'retrying' && state.retryAt) return [{ type: 'schedule-retry', attempt: state.attempt, at: state.retryAt }];
+  return [];
 }
 
 function transition(state: NotificationState, at: string, e: TimelineEntry): Decision {
