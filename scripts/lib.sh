@@ -32,3 +32,12 @@ herald_check_services() {
   port_open 127.0.0.1 6379 || die "Redis does not answer on 127.0.0.1:6379 (state store, actors, pub/sub). Start it, e.g.: redis-server --daemonize yes"
   port_open 127.0.0.1 5672 || die "RabbitMQ does not answer on 127.0.0.1:5672 (channel queues). Start it, e.g.: rabbitmq-server -detached"
 }
+
+# Everything a command needs before it runs: packages, build, Dapr on hand, Redis and RabbitMQ
+# answering; leaves the shell in the repository root with the Dapr paths exported.
+herald_prepare() {
+  herald_install_and_build
+  herald_dapr
+  herald_check_services
+  cd "$HERALD_ROOT"
+}

@@ -5,9 +5,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-herald_install_and_build
-herald_dapr
-herald_check_services
+herald_prepare
 
 LOG_DIR="$HERALD_ROOT/.herald/logs"
 mkdir -p "$LOG_DIR"

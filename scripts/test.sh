@@ -4,10 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-herald_install_and_build
-herald_dapr >/dev/null
-herald_check_services
-cd "$HERALD_ROOT"
+herald_prepare
 
 say "type-checking tests, linting"
 npx tsc -p tsconfig.test.json >&2

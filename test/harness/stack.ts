@@ -136,8 +136,11 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess => {
     const log = createWriteStream(join(logDir, `${name}.log`));
     const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
+    // Both streams share one file: neither may end it while the other still writes.
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    child.once('close', () => log.end());
+    log.on('error', () => undefined); // the folder may be removed as the stack stops
     if (child.pid) info.pids.push(child.pid);
     return child;
   };
