@@ -5,11 +5,12 @@
 //   npm run bench -- --count 10000 --concurrency 32
 //   npm run bench -- --count 3000 --rate 100   (paced: latency at a sustainable load)
 //   npm run bench -- --attach          (the system `npm start` runs, on its default ports)
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { Redis } from 'ioredis';
 import type { NotificationView } from '@herald/shared';
-import { APPS, cleanBrokers, startStack, stopStack, waitFor, type StackInfo } from '../harness/stack.js';
+import { APPS, cleanBrokers, reapOrphans, startStack, stateFileFor, stopStack, waitFor, type StackInfo } from '../harness/stack.js';
 import { cpuMs, diff, percentile, pidsOf, rabbitMessagesReceived, redisCommandCalls } from './counters.js';
 
 const { values: args } = parseArgs({
@@ -50,7 +51,8 @@ if (args.attach) {
   sandboxPorts = [3002, 3003, 3004];
 } else {
   process.stderr.write('starting a stack of its own (placement, scheduler, 5 sidecars, 5 apps)…\n');
-  stack = await startStack({ portBase: Number(process.env.HERALD_BENCH_PORT_BASE ?? 22000) });
+  await reapOrphans();
+  stack = await startStack({ portBase: Number(process.env.HERALD_BENCH_PORT_BASE ?? 22000), stateFile: stateFileFor() });
   intake = `http://127.0.0.1:${stack.apps.intake.app}`;
   key = Object.keys(stack.apiKeys)[0] ?? '';
   sandboxPorts = [stack.apps['channel-email'].app, stack.apps['channel-sms'].app, stack.apps['channel-push'].app];
@@ -202,6 +204,7 @@ try {
   redis.disconnect();
   if (stack) {
     await stopStack(stack);
+    rmSync(stateFileFor(), { force: true });
     const r = new Redis({ host: '127.0.0.1', port: 6379 });
     await cleanBrokers(stack, r);
     r.disconnect();

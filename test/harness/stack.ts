@@ -52,6 +52,11 @@ export interface StackOptions {
   appEnv?: Record<string, string>;
   /** Extra node flags for every app (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /**
+   * Where to keep the stack's description, rewritten after every process it starts, so a run
+   * killed mid-start still leaves what is needed to stop it (see reapOrphans).
+   */
+  stateFile?: string;
 }
 
 function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
@@ -142,6 +147,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     child.once('close', () => log.end());
     log.on('error', () => undefined); // the folder may be removed as the stack stops
     if (child.pid) info.pids.push(child.pid);
+    if (opts.stateFile) writeFileSync(opts.stateFile, JSON.stringify(info));
     return child;
   };
 
@@ -239,4 +245,27 @@ export async function cleanBrokers(info: StackInfo, redis: { del(...keys: string
     }
   }
   await redis.del(`${info.topicPrefix}notifications-critical`, `${info.topicPrefix}notifications-bulk`);
+}
+
+const STATE_PREFIX = 'herald-stack-';
+
+/** The state file of a stack owned by process `owner`. */
+export function stateFileFor(owner: number = process.pid): string {
+  return join(tmpdir(), `${STATE_PREFIX}${owner}.json`);
+}
+
+/** Stops stacks left by runs that died before stopping them (an interrupted test or bench). */
+export async function reapOrphans(): Promise<void> {
+  for (const file of readdirSync(tmpdir()).filter((f) => f.startsWith(STATE_PREFIX) && f.endsWith('.json'))) {
+    const owner = Number(file.slice(STATE_PREFIX.length, -'.json'.length));
+    if (!Number.isInteger(owner) || alive(owner)) continue;
+    const path = join(tmpdir(), file);
+    try {
+      await stopStack(JSON.parse(readFileSync(path, 'utf8')) as StackInfo);
+    } catch {
+      // half-written or already stopped: nothing more to do
+    } finally {
+      rmSync(path, { force: true });
+    }
+  }
 }
