@@ -25,6 +25,7 @@ describe('one notification end to end', () => {
     expect(view.timeline.map((e) => e.status)).toEqual(['accepted', 'dispatched', 'sent']);
     const [accepted, dispatched, sent] = view.timeline;
     for (const e of view.timeline) expect(Date.parse(e.at)).not.toBeNaN();
+    expect(accepted).toMatchObject({ channel: c.channel, attempt: 0 });
     expect(accepted?.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(dispatched).toMatchObject({ channel: c.channel, attempt: 1 });
     expect(sent).toMatchObject({ channel: c.channel, attempt: 1, provider: `sandbox-${c.channel}` });

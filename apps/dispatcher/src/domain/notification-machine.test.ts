@@ -40,7 +40,7 @@ describe('accept', () => {
     expect(d.state?.status).toBe('dispatched');
     expect(d.state?.attempt).toBe(1);
     expect(d.state?.timeline.map((e) => e.status)).toEqual(['accepted', 'dispatched']);
-    expect(d.state?.timeline[0]).toEqual({ at: accepted.acceptedAt, status: 'accepted', traceId: 'trace-1' });
+    expect(d.state?.timeline[0]).toEqual({ at: accepted.acceptedAt, status: 'accepted', channel: 'email', attempt: 0, traceId: 'trace-1' });
     expect(d.state?.timeline[1]).toEqual({ at: t0.toISOString(), status: 'dispatched', channel: 'email', attempt: 1, traceId: 'trace-1' });
     expect(d.effects).toEqual([
       {

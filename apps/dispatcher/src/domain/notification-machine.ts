@@ -97,7 +97,7 @@ export function decide(state: NotificationState | undefined, event: Notification
         attempt: 0,
         createdAt: accepted.acceptedAt,
         updatedAt: at,
-        timeline: [entry({ at: accepted.acceptedAt, status: 'accepted', traceId })],
+        timeline: [entry({ at: accepted.acceptedAt, status: 'accepted', channel: req.channel, attempt: 0, traceId })],
       };
       return dispatch(created, at, traceId);
     }
