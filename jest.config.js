@@ -13,13 +13,14 @@ const common = {
   testEnvironment: 'node',
 };
 export default {
+  // Integration tests wait on a real stack (bounded by their own deadlines); jest's is global.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,packages}/*/src/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      testTimeout: 60_000,
       globalSetup: '<rootDir>/test/dist/harness/global-setup.js',
       globalTeardown: '<rootDir>/test/dist/harness/global-teardown.js',
     },

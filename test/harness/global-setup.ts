@@ -5,5 +5,6 @@ export default async function globalSetup(): Promise<void> {
   await reapOrphans();
   const stateFile = stateFileFor();
   process.env.HERALD_STACK_FILE = stateFile;
-  await startStack({ stateFile });
+  // Short retry delays, so tests of retries take seconds, not minutes.
+  await startStack({ stateFile, appEnv: { RETRY_BASE_DELAY_MS: '200', RETRY_MAX_DELAY_MS: '1000', RETRY_MAX_ATTEMPTS: '4' } });
 }

@@ -8,6 +8,7 @@ export * from './dapr/sidecar.js';
 export * from './dapr/names.js';
 export * from './channel/provider-port.js';
 export * from './channel/sandbox-provider.js';
+export * from './channel/sandbox-directives.js';
 export * from './channel/channel-worker.js';
 export * from './channel/channel-server.js';
 export * from './channel/channel-app.js';

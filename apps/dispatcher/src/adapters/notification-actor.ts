@@ -121,7 +121,10 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorClass
           // A failure here throws: the event is redelivered and re-issues this (owedEffects).
           await deps.sidecar.registerReminder(NOTIFICATION_ACTOR, notificationId, RETRY_REMINDER, {
             dueTime: `${Math.max(0, Date.parse(effect.at) - now().getTime())}ms`,
-            data: { attempt: effect.attempt },
+            // A JSON *string*: when the reminder fires, @dapr/dapr 3.18 (ActorReminderData.fromObject)
+            // calls toString() on the data before JSON.parse, which turns an object into
+            // "[object Object]".
+            data: JSON.stringify({ attempt: effect.attempt }),
           });
           deps.log.info({ notificationId, attempt: effect.attempt, at: effect.at }, 'retry scheduled');
           return;
