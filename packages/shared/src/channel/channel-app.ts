@@ -20,12 +20,13 @@ export async function runChannelApp(channel: Channel, defaultPort: number, provi
   const config = parseEnv(channelEnvSchema.extend({ APP_PORT: portSchema.default(defaultPort) }));
   const log = createLogger(`channel-${channel}`, config.LOG_LEVEL);
   const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
-  const sandbox = provider ? undefined : createSandboxProvider(channel);
-  const chosen = provider ?? sandbox!;
-  if (sandbox) log.warn({ provider: sandbox.name }, 'no provider configured: running the sandbox (records, sends nothing)');
+  const sandbox = createSandboxProvider(channel);
+  const chosen = provider ?? sandbox;
+  const inSandbox = chosen === sandbox;
+  if (inSandbox) log.warn({ provider: sandbox.name }, 'no provider configured: running the sandbox (records, sends nothing)');
 
   const worker = createChannelWorker({ channel, provider: chosen, sidecar, log });
-  const routes = sandbox ? { '/sandbox/messages': () => ({ total: sandbox.count(), recent: sandbox.recent() }) } : {};
+  const routes = inSandbox ? { '/sandbox/messages': () => ({ total: sandbox.count(), recent: sandbox.recent() }) } : {};
   const server = await startChannelServer({
     host: config.APP_HOST,
     port: config.APP_PORT,
