@@ -6,6 +6,7 @@ export * from './ids.js';
 export * from './log.js';
 export * from './dapr/sidecar.js';
 export * from './dapr/names.js';
+export * from './dapr/trace.js';
 export * from './channel/provider-port.js';
 export * from './channel/sandbox-provider.js';
 export * from './channel/sandbox-directives.js';

@@ -4,6 +4,7 @@ import {
   DeliveryResultSchema,
   NOTIFICATION_ACTOR,
   NotificationAcceptedSchema,
+  traceIdOf,
   type Logger,
   type NotificationView,
   type Sidecar,
@@ -26,12 +27,6 @@ const RETRY_REMINDER = 'retry';
 /** Body of the actor's `accept` method: the event as published, and the trace it came with. */
 export const AcceptCommandSchema = z.object({ event: NotificationAcceptedSchema, traceparent: z.string().optional() });
 const RetryReminderSchema = z.object({ attempt: z.number().int().positive() });
-
-/** The W3C traceparent's trace id (version-traceid-parentid-flags). */
-export function traceIdOf(traceparent: string | undefined): string | undefined {
-  const id = traceparent?.split('-')[1];
-  return id && /^[0-9a-f]{32}$/.test(id) ? id : undefined;
-}
 
 /**
  * Builds the NotificationActor class with its dependencies closed over. The @dapr/dapr runtime

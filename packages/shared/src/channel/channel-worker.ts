@@ -2,6 +2,7 @@ import { ChannelDispatchSchema, type ChannelDispatch, type DeliveryOutcome, type
 import type { Channel } from '../contracts/notification-request.js';
 import { NOTIFICATION_ACTOR } from '../dapr/names.js';
 import type { Sidecar } from '../dapr/sidecar.js';
+import { traceIdOf } from '../dapr/trace.js';
 import type { Logger } from '../log.js';
 import type { ProviderPort } from './provider-port.js';
 
@@ -71,7 +72,7 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
         outcome = await send(message);
         remember(key, outcome);
       }
-      const traceId = (message.traceparent ?? traceparent)?.split('-')[1];
+      const traceId = traceIdOf(message.traceparent ?? traceparent);
       const result: DeliveryResult = {
         schemaVersion: 1,
         notificationId: message.notificationId,
