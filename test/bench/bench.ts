@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { Agent, setGlobalDispatcher } from 'undici';
 import { Redis } from 'ioredis';
 import type { NotificationView } from '@herald/shared';
-import { APPS, cleanBrokers, reapOrphans, startStack, stateFileFor, stopStack, waitFor, type StackInfo } from '../harness/stack.js';
+import { cleanBrokers, reapOrphans, startStack, stateFileFor, stopStack, waitFor, type StackInfo } from '../harness/stack.js';
 import { cpuMs, diff, percentile, pidsOf, rabbitMessagesReceived, redisCommandCalls } from './counters.js';
 
 const { values: args } = parseArgs({
@@ -111,14 +111,7 @@ async function waitDelivered(target: number, timeoutMs: number): Promise<void> {
 function stackPids(): Record<string, number[]> {
   const groups: Record<string, number[]> = { redis: pidsOf('redis-server'), rabbitmq: pidsOf('beam.smp') };
   if (stack) {
-    // startStack records, in order: placement, scheduler, then per app its daprd and the app.
-    const [placement, scheduler, ...rest] = stack.pids;
-    groups.placement = placement ? [placement] : [];
-    groups.scheduler = scheduler ? [scheduler] : [];
-    APPS.forEach((app, i) => {
-      groups[`${app} daprd`] = [rest[2 * i]].filter((p): p is number => p !== undefined);
-      groups[app] = [rest[2 * i + 1]].filter((p): p is number => p !== undefined);
-    });
+    for (const { name, pid } of stack.processes) groups[name.replace(/-daprd$/, ' daprd')] = [pid];
   } else {
     groups.daprd = pidsOf('daprd');
     groups.placement = pidsOf('placement');

@@ -40,7 +40,8 @@ export interface StackInfo {
   apps: Record<AppName, AppPorts>;
   /** API key → tenant, as configured for this run. */
   apiKeys: Record<string, string>;
-  pids: number[];
+  /** Every process the stack started, by name (placement, scheduler, <app>, <app>-daprd). */
+  processes: Array<{ name: string; pid: number }>;
   /** Every port the stack listens on, to check they are free after stopping. */
   ports: number[];
 }
@@ -135,7 +136,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     if (await portOpen(port)) throw new Error(`port ${port} is in use: is another test stack running? (HERALD_TEST_PORT_BASE moves it)`);
   }
 
-  const info: StackInfo = { runId, dir, topicPrefix: `${runId}-`, queuePrefix, placementPort, schedulerPort, apps, apiKeys, pids: [], ports };
+  const info: StackInfo = { runId, dir, topicPrefix: `${runId}-`, queuePrefix, placementPort, schedulerPort, apps, apiKeys, processes: [], ports };
   const sidecarEnv = { ...process.env, HERALD_API_KEYS: JSON.stringify(apiKeys) };
 
   const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess => {
@@ -146,7 +147,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     child.stderr?.pipe(log, { end: false });
     child.once('close', () => log.end());
     log.on('error', () => undefined); // the folder may be removed as the stack stops
-    if (child.pid) info.pids.push(child.pid);
+    if (child.pid) info.processes.push({ name, pid: child.pid });
     if (opts.stateFile) writeFileSync(opts.stateFile, JSON.stringify(info));
     return child;
   };
@@ -216,8 +217,9 @@ function alive(pid: number): boolean {
 
 /** Stops every process the stack started (apps first, then sidecars, then the control plane). */
 export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Promise<void> {
+  const pids = info.processes.map((p) => p.pid);
   const signalAll = (sig: NodeJS.Signals) => {
-    for (const pid of [...info.pids].reverse()) {
+    for (const pid of [...pids].reverse()) {
       try {
         process.kill(-pid, sig); // the whole process group
       } catch {
@@ -227,10 +229,10 @@ export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Pro
   };
   signalAll('SIGTERM');
   try {
-    await waitFor('stack processes to exit', () => (info.pids.some(alive) ? undefined : true), 10_000, 100);
+    await waitFor('stack processes to exit', () => (pids.some(alive) ? undefined : true), 10_000, 100);
   } catch {
     signalAll('SIGKILL');
-    await waitFor('stack processes to exit after SIGKILL', () => (info.pids.some(alive) ? undefined : true), 5_000, 100);
+    await waitFor('stack processes to exit after SIGKILL', () => (pids.some(alive) ? undefined : true), 5_000, 100);
   }
   if (!keepLogs) rmSync(info.dir, { recursive: true, force: true });
 }
