@@ -1,4 +1,4 @@
-import { newNotificationId, notificationIdFromIdempotencyKey } from './ids.js';
+import { newNotificationId, notificationIdFromIdempotencyKey, requestFingerprint } from './ids.js';
 import { NotificationIdSchema } from './contracts/events.js';
 
 describe('notification ids', () => {
@@ -24,5 +24,13 @@ describe('notification ids', () => {
     expect(notificationIdFromIdempotencyKey('tenant-a', 'order-42')).not.toBe(notificationIdFromIdempotencyKey('tenant-b', 'order-42'));
     // the separator keeps ("ab","c") and ("a","bc") apart
     expect(notificationIdFromIdempotencyKey('ab', 'c')).not.toBe(notificationIdFromIdempotencyKey('a', 'bc'));
+  });
+});
+
+describe('request fingerprints', () => {
+  it('ignore key order and undefined fields, and tell different bodies apart', () => {
+    expect(requestFingerprint({ a: 1, b: { c: [1, 2], d: 'x' } })).toBe(requestFingerprint({ b: { d: 'x', c: [1, 2] }, a: 1, e: undefined }));
+    expect(requestFingerprint({ a: 1, b: [1, 2] })).not.toBe(requestFingerprint({ a: 1, b: [2, 1] }));
+    expect(requestFingerprint({ a: '1' })).not.toBe(requestFingerprint({ a: 1 }));
   });
 });

@@ -18,7 +18,7 @@ function encode128(bytes: Uint8Array): string {
   return out;
 }
 
-export function newNotificationId(nowMs: number = Date.now()): string {
+function timeOrdered(nowMs: number): string {
   const bytes = new Uint8Array(16);
   let t = BigInt(nowMs);
   for (let i = 5; i >= 0; i--) {
@@ -26,10 +26,38 @@ export function newNotificationId(nowMs: number = Date.now()): string {
     t >>= 8n;
   }
   bytes.set(randomBytes(10), 6);
-  return `ntf_${encode128(bytes)}`;
+  return encode128(bytes);
+}
+
+export function newNotificationId(nowMs: number = Date.now()): string {
+  return `ntf_${timeOrdered(nowMs)}`;
+}
+
+/** Webhook endpoint ids: "whk_" + 26 characters, time-ordered like notification ids. */
+export function newWebhookId(nowMs: number = Date.now()): string {
+  return `whk_${timeOrdered(nowMs)}`;
 }
 
 export function notificationIdFromIdempotencyKey(tenantId: string, key: string): string {
   const digest = createHash('sha256').update(tenantId).update('\0').update(key).digest();
   return `ntf_${encode128(digest)}`;
+}
+
+/**
+ * A fingerprint of a request body that does not depend on key order or whitespace: two
+ * requests with the same Idempotency-Key are "the same" when their fingerprints are.
+ */
+export function requestFingerprint(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('base64url');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }

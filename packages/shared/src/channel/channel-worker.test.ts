@@ -67,6 +67,17 @@ describe('channel worker', () => {
     ]);
   });
 
+  it('does not send a dispatch that reached it after its expiry, and reports it expired', async () => {
+    const provider = fakeProvider(() => ({ kind: 'sent', provider: 'fake', providerMessageId: 'p-1' }));
+    const { sidecar, calls } = fakeSidecar();
+    const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now });
+    await expect(worker.handle({ ...message, expiresAt: '2026-11-25T09:59:59Z' })).resolves.toBe('ack');
+    expect(provider.sends).toHaveLength(0);
+    expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'expired', provider: 'fake' } });
+    await worker.handle({ ...message, attempt: 2, expiresAt: '2026-11-25T10:00:01Z' });
+    expect(provider.sends).toHaveLength(1);
+  });
+
   it('asks for redelivery when the report fails, and then reports without sending again', async () => {
     const provider = fakeProvider(() => ({ kind: 'sent', provider: 'fake', providerMessageId: 'p-1' }));
     const { sidecar, calls } = fakeSidecar(1);

@@ -69,7 +69,9 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
       const key = `${message.notificationId}/${message.attempt}`;
       let outcome = outcomes.get(key);
       if (!outcome) {
-        outcome = await send(message);
+        // A dispatch that waited in the queue past its expiry is not sent late (an OTP, a flash sale).
+        const expired = message.expiresAt !== undefined && Date.parse(message.expiresAt) <= now().getTime();
+        outcome = expired ? { kind: 'expired', provider: deps.provider.name } : await send(message);
         remember(key, outcome);
       }
       const traceId = traceIdOf(message.traceparent ?? traceparent);

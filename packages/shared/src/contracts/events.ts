@@ -26,6 +26,8 @@ export const ChannelDispatchSchema = z.object({
   priority: PrioritySchema,
   to: RecipientSchema,
   content: ContentSchema,
+  /** The channel does not send after this time; it reports `expired` instead. */
+  expiresAt: z.iso.datetime({ offset: true }).optional(),
   traceparent: z.string().optional(),
 });
 export type ChannelDispatch = z.infer<typeof ChannelDispatchSchema>;
@@ -40,6 +42,8 @@ export const DeliveryOutcomeSchema = z.discriminatedUnion('kind', [
     retryAfterMs: z.number().int().nonnegative().optional(),
   }),
   z.object({ kind: z.literal('permanent'), provider: z.string(), reason: z.string() }),
+  /** The dispatch reached the channel after its `expiresAt` (a backlog): nothing was sent. */
+  z.object({ kind: z.literal('expired'), provider: z.string() }),
 ]);
 export type DeliveryOutcome = z.infer<typeof DeliveryOutcomeSchema>;
 

@@ -40,24 +40,54 @@ export const recipientFieldFor = { email: 'email', sms: 'phone', push: 'deviceTo
   keyof Recipient
 >;
 
-/** Body of `POST /v1/notifications` (version 1 of the public API). */
+const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time such as 2026-11-25T18:00:00Z' });
+
+/**
+ * Body of `POST /v1/notifications` (version 1 of the public API). Either `channel`, or
+ * `channels`: an ordered fallback list, each tried when the one before fails permanently or
+ * runs out of attempts. `to` must hold the recipient field of every channel named.
+ */
 export const NotificationRequestSchema = z
   .object({
     customerId: CustomerIdSchema,
-    channel: ChannelSchema,
+    channel: ChannelSchema.optional(),
+    channels: z.array(ChannelSchema).min(1).max(3).optional(),
     to: RecipientSchema,
     content: ContentSchema,
     priority: PrioritySchema.default('bulk'),
+    /** Hold until this time (an actor reminder), then send. */
+    sendAt: instant.optional(),
+    /** Never send after this time: the notification ends `expired` instead. */
+    expiresAt: instant.optional(),
     metadata: z.record(z.string().max(64), z.string().max(512)).optional(),
   })
   .strict()
   .superRefine((req, ctx) => {
-    const field = recipientFieldFor[req.channel];
-    if (req.to[field] === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['to', field], message: `required for channel "${req.channel}"` });
+    if (req.channel === undefined && req.channels === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['channel'], message: 'required: give "channel" or "channels"' });
     }
-    if (req.channel === 'email' && req.content.subject === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['content', 'subject'], message: 'required for channel "email"' });
+    if (req.channel !== undefined && req.channels !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['channels'], message: 'give either "channel" or "channels", not both' });
+    }
+    if (req.channels && new Set(req.channels).size !== req.channels.length) {
+      ctx.addIssue({ code: 'custom', path: ['channels'], message: 'must not name a channel twice' });
+    }
+    for (const channel of requestChannels(req)) {
+      const field = recipientFieldFor[channel];
+      if (req.to[field] === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['to', field], message: `required for channel "${channel}"` });
+      }
+      if (channel === 'email' && req.content.subject === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['content', 'subject'], message: 'required for channel "email"' });
+      }
+    }
+    if (req.sendAt && req.expiresAt && Date.parse(req.expiresAt) <= Date.parse(req.sendAt)) {
+      ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'must be after sendAt' });
     }
   });
 export type NotificationRequest = z.infer<typeof NotificationRequestSchema>;
+
+/** The channels of a request, in the order they are tried. */
+export function requestChannels(req: Pick<NotificationRequest, 'channel' | 'channels'>): Channel[] {
+  return req.channels ?? (req.channel ? [req.channel] : []);
+}

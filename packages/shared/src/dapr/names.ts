@@ -16,3 +16,8 @@ export function channelOutBinding(channel: Channel): string {
 export function channelInBinding(channel: Channel): string {
   return `${channel}-queue-in`;
 }
+
+/** Where messages that can never be processed are parked, with their reason. */
+export function deadLetterTopic(prefix = ''): string {
+  return `${prefix}dead-letter`;
+}
