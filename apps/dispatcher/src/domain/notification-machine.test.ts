@@ -1,48 +1,70 @@
-import type { DeliveryResult, NotificationAccepted } from '@herald/shared';
-import { decide, toView, type DecideContext, type NotificationState } from './notification-machine.js';
+import type { DeliveryResult, NotificationAccepted, NotificationRequest, Preferences, ProviderEvent } from '@herald/shared';
+import { decide, isCancelable, toView, type DecideContext, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
 
 const t0 = new Date('2026-11-25T10:00:00.000Z');
+const at = (ms: number): Date => new Date(t0.getTime() + ms);
 const ctx = (over: Partial<DecideContext> = {}): DecideContext => ({
   now: t0,
   random: 0.5,
   policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
   ...over,
 });
+const none: PreferencesLookup = { kind: 'none' };
+const prefs = (p: Preferences): PreferencesLookup => ({ kind: 'found', preferences: p });
 
-const accepted: NotificationAccepted = {
+const request: NotificationRequest = {
+  customerId: 'c-1',
+  channel: 'email',
+  priority: 'bulk',
+  to: { email: 'a@example.com', phone: '+14155550100' },
+  content: { subject: 'Hi', text: 'Hello' },
+};
+const acceptedOf = (over: Partial<NotificationRequest> = {}): NotificationAccepted => ({
   schemaVersion: 1,
   id: 'ntf_01jd0000000000000000000000',
   tenantId: 'tenant-a',
   acceptedAt: '2026-11-25T09:59:59.000Z',
-  request: {
-    customerId: 'c-1',
-    channel: 'email',
-    priority: 'bulk',
-    to: { email: 'a@example.com' },
-    content: { subject: 'Hi', text: 'Hello' },
-  },
-};
+  request: { ...request, ...over },
+});
+const accepted = acceptedOf();
 
-function result(attempt: number, outcome: DeliveryResult['outcome']): DeliveryResult {
-  return { schemaVersion: 1, notificationId: accepted.id, attempt, channel: 'email', at: t0.toISOString(), outcome };
+function result(attempt: number, outcome: DeliveryResult['outcome'], channel: DeliveryResult['channel'] = 'email'): DeliveryResult {
+  return { schemaVersion: 1, notificationId: accepted.id, attempt, channel, at: t0.toISOString(), outcome };
 }
+const sent = (attempt: number, channel: DeliveryResult['channel'] = 'email') =>
+  ({ type: 'result', result: result(attempt, { kind: 'sent', provider: 'sandbox', providerMessageId: `sb-${attempt}` }, channel) }) as const;
+const transient = (attempt: number, retryAfterMs?: number) =>
+  ({ type: 'result', result: result(attempt, { kind: 'transient', provider: 'sandbox', reason: 'HTTP 503', ...(retryAfterMs ? { retryAfterMs } : {}) }) }) as const;
+const permanent = (attempt: number, channel: DeliveryResult['channel'] = 'email') =>
+  ({ type: 'result', result: result(attempt, { kind: 'permanent', provider: 'sandbox', reason: 'invalid address' }, channel) }) as const;
+const wake = (preferences: PreferencesLookup = none): NotificationEvent => ({ type: 'wake', preferences });
 
-function dispatched(): NotificationState {
-  const d = decide(undefined, { type: 'accept', accepted, traceId: 'trace-1' }, ctx());
-  if (!d.state) throw new Error('expected state');
-  return d.state;
+/** Runs events in order, each at its own time, and returns the final decision. */
+function run(state: NotificationState | undefined, steps: Array<[NotificationEvent, Date?]>) {
+  let d = { state, effects: [] as ReturnType<typeof decide>['effects'], changed: false };
+  for (const [event, now] of steps) d = decide(d.state, event, ctx(now ? { now } : {}));
+  return d;
 }
+function must(state: NotificationState | undefined): NotificationState {
+  if (!state) throw new Error('expected state');
+  return state;
+}
+const accept = (a: NotificationAccepted = accepted, preferences: PreferencesLookup = none, now = t0) =>
+  decide(undefined, { type: 'accept', accepted: a, traceId: 'trace-1', preferences }, ctx({ now }));
+const dispatched = (a?: NotificationAccepted) => must(accept(a).state);
+const statuses = (s: NotificationState | undefined) => s?.timeline.map((e) => e.status);
 
 describe('accept', () => {
-  it('records accepted and dispatched and sends attempt 1 to the channel', () => {
-    const d = decide(undefined, { type: 'accept', accepted, traceId: 'trace-1' }, ctx());
+  it('records accepted and dispatched, indexes, notifies, and sends attempt 1 to the channel', () => {
+    const d = accept();
     expect(d.changed).toBe(true);
     expect(d.state?.status).toBe('dispatched');
     expect(d.state?.attempt).toBe(1);
-    expect(d.state?.timeline.map((e) => e.status)).toEqual(['accepted', 'dispatched']);
     expect(d.state?.timeline[0]).toEqual({ at: accepted.acceptedAt, status: 'accepted', channel: 'email', attempt: 0, traceId: 'trace-1' });
     expect(d.state?.timeline[1]).toEqual({ at: t0.toISOString(), status: 'dispatched', channel: 'email', attempt: 1, traceId: 'trace-1' });
     expect(d.effects).toEqual([
+      { type: 'index' },
+      { type: 'notify', index: 0 },
       {
         type: 'send',
         dispatch: {
@@ -51,24 +73,34 @@ describe('accept', () => {
           attempt: 1,
           channel: 'email',
           priority: 'bulk',
-          to: { email: 'a@example.com' },
-          content: { subject: 'Hi', text: 'Hello' },
+          to: request.to,
+          content: request.content,
         },
       },
+      { type: 'notify', index: 1 },
     ]);
   });
 
-  it('on a redelivery changes nothing, but sends again what may not have gone out', () => {
+  it('on a redelivery changes nothing, but re-issues the index entry and the send that may not have gone out', () => {
     const state = dispatched();
-    const d = decide(state, { type: 'accept', accepted }, ctx());
+    const d = decide(state, { type: 'accept', accepted, preferences: none }, ctx());
     expect(d.changed).toBe(false);
     expect(d.state).toBe(state);
-    expect(d.effects).toMatchObject([{ type: 'send', dispatch: { attempt: 1 } }]);
+    expect(d.effects).toMatchObject([{ type: 'index' }, { type: 'send', dispatch: { attempt: 1 } }, { type: 'notify', index: 1 }]);
   });
 
-  it('on a redelivery after the send was reported, owes nothing', () => {
-    const sent = decide(dispatched(), { type: 'result', result: result(1, { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' }) }, ctx()).state;
-    expect(decide(sent, { type: 'accept', accepted }, ctx())).toEqual({ state: sent, effects: [], changed: false });
+  it('on a redelivery after the send was reported, owes only the index entry and the last status event', () => {
+    const done = decide(dispatched(), sent(1), ctx()).state;
+    expect(decide(done, { type: 'accept', accepted, preferences: none }, ctx())).toEqual({
+      state: done,
+      effects: [{ type: 'index' }, { type: 'notify', index: 2 }],
+      changed: false,
+    });
+  });
+
+  it('carries expiresAt to the channel, so a late queue does not send', () => {
+    const d = accept(acceptedOf({ expiresAt: '2026-11-25T11:00:00Z' }));
+    expect(d.effects.find((e) => e.type === 'send')).toMatchObject({ dispatch: { expiresAt: '2026-11-25T11:00:00Z' } });
   });
 });
 
@@ -76,6 +108,7 @@ describe('delivery results', () => {
   it('moves to sent with the provider message id', () => {
     const d = decide(dispatched(), { type: 'result', result: { ...result(1, { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' }), traceId: 'trace-2' } }, ctx());
     expect(d.state?.status).toBe('sent');
+    expect(d.state?.providerMessageId).toBe('sb-1');
     expect(d.state?.timeline.at(-1)).toEqual({
       at: t0.toISOString(),
       status: 'sent',
@@ -85,93 +118,230 @@ describe('delivery results', () => {
       providerMessageId: 'sb-1',
       traceId: 'trace-2',
     });
-    expect(d.effects).toEqual([]);
+    expect(d.effects).toEqual([{ type: 'notify', index: 2 }]);
   });
 
-  it('on a duplicate transient report, re-registers the same retry (the first registration may have failed)', () => {
-    const report = { type: 'result' as const, result: result(1, { kind: 'transient', provider: 'sandbox', reason: 'HTTP 503' }) };
-    const retrying = decide(dispatched(), report, ctx({ random: 0.5 })).state;
-    const again = decide(retrying, report, ctx({ random: 0.9, now: new Date(t0.getTime() + 100) }));
+  it('on a duplicate transient report, re-registers the same wake-up (the first registration may have failed)', () => {
+    const retrying = decide(dispatched(), transient(1), ctx({ random: 0.5 })).state;
+    const again = decide(retrying, transient(1), ctx({ random: 0.9, now: at(100) }));
     expect(again.changed).toBe(false);
-    expect(again.effects).toEqual([{ type: 'schedule-retry', attempt: 1, at: '2026-11-25T10:00:00.500Z' }]);
+    expect(again.effects).toEqual([{ type: 'schedule-wake', at: '2026-11-25T10:00:00.500Z' }, { type: 'notify', index: 2 }]);
   });
 
   it('changes nothing on a duplicate result', () => {
-    const sent = decide(dispatched(), { type: 'result', result: result(1, { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' }) }, ctx()).state;
-    const again = decide(sent, { type: 'result', result: result(1, { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' }) }, ctx());
+    const done = decide(dispatched(), sent(1), ctx()).state;
+    const again = decide(done, sent(1), ctx());
     expect(again.changed).toBe(false);
-    expect(again.state).toBe(sent);
+    expect(again.state).toBe(done);
   });
 
-  it('ignores the result of an attempt that is not in flight', () => {
-    const d = decide(dispatched(), { type: 'result', result: result(2, { kind: 'sent', provider: 'sandbox', providerMessageId: 'x' }) }, ctx());
-    expect(d.changed).toBe(false);
+  it('ignores the result of an attempt that is not in flight, and of a notification it does not know', () => {
+    expect(decide(dispatched(), sent(2), ctx()).changed).toBe(false);
+    expect(decide(undefined, sent(1), ctx())).toEqual({ state: undefined, effects: [], changed: false });
   });
 
-  it('ignores a result for a notification it does not know', () => {
-    const d = decide(undefined, { type: 'result', result: result(1, { kind: 'sent', provider: 'sandbox', providerMessageId: 'x' }) }, ctx());
-    expect(d).toEqual({ state: undefined, effects: [], changed: false });
-  });
-
-  it('fails at once on a permanent failure, with the reason, and does not retry', () => {
-    const d = decide(dispatched(), { type: 'result', result: result(1, { kind: 'permanent', provider: 'sandbox', reason: 'invalid address' }) }, ctx());
+  it('fails at once on a permanent failure when there is no other channel, with the reason', () => {
+    const d = decide(dispatched(), permanent(1), ctx());
     expect(d.state?.status).toBe('failed');
     expect(d.state?.timeline.at(-1)?.reason).toBe('invalid address');
-    expect(d.effects).toEqual([]);
+    expect(d.effects).toEqual([{ type: 'notify', index: 2 }]);
   });
 
-  it('schedules a retry with backoff on a transient failure', () => {
-    const d = decide(dispatched(), { type: 'result', result: result(1, { kind: 'transient', provider: 'sandbox', reason: 'HTTP 503' }) }, ctx({ random: 0.5 }));
-    expect(d.state?.status).toBe('retrying');
-    expect(d.state?.timeline.at(-1)).toMatchObject({ status: 'retrying', attempt: 1, reason: 'HTTP 503' });
-    expect(d.state?.retryAt).toBe('2026-11-25T10:00:00.500Z');
-    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, at: '2026-11-25T10:00:00.500Z' }]);
-  });
-
-  it("waits at least the provider's Retry-After", () => {
-    const d = decide(dispatched(), { type: 'result', result: result(1, { kind: 'transient', provider: 'sandbox', reason: '429', retryAfterMs: 7_000 }) }, ctx());
-    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, at: '2026-11-25T10:00:07.000Z' }]);
+  it('ends expired when the channel reports the dispatch arrived too late', () => {
+    const d = decide(dispatched(acceptedOf({ expiresAt: '2026-11-25T10:00:00.500Z' })), { type: 'result', result: result(1, { kind: 'expired', provider: 'sandbox' }) }, ctx());
+    expect(d.state?.status).toBe('expired');
+    expect(d.state?.timeline.at(-1)?.reason).toContain('after it expired');
   });
 });
 
 describe('retries', () => {
-  const transient = (attempt: number) => ({ type: 'result' as const, result: result(attempt, { kind: 'transient', provider: 'sandbox', reason: 'HTTP 500' }) });
-
-  it('sends the next attempt when the retry is due', () => {
-    const retrying = decide(dispatched(), transient(1), ctx()).state;
-    const d = decide(retrying, { type: 'retry-due', attempt: 1 }, ctx());
-    expect(d.state?.status).toBe('dispatched');
-    expect(d.state?.attempt).toBe(2);
-    expect(d.effects).toMatchObject([{ type: 'send', dispatch: { attempt: 2 } }]);
+  it('waits with backoff on a transient failure, then sends the next attempt when the reminder fires', () => {
+    const d = decide(dispatched(), transient(1), ctx({ random: 0.5 }));
+    expect(d.state?.status).toBe('retrying');
+    expect(d.state?.timeline.at(-1)).toMatchObject({ status: 'retrying', attempt: 1, reason: 'HTTP 503' });
+    expect(d.state?.wakeAt).toBe('2026-11-25T10:00:00.500Z');
+    expect(d.effects).toEqual([{ type: 'schedule-wake', at: '2026-11-25T10:00:00.500Z' }, { type: 'notify', index: 2 }]);
+    const next = decide(d.state, wake(), ctx({ now: at(500) }));
+    expect(next.state?.status).toBe('dispatched');
+    expect(next.state?.attempt).toBe(2);
+    expect(next.state?.wakeAt).toBeUndefined();
+    expect(next.effects).toMatchObject([{ type: 'send', dispatch: { attempt: 2 } }, { type: 'notify' }]);
   });
 
-  it('ignores a retry reminder that fires twice', () => {
-    const retrying = decide(dispatched(), transient(1), ctx()).state;
-    const redispatched = decide(retrying, { type: 'retry-due', attempt: 1 }, ctx()).state;
-    expect(redispatched?.retryAt).toBeUndefined();
-    expect(decide(redispatched, { type: 'retry-due', attempt: 1 }, ctx())).toEqual({ state: redispatched, effects: [], changed: false });
+  it("waits at least the provider's Retry-After", () => {
+    expect(decide(dispatched(), transient(1, 7_000), ctx()).state?.wakeAt).toBe('2026-11-25T10:00:07.000Z');
+  });
+
+  it('ignores a reminder that fires twice, and re-arms one that fires early', () => {
+    const retrying = decide(dispatched(), transient(1, 10_000), ctx()).state;
+    const early = decide(retrying, wake(), ctx({ now: at(2_000) }));
+    expect(early.changed).toBe(false);
+    expect(early.effects[0]).toEqual({ type: 'schedule-wake', at: '2026-11-25T10:00:10.000Z' });
+    const redispatched = decide(retrying, wake(), ctx({ now: at(10_000) })).state;
+    expect(decide(redispatched, wake(), ctx({ now: at(10_001) }))).toEqual({ state: redispatched, effects: [], changed: false });
   });
 
   it('fails with the last reason once the attempts are used up', () => {
-    let s = dispatched();
-    for (let attempt = 1; attempt < 3; attempt++) {
-      s = decide(s, transient(attempt), ctx()).state!;
-      s = decide(s, { type: 'retry-due', attempt }, ctx()).state!;
-    }
-    const d = decide(s, transient(3), ctx());
+    const d = run(dispatched(), [[transient(1)], [wake(), at(60_000)], [transient(2)], [wake(), at(120_000)], [transient(3)]]);
     expect(d.state?.status).toBe('failed');
-    expect(d.state?.timeline.at(-1)?.reason).toBe('gave up after 3 attempts: HTTP 500');
-    expect(d.effects).toEqual([]);
+    expect(d.state?.timeline.at(-1)?.reason).toBe('gave up on email after 3 attempts: HTTP 503');
   });
 
-  it('treats a failed hand-off to the queue as transient', () => {
+  it('treats a failed hand-off to the queue as transient, and ignores one for an attempt no longer current', () => {
     const d = decide(dispatched(), { type: 'dispatch-failed', attempt: 1, reason: 'binding unavailable' }, ctx());
     expect(d.state?.status).toBe('retrying');
-    expect(d.effects).toEqual([{ type: 'schedule-retry', attempt: 1, at: '2026-11-25T10:00:00.500Z' }]);
+    expect(decide(dispatched(), { type: 'dispatch-failed', attempt: 2, reason: 'x' }, ctx()).changed).toBe(false);
+  });
+});
+
+describe('fallback', () => {
+  const multi = acceptedOf({ channel: undefined, channels: ['push', 'sms', 'email'], to: { deviceToken: 'device-token-1', phone: '+14155550100', email: 'a@example.com' } });
+
+  it('moves to the next channel on a permanent failure, through a reminder due now', () => {
+    const d = decide(dispatched(multi), { ...permanent(1, 'push') }, ctx());
+    expect(d.state?.status).toBe('retrying');
+    expect(d.state?.timeline.at(-1)?.reason).toBe('push failed: invalid address; falling back to sms');
+    expect(d.effects[0]).toEqual({ type: 'schedule-wake', at: t0.toISOString() });
+    const next = decide(d.state, wake(), ctx());
+    expect(next.effects[0]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 2 } });
+    expect(next.state?.timeline.at(-1)).toMatchObject({ status: 'dispatched', channel: 'sms', attempt: 2 });
   });
 
-  it('ignores a failed hand-off of an attempt that is no longer current', () => {
-    expect(decide(dispatched(), { type: 'dispatch-failed', attempt: 2, reason: 'x' }, ctx()).changed).toBe(false);
+  it('moves on when a channel runs out of attempts, and each channel gets its own attempts', () => {
+    const d = run(dispatched(multi), [
+      [transient(1)],
+      [wake(), at(60_000)],
+      [transient(2)],
+      [wake(), at(120_000)],
+      [transient(3)], // push exhausted: fall back
+      [wake(), at(120_000)],
+    ]);
+    expect(d.state?.channelIndex).toBe(1);
+    expect(d.state?.channelAttempts).toBe(1);
+    expect(d.effects[0]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 4 } });
+  });
+
+  it('fails after the last channel, with every channel tried in the timeline', () => {
+    const d = run(dispatched(multi), [
+      [permanent(1, 'push')],
+      [wake()],
+      [permanent(2, 'sms')],
+      [wake()],
+      [permanent(3, 'email')],
+    ]);
+    expect(d.state?.status).toBe('failed');
+    expect(d.state?.timeline.filter((e) => e.status === 'dispatched').map((e) => e.channel)).toEqual(['push', 'sms', 'email']);
+    expect(toView(must(d.state))).toMatchObject({ channel: 'email', channels: ['push', 'sms', 'email'], attempts: 3 });
+  });
+});
+
+describe('scheduled sends, expiry and cancel', () => {
+  const later = acceptedOf({ sendAt: '2026-11-25T12:00:00Z' });
+
+  it('holds a future sendAt in scheduled, with a reminder, then sends when it fires', () => {
+    const d = accept(later);
+    expect(d.state?.status).toBe('scheduled');
+    expect(d.state?.wakeAt).toBe('2026-11-25T12:00:00.000Z');
+    expect(d.effects).toEqual([{ type: 'index' }, { type: 'notify', index: 0 }, { type: 'schedule-wake', at: '2026-11-25T12:00:00.000Z' }, { type: 'notify', index: 1 }]);
+    const fired = decide(d.state, wake(), ctx({ now: new Date('2026-11-25T12:00:00.050Z') }));
+    expect(fired.state?.status).toBe('dispatched');
+  });
+
+  it('sends at once when sendAt has already passed', () => {
+    expect(accept(acceptedOf({ sendAt: '2026-11-25T09:00:00Z' })).state?.status).toBe('dispatched');
+  });
+
+  it('wakes at expiresAt when that comes before sendAt, and expires', () => {
+    const d = accept(acceptedOf({ sendAt: '2026-11-25T12:00:00Z', expiresAt: '2026-11-25T11:00:00Z' }));
+    expect(d.state?.wakeAt).toBe('2026-11-25T11:00:00.000Z');
+    const fired = decide(d.state, wake(), ctx({ now: new Date('2026-11-25T11:00:00Z') }));
+    expect(fired.state?.status).toBe('expired');
+    expect(fired.effects).toEqual([{ type: 'notify', index: 2 }]);
+  });
+
+  it('expires at accept when the event arrives after expiresAt (a backlog)', () => {
+    const d = accept(acceptedOf({ expiresAt: '2026-11-25T09:59:59.500Z' }));
+    expect(statuses(d.state)).toEqual(['accepted', 'expired']);
+    expect(d.effects.some((e) => e.type === 'send')).toBe(false);
+  });
+
+  it('expires a retrying notification instead of retrying past expiresAt', () => {
+    const d = run(dispatched(acceptedOf({ expiresAt: '2026-11-25T10:00:05Z' })), [[transient(1, 30_000)], [wake(), new Date('2026-11-25T10:00:05Z')]]);
+    expect(statuses(d.state)?.slice(-2)).toEqual(['retrying', 'expired']);
+  });
+
+  it('cancels a scheduled notification and drops its reminder', () => {
+    const d = decide(accept(later).state, { type: 'cancel', tenantId: 'tenant-a' }, ctx());
+    expect(d.state?.status).toBe('canceled');
+    expect(d.state?.wakeAt).toBeUndefined();
+    expect(d.effects).toEqual([{ type: 'cancel-wake' }, { type: 'notify', index: 2 }]);
+    expect(decide(d.state, wake(), ctx({ now: new Date('2026-11-25T12:00:00Z') })).changed).toBe(false);
+  });
+
+  it('does not cancel what is dispatched or done, nor another tenant’s notification', () => {
+    expect(isCancelable(dispatched())).toBe(false);
+    expect(decide(dispatched(), { type: 'cancel', tenantId: 'tenant-a' }, ctx()).changed).toBe(false);
+    expect(decide(accept(later).state, { type: 'cancel', tenantId: 'tenant-b' }, ctx()).changed).toBe(false);
+    expect(isCancelable(must(decide(dispatched(), transient(1), ctx()).state))).toBe(true);
+  });
+});
+
+describe('customer preferences', () => {
+  const quiet = prefs({ timezone: 'Europe/Berlin', quietHours: { start: '22:00', end: '07:00' } });
+  const night = new Date('2026-11-25T23:30:00Z'); // 00:30 in Berlin
+
+  it('defers bulk during quiet hours to the end of the window', () => {
+    const d = accept(accepted, quiet, night);
+    expect(d.state?.status).toBe('scheduled');
+    expect(d.state?.wakeAt).toBe('2026-11-26T06:00:00.000Z'); // 07:00 in Berlin
+    expect(d.state?.timeline.at(-1)?.reason).toContain('quiet hours');
+    const morning = decide(d.state, wake(quiet), ctx({ now: new Date('2026-11-26T06:00:00Z') }));
+    expect(morning.state?.status).toBe('dispatched');
+  });
+
+  it('sends critical during quiet hours, and bulk outside them', () => {
+    expect(accept(acceptedOf({ priority: 'critical' }), quiet, night).state?.status).toBe('dispatched');
+    expect(accept(accepted, quiet, new Date('2026-11-25T12:00:00Z')).state?.status).toBe('dispatched');
+  });
+
+  it('checks quiet hours again before a retry', () => {
+    const retrying = decide(dispatched(), transient(1), ctx({ now: night })).state;
+    expect(decide(retrying, wake(quiet), ctx({ now: night })).state?.status).toBe('scheduled');
+  });
+
+  it('suppresses bulk on a channel the customer opted out of, or falls back past it', () => {
+    expect(statuses(accept(accepted, prefs({ optedOut: ['email'] })).state)).toEqual(['accepted', 'suppressed']);
+    const multi = acceptedOf({ channel: undefined, channels: ['email', 'sms'] });
+    expect(accept(multi, prefs({ optedOut: ['email'] })).effects.find((e) => e.type === 'send')).toMatchObject({ dispatch: { channel: 'sms' } });
+    expect(accept(acceptedOf({ priority: 'critical' }), prefs({ optedOut: ['email'] })).state?.status).toBe('dispatched');
+  });
+
+  it('holds, neither sending nor dropping, while preferences cannot be read', () => {
+    const d = accept(accepted, { kind: 'unavailable', reason: 'redis down' });
+    expect(d.state?.status).toBe('scheduled');
+    expect(d.state?.wakeAt).toBe('2026-11-25T10:00:30.000Z');
+    expect(decide(d.state, wake(), ctx({ now: at(30_000) })).state?.status).toBe('dispatched');
+  });
+});
+
+describe('provider events', () => {
+  const event = (over: Partial<ProviderEvent> = {}): NotificationEvent => ({
+    type: 'provider-event',
+    event: { schemaVersion: 1, notificationId: accepted.id, provider: 'sendgrid', providerMessageId: 'sb-1', status: 'delivered', at: '2026-11-25T10:00:03Z', ...over },
+  });
+  const wasSent = () => decide(dispatched(), sent(1), ctx()).state;
+
+  it('moves a sent notification to delivered, bounced or undeliverable', () => {
+    expect(decide(wasSent(), event(), ctx()).state?.status).toBe('delivered');
+    const bounced = decide(wasSent(), event({ status: 'bounced', reason: 'mailbox full', providerMessageId: 'sb-1.filter0001' }), ctx());
+    expect(bounced.state?.timeline.at(-1)).toMatchObject({ status: 'bounced', reason: 'mailbox full', at: '2026-11-25T10:00:03Z' });
+  });
+
+  it('ignores a callback for another message or attempt, a duplicate, and one before the send was recorded', () => {
+    expect(decide(wasSent(), event({ providerMessageId: 'other' }), ctx()).changed).toBe(false);
+    expect(decide(wasSent(), event({ attempt: 2 }), ctx()).changed).toBe(false);
+    expect(decide(decide(wasSent(), event(), ctx()).state, event(), ctx()).changed).toBe(false);
+    expect(decide(dispatched(), event(), ctx()).changed).toBe(false);
   });
 });
 
@@ -180,6 +350,6 @@ describe('toView', () => {
     const view = toView(dispatched());
     expect(view).not.toHaveProperty('to');
     expect(view).not.toHaveProperty('content');
-    expect(view).toMatchObject({ id: accepted.id, status: 'dispatched', attempts: 1, customerId: 'c-1' });
+    expect(view).toMatchObject({ id: accepted.id, status: 'dispatched', attempts: 1, customerId: 'c-1', channel: 'email', channels: ['email'] });
   });
 });

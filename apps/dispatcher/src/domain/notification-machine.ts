@@ -4,62 +4,47 @@
 // timeline; an event that does not apply (a redelivery, a stale or duplicate result)
 // changes nothing.
 //
-//   accepted → dispatched → sent
-//                 │   ▲
-//                 ▼   │ (reminder: retry due)
-//              retrying ──(attempts exhausted)──▶ failed
-//   dispatched ──(permanent failure)──▶ failed
+//   accepted ──▶ (scheduled) ──▶ dispatched ──▶ sent ──▶ delivered | bounced | undeliverable
+//      │            │  ▲            │   ▲
+//      │            │  └ quiet hours │   │ (wake: retry due; or the next fallback channel)
+//      │            │                ▼   │
+//      │            │             retrying ──(attempts and channels exhausted)──▶ failed
+//      └────────────┴──▶ expired | canceled | suppressed
+//
+// Whatever waits (a scheduled send, quiet hours, a retry's backoff, a hold while preferences
+// cannot be read) waits on one durable actor reminder, due at `wakeAt`: the earliest of the
+// time it waits for and `expiresAt`. On waking, `release` decides again from the state.
 //
 // The actor saves the new state before performing its effects. If an effect then fails (or
 // the process dies in between), the event is delivered again (pub/sub redelivery, a queue
 // redelivery of the channel's report) and finds the state already moved: it changes nothing
-// but re-issues what that state still owes (`owedEffects`), so nothing is left stranded. Both
-// effects are safe to repeat: the channel de-duplicates a send by (notification, attempt), and
-// a reminder registered again under its name replaces the first, at the same stored time.
+// but re-issues what that state still owes (`owedEffects`), so nothing is left stranded. All
+// effects are safe to repeat: the channel de-duplicates a send by (notification, attempt), a
+// reminder registered again under its name replaces the first, the history index is a set,
+// and status events carry an id per change for receivers to de-duplicate.
 import type {
-  Channel,
-  ChannelDispatch,
-  Content,
   DeliveryResult,
   NotificationAccepted,
-  NotificationStatus,
   NotificationView,
-  Priority,
-  Recipient,
+  ProviderEvent,
   TimelineEntry,
 } from '@herald/shared';
+import { requestChannels } from '@herald/shared';
 import { retryDelayMs, type RetryPolicy } from './backoff.js';
+import { currentChannel, entry, sendOf, type Effect, type NotificationState, type PreferencesLookup } from './notification-state.js';
+import { quietHoursEnd } from './quiet-hours.js';
 
-export interface NotificationState {
-  id: string;
-  tenantId: string;
-  customerId: string;
-  channel: Channel;
-  priority: Priority;
-  to: Recipient;
-  content: Content;
-  metadata?: Record<string, string>;
-  status: NotificationStatus;
-  /** The current (or last) delivery attempt; 0 before the first. */
-  attempt: number;
-  /** While retrying: when the next attempt is due (ISO time). */
-  retryAt?: string;
-  createdAt: string;
-  updatedAt: string;
-  timeline: TimelineEntry[];
-}
+export type { Effect, NotificationState, PreferencesLookup } from './notification-state.js';
 
 export type NotificationEvent =
-  | { type: 'accept'; accepted: NotificationAccepted; traceId?: string | undefined }
+  | { type: 'accept'; accepted: NotificationAccepted; traceId?: string | undefined; preferences: PreferencesLookup }
   /** The send to the channel's queue failed (the broker or sidecar did not take it). */
   | { type: 'dispatch-failed'; attempt: number; reason: string }
   | { type: 'result'; result: DeliveryResult }
-  | { type: 'retry-due'; attempt: number };
-
-export type Effect =
-  | { type: 'send'; dispatch: ChannelDispatch }
-  /** Wake the actor at `at` (ISO time) to make the attempt after `attempt`. */
-  | { type: 'schedule-retry'; attempt: number; at: string };
+  /** The actor's reminder fired. */
+  | { type: 'wake'; preferences: PreferencesLookup }
+  | { type: 'cancel'; tenantId: string }
+  | { type: 'provider-event'; event: ProviderEvent };
 
 export interface DecideContext {
   now: Date;
@@ -75,122 +60,219 @@ export interface Decision {
   changed: boolean;
 }
 
-const unchanged = (state: NotificationState | undefined): Decision => ({ state, effects: [], changed: false });
+/** How long to hold before asking again when the customer's preferences cannot be read. */
+export const PREFERENCES_RETRY_MS = 30_000;
+/** A reminder firing this early is taken as on time (clocks of scheduler and app differ a little). */
+const WAKE_TOLERANCE_MS = 1_000;
+
+const unchanged = (state: NotificationState | undefined, effects: Effect[] = []): Decision => ({ state, effects, changed: false });
 
 export function decide(state: NotificationState | undefined, event: NotificationEvent, ctx: DecideContext): Decision {
   const at = ctx.now.toISOString();
   switch (event.type) {
     case 'accept': {
-      if (state) return { state, effects: owedEffects(state), changed: false }; // pub/sub redelivery
-      const { accepted, traceId } = event;
-      const req = accepted.request;
-      const created: NotificationState = {
-        id: accepted.id,
-        tenantId: accepted.tenantId,
-        customerId: req.customerId,
-        channel: req.channel,
-        priority: req.priority,
-        to: req.to,
-        content: req.content,
-        ...(req.metadata ? { metadata: req.metadata } : {}),
-        status: 'accepted',
-        attempt: 0,
-        createdAt: accepted.acceptedAt,
-        updatedAt: at,
-        timeline: [entry({ at: accepted.acceptedAt, status: 'accepted', channel: req.channel, attempt: 0, traceId })],
-      };
-      return dispatch(created, at, traceId);
+      // A pub/sub redelivery: re-issue what is owed, and the index entry in case it was lost.
+      if (state) return unchanged(state, [{ type: 'index' }, ...owedEffects(state)]);
+      const created = createState(event.accepted, event.traceId, at);
+      const released = release(created, at, ctx, event.preferences);
+      return { ...released, effects: [{ type: 'index' }, { type: 'notify', index: 0 }, ...released.effects], changed: true };
     }
 
     case 'dispatch-failed': {
       if (!state || state.status !== 'dispatched' || event.attempt !== state.attempt) return unchanged(state);
-      return retryOrFail(state, at, event.reason, ctx);
+      return retryOrFallBack(state, at, ctx, { reason: event.reason });
     }
 
     case 'result':
       return onResult(state, event.result, at, ctx);
 
-    case 'retry-due': {
-      if (!state || state.status !== 'retrying' || event.attempt !== state.attempt) return unchanged(state);
-      const { retryAt: _done, ...rest } = state;
-      return dispatch(rest, at, undefined);
+    case 'wake': {
+      if (!state || !isWaiting(state) || !state.wakeAt) return unchanged(state);
+      // Early (a reminder registered for an older, earlier time): wait again for the stored time.
+      if (Date.parse(state.wakeAt) - ctx.now.getTime() > WAKE_TOLERANCE_MS) return unchanged(state, owedEffects(state));
+      const { wakeAt: _fired, ...rest } = state;
+      return release(rest, at, ctx, event.preferences);
+    }
+
+    case 'cancel': {
+      if (!state || state.tenantId !== event.tenantId || !isCancelable(state)) return unchanged(state);
+      return end(state, at, entry({ at, status: 'canceled', channel: currentChannel(state), attempt: state.attempt, reason: 'canceled by request' }));
+    }
+
+    case 'provider-event':
+      return onProviderEvent(state, event.event, at);
+  }
+}
+
+function createState(accepted: NotificationAccepted, traceId: string | undefined, at: string): NotificationState {
+  const req = accepted.request;
+  const channels = requestChannels(req);
+  const first = channels[0] ?? 'email'; // the request schema guarantees at least one
+  return {
+    id: accepted.id,
+    tenantId: accepted.tenantId,
+    customerId: req.customerId,
+    channels,
+    channelIndex: 0,
+    priority: req.priority,
+    to: req.to,
+    content: req.content,
+    ...(req.metadata ? { metadata: req.metadata } : {}),
+    ...(req.sendAt ? { sendAt: req.sendAt } : {}),
+    ...(req.expiresAt ? { expiresAt: req.expiresAt } : {}),
+    status: 'accepted',
+    attempt: 0,
+    channelAttempts: 0,
+    createdAt: accepted.acceptedAt,
+    updatedAt: at,
+    timeline: [entry({ at: accepted.acceptedAt, status: 'accepted', channel: first, attempt: 0, traceId })],
+    ...(traceId ? { traceId } : {}),
+  };
+}
+
+/**
+ * The one place that decides whether a notification may go out now, for its first attempt
+ * and every later one: expiry, the requested send time, the customer's preferences (bulk
+ * only: a critical notification ignores opt-outs and quiet hours), then the send.
+ */
+function release(state: NotificationState, at: string, ctx: DecideContext, preferences: PreferencesLookup): Decision {
+  const now = ctx.now.getTime();
+  const channel = currentChannel(state);
+  const base = { at, channel, attempt: state.attempt };
+  if (state.expiresAt && Date.parse(state.expiresAt) <= now) {
+    return end(state, at, entry({ ...base, status: 'expired', reason: `expired at ${state.expiresAt} before it could be sent` }));
+  }
+  if (state.status === 'accepted' && state.sendAt && Date.parse(state.sendAt) > now + WAKE_TOLERANCE_MS) {
+    return wait(state, at, Date.parse(state.sendAt), entry({ ...base, status: 'scheduled', reason: `scheduled for ${state.sendAt}` }));
+  }
+  if (state.priority === 'bulk') {
+    if (preferences.kind === 'unavailable') {
+      // Fail closed and hold: never send unchecked, never drop.
+      const reason = `customer preferences unavailable (${preferences.reason}); holding`;
+      return wait(state, at, now + PREFERENCES_RETRY_MS, entry({ ...base, status: 'scheduled', reason }));
+    }
+    const prefs = preferences.kind === 'found' ? preferences.preferences : {};
+    const optedOut = new Set(prefs.optedOut ?? []);
+    const usable = state.channels.findIndex((c, i) => i >= state.channelIndex && !optedOut.has(c));
+    if (usable < 0) {
+      return end(state, at, entry({ ...base, status: 'suppressed', reason: `customer opted out of ${[...optedOut].join(', ')}` }));
+    }
+    if (usable !== state.channelIndex) state = { ...state, channelIndex: usable, channelAttempts: 0 };
+    if (prefs.quietHours && prefs.timezone) {
+      const until = quietHoursEnd({ ...prefs.quietHours, timezone: prefs.timezone }, ctx.now);
+      if (until) {
+        const reason = `quiet hours (${prefs.quietHours.start}-${prefs.quietHours.end} ${prefs.timezone}) until ${until.toISOString()}`;
+        return wait(state, at, until.getTime(), entry({ ...base, channel: currentChannel(state), status: 'scheduled', reason }));
+      }
     }
   }
+  return dispatch(state, at);
+}
+
+function dispatch(state: NotificationState, at: string): Decision {
+  const attempt = state.attempt + 1;
+  const next: NotificationState = { ...state, attempt, channelAttempts: state.channelAttempts + 1 };
+  const traceId = attempt === 1 ? state.traceId : undefined;
+  const changedState = appendEntry(next, at, entry({ at, status: 'dispatched', channel: currentChannel(next), attempt, traceId }));
+  return { state: changedState, effects: [{ type: 'send', dispatch: sendOf(changedState) }, notify(changedState)], changed: true };
+}
+
+/** Waits until `untilMs`, or until expiry if that comes first (a reminder at the earlier of the two). */
+function wait(state: NotificationState, at: string, untilMs: number, e: TimelineEntry): Decision {
+  const expiresMs = state.expiresAt ? Date.parse(state.expiresAt) : Infinity;
+  const wakeAt = new Date(Math.min(untilMs, expiresMs)).toISOString();
+  const next = appendEntry({ ...state, wakeAt }, at, e);
+  return { state: next, effects: [{ type: 'schedule-wake', at: wakeAt }, notify(next)], changed: true };
+}
+
+/** A final status: nothing left to wait for, so the reminder (if any) goes. */
+function end(state: NotificationState, at: string, e: TimelineEntry): Decision {
+  const hadWake = state.wakeAt !== undefined;
+  const { wakeAt: _gone, ...rest } = state;
+  const next = appendEntry(rest, at, e);
+  return { state: next, effects: [...(hadWake ? [{ type: 'cancel-wake' } as const] : []), notify(next)], changed: true };
 }
 
 function onResult(state: NotificationState | undefined, result: DeliveryResult, at: string, ctx: DecideContext): Decision {
   // Only the result of the attempt in flight counts. A duplicate of the report that moved the
   // state on changes nothing but re-issues what is owed; a late one changes nothing at all.
   if (!state || result.attempt !== state.attempt) return unchanged(state);
-  if (state.status !== 'dispatched') return { state, effects: owedEffects(state), changed: false };
+  if (state.status !== 'dispatched') return unchanged(state, owedEffects(state));
   const { outcome } = result;
-  const base = { channel: result.channel, attempt: result.attempt, provider: outcome.provider, traceId: result.traceId };
+  const base = { at, channel: result.channel, attempt: result.attempt, provider: outcome.provider, traceId: result.traceId };
   switch (outcome.kind) {
-    case 'sent':
-      return transition(state, at, entry({ at, status: 'sent', ...base, providerMessageId: outcome.providerMessageId }));
+    case 'sent': {
+      const next = appendEntry({ ...state, providerMessageId: outcome.providerMessageId }, at, entry({ ...base, status: 'sent', providerMessageId: outcome.providerMessageId }));
+      return { state: next, effects: [notify(next)], changed: true };
+    }
+    case 'expired':
+      return end(state, at, entry({ ...base, status: 'expired', reason: `reached the channel after it expired at ${state.expiresAt ?? '?'}` }));
     case 'permanent':
-      return transition(state, at, entry({ at, status: 'failed', ...base, reason: outcome.reason }));
+      return fallBackOrFail(state, at, { reason: outcome.reason, provider: outcome.provider, traceId: result.traceId });
     case 'transient':
-      return retryOrFail(state, at, outcome.reason, ctx, outcome.retryAfterMs, outcome.provider, result.traceId);
+      return retryOrFallBack(state, at, ctx, { reason: outcome.reason, provider: outcome.provider, traceId: result.traceId }, outcome.retryAfterMs);
   }
 }
 
-function dispatch(state: NotificationState, at: string, traceId: string | undefined): Decision {
-  const attempt = state.attempt + 1;
-  const next = appendEntry({ ...state, attempt }, at, entry({ at, status: 'dispatched', channel: state.channel, attempt, traceId }));
-  return { state: next, effects: [{ type: 'send', dispatch: sendOf(state, attempt) }], changed: true };
+interface FailureInfo {
+  reason: string;
+  provider?: string | undefined;
+  traceId?: string | undefined;
 }
 
-function sendOf(state: NotificationState, attempt: number): ChannelDispatch {
-  return {
-    schemaVersion: 1,
-    notificationId: state.id,
-    attempt,
-    channel: state.channel,
-    priority: state.priority,
-    to: state.to,
-    content: state.content,
-  };
-}
-
-function retryOrFail(
-  state: NotificationState,
-  at: string,
-  reason: string,
-  ctx: DecideContext,
-  retryAfterMs?: number,
-  provider?: string,
-  traceId?: string,
-): Decision {
-  const base = { at, channel: state.channel, attempt: state.attempt, provider, traceId };
-  if (state.attempt >= ctx.policy.maxAttempts) {
-    const why = `gave up after ${state.attempt} attempts: ${reason}`;
-    return transition(state, at, entry({ ...base, status: 'failed', reason: why }));
+function retryOrFallBack(state: NotificationState, at: string, ctx: DecideContext, failure: FailureInfo, retryAfterMs?: number): Decision {
+  if (state.channelAttempts >= ctx.policy.maxAttempts) {
+    return fallBackOrFail(state, at, { ...failure, reason: `gave up on ${currentChannel(state)} after ${state.channelAttempts} attempts: ${failure.reason}` });
   }
-  const delayMs = retryDelayMs(ctx.policy, state.attempt, ctx.random, retryAfterMs);
-  const retryAt = new Date(ctx.now.getTime() + delayMs).toISOString();
-  const next = appendEntry({ ...state, retryAt }, at, entry({ ...base, status: 'retrying', reason }));
-  return { state: next, effects: [{ type: 'schedule-retry', attempt: state.attempt, at: retryAt }], changed: true };
+  const delayMs = retryDelayMs(ctx.policy, state.channelAttempts, ctx.random, retryAfterMs);
+  const e = entry({ at, status: 'retrying', channel: currentChannel(state), attempt: state.attempt, ...failure });
+  return wait(state, at, ctx.now.getTime() + delayMs, e);
 }
+
+/** The current channel is done with: try the next one (through a reminder due now, so `release` decides), or fail. */
+function fallBackOrFail(state: NotificationState, at: string, failure: FailureInfo): Decision {
+  const channel = currentChannel(state);
+  const base = { at, channel, attempt: state.attempt, provider: failure.provider, traceId: failure.traceId };
+  const nextChannel = state.channels[state.channelIndex + 1];
+  if (!nextChannel) return end(state, at, entry({ ...base, status: 'failed', reason: failure.reason }));
+  const moved: NotificationState = { ...state, channelIndex: state.channelIndex + 1, channelAttempts: 0 };
+  const reason = `${channel} failed: ${failure.reason}; falling back to ${nextChannel}`;
+  return wait(moved, at, Date.parse(at), entry({ ...base, status: 'retrying', reason }));
+}
+
+function onProviderEvent(state: NotificationState | undefined, event: ProviderEvent, at: string): Decision {
+  if (!state || state.status !== 'sent') return unchanged(state);
+  if (event.attempt !== undefined && event.attempt !== state.attempt) return unchanged(state);
+  if (event.providerMessageId && state.providerMessageId && !sameMessage(event.providerMessageId, state.providerMessageId)) {
+    return unchanged(state);
+  }
+  const e = entry({ at: event.at, status: event.status, channel: currentChannel(state), attempt: state.attempt, provider: event.provider, reason: event.reason });
+  const next = appendEntry(state, at, e);
+  return { state: next, effects: [notify(next)], changed: true };
+}
+
+/** SendGrid's event ids extend the message id the API returned (`<id>.filter…`). */
+const sameMessage = (fromEvent: string, recorded: string): boolean => fromEvent === recorded || fromEvent.startsWith(`${recorded}.`);
 
 /** What a state still owes the world, were its effects lost: re-issued on a redelivery. */
 export function owedEffects(state: NotificationState): Effect[] {
-  if (state.status === 'dispatched') return [{ type: 'send', dispatch: sendOf(state, state.attempt) }];
-  if (state.status === 'retrying' && state.retryAt) return [{ type: 'schedule-retry', attempt: state.attempt, at: state.retryAt }];
-  return [];
+  if (state.status === 'dispatched') return [{ type: 'send', dispatch: sendOf(state) }, notify(state)];
+  if (isWaiting(state) && state.wakeAt) return [{ type: 'schedule-wake', at: state.wakeAt }, notify(state)];
+  return [notify(state)];
 }
 
-function transition(state: NotificationState, at: string, e: TimelineEntry): Decision {
-  return { state: appendEntry(state, at, e), effects: [], changed: true };
+const isWaiting = (state: NotificationState): boolean => state.status === 'scheduled' || state.status === 'retrying';
+
+/** Nothing is in a provider's hands yet: it can still be called off. */
+export function isCancelable(state: NotificationState): boolean {
+  return state.status === 'accepted' || isWaiting(state);
 }
+
+/** The status event for the newest timeline entry. */
+const notify = (state: NotificationState): Effect => ({ type: 'notify', index: state.timeline.length - 1 });
 
 function appendEntry(state: NotificationState, at: string, e: TimelineEntry): NotificationState {
   return { ...state, status: e.status, updatedAt: at, timeline: [...state.timeline, e] };
-}
-
-/** Builds a timeline entry without undefined-valued keys (they would not survive JSON anyway). */
-function entry(fields: { [K in keyof TimelineEntry]: TimelineEntry[K] | undefined }): TimelineEntry {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as TimelineEntry;
 }
 
 /** The public view of a notification: no recipient, no content. */
@@ -199,9 +281,13 @@ export function toView(state: NotificationState): NotificationView {
     id: state.id,
     tenantId: state.tenantId,
     customerId: state.customerId,
-    channel: state.channel,
+    channel: currentChannel(state),
+    channels: state.channels,
     priority: state.priority,
     status: state.status,
+    ...(state.sendAt ? { sendAt: state.sendAt } : {}),
+    ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}),
+    ...(state.metadata ? { metadata: state.metadata } : {}),
     attempts: state.attempt,
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
