@@ -1,0 +1,17 @@
+import type { Redis, RedisKeys, Sidecar } from '@herald/shared';
+import type { DeadLetters } from './accepted-subscription.js';
+
+/**
+ * Dead letters go to their own pub/sub topic (where an operator's tooling can read or replay
+ * them) with the reason and the original payload, and are counted per source topic in Redis,
+ * so the count is one number across every dispatcher replica.
+ */
+export function createDeadLetters(deps: { sidecar: Sidecar; pubsubName: string; topic: string; redis: Redis; keys: RedisKeys; now?: () => Date }): DeadLetters {
+  const now = deps.now ?? (() => new Date());
+  return {
+    async park(sourceTopic, reason, data) {
+      await deps.sidecar.publish(deps.pubsubName, deps.topic, { schemaVersion: 1, sourceTopic, reason, deadLetteredAt: now().toISOString(), data });
+      await deps.redis.hincrby(deps.keys.stats(), `dead_letters:${sourceTopic}`, 1);
+    },
+  };
+}
