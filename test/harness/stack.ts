@@ -3,9 +3,10 @@
 // a developer's running system is left alone), with queue and topic names unique to the run.
 // Everything is started in its own process group and stopped by stopStack.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
+import type { Redis } from 'ioredis';
 import { dirname, join, resolve } from 'node:path';
 
 /** The repository root: the nearest folder above this file (source or compiled) with dapr.yaml. */
@@ -44,6 +45,13 @@ export interface StackInfo {
   processes: Array<{ name: string; pid: number }>;
   /** Every port the stack listens on, to check they are free after stopping. */
   ports: number[];
+  /** Prefix of every Redis key the apps write themselves (idempotency, history, webhooks). */
+  keyPrefix: string;
+  /** How each app was started (its own environment on top of the runner's), to restart it. */
+  launch: Record<string, { args: string[]; env: Record<string, string> }>;
+  /** Where this description is kept (see StackOptions.stateFile). */
+  stateFile?: string;
+  fixtures: Record<string, string>;
 }
 
 export interface StackOptions {
@@ -58,6 +66,10 @@ export interface StackOptions {
    * killed mid-start still leaves what is needed to stop it (see reapOrphans).
    */
   stateFile?: string;
+  /** Secrets for the sidecars' environment secret store (name → value; read as HERALD_<name>). */
+  secrets?: Record<string, string>;
+  /** Anything the tests need to know about how the stack was set up (kept in StackInfo). */
+  fixtures?: Record<string, string>;
 }
 
 function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
@@ -136,21 +148,13 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     if (await portOpen(port)) throw new Error(`port ${port} is in use: is another test stack running? (HERALD_TEST_PORT_BASE moves it)`);
   }
 
-  const info: StackInfo = { runId, dir, topicPrefix: `${runId}-`, queuePrefix, placementPort, schedulerPort, apps, apiKeys, processes: [], ports };
-  const sidecarEnv = { ...process.env, HERALD_API_KEYS: JSON.stringify(apiKeys) };
-
-  const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess => {
-    const log = createWriteStream(join(logDir, `${name}.log`));
-    const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    // Both streams share one file: neither may end it while the other still writes.
-    child.stdout?.pipe(log, { end: false });
-    child.stderr?.pipe(log, { end: false });
-    child.once('close', () => log.end());
-    log.on('error', () => undefined); // the folder may be removed as the stack stops
-    if (child.pid) info.processes.push({ name, pid: child.pid });
-    if (opts.stateFile) writeFileSync(opts.stateFile, JSON.stringify(info));
-    return child;
+  const info: StackInfo = {
+    runId, dir, topicPrefix: `${runId}-`, queuePrefix, placementPort, schedulerPort, apps, apiKeys, processes: [], ports,
+    keyPrefix: `${runId}:`, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
   };
+  const secretEnv = Object.fromEntries(Object.entries(opts.secrets ?? {}).map(([k, v]) => [`HERALD_${k}`, v]));
+  const sidecarEnv = { ...process.env, ...secretEnv, HERALD_API_KEYS: JSON.stringify(apiKeys) };
+  const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => spawnLogged(info, name, cmd, args, env);
 
   try {
     start('placement', bins.placement, [
@@ -174,14 +178,20 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
         '--placement-host-address', `127.0.0.1:${placementPort}`, '--scheduler-host-address', `127.0.0.1:${schedulerPort}`,
         '--resources-path', resources, '--config', config, '--log-level', 'info',
       ], sidecarEnv);
-      start(name, process.execPath, ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', name, 'dist/main.js')], {
-        ...process.env,
-        ...opts.appEnv,
-        APP_PORT: String(p.app),
-        DAPR_HTTP_PORT: String(p.daprHttp),
-        TOPIC_PREFIX: info.topicPrefix,
-        LOG_LEVEL: opts.logLevel ?? 'warn',
-      });
+      const launch = {
+        args: ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', name, 'dist/main.js')],
+        env: {
+          ...opts.appEnv,
+          APP_PORT: String(p.app),
+          DAPR_HTTP_PORT: String(p.daprHttp),
+          TOPIC_PREFIX: info.topicPrefix,
+          KEY_PREFIX: info.keyPrefix,
+          PUBLIC_BASE_URL: `http://127.0.0.1:${apps.intake.app}`,
+          LOG_LEVEL: opts.logLevel ?? 'warn',
+        },
+      };
+      info.launch[name] = launch;
+      start(name, process.execPath, launch.args, { ...process.env, ...launch.env });
     }
 
     // Ready when every sidecar reports healthy (components loaded, app reachable).
@@ -198,6 +208,40 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     await stopStack(info, { keepLogs: true });
     throw new Error(`${err instanceof Error ? err.message : String(err)}\nlogs kept in ${logDir}:\n${logs}`);
   }
+}
+
+/** Starts one process of the stack in its own process group, logging to <dir>/logs/<name>.log. */
+function spawnLogged(info: StackInfo, name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  // The child writes to the file itself: it outlives nothing of ours (a test that restarts an
+  // app exits long before the stack stops).
+  const fd = openSync(join(info.dir, 'logs', `${name}.log`), 'a');
+  const child = spawn(cmd, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  if (child.pid) {
+    info.processes = [...info.processes.filter((p) => p.name !== name), { name, pid: child.pid }];
+  }
+  if (info.stateFile) writeFileSync(info.stateFile, JSON.stringify(info));
+  return child;
+}
+
+/**
+ * Kills an app the hard way (SIGKILL: no shutdown hooks, as in a crash) and starts it again
+ * as it was started. Its sidecar keeps running. Resolves when the new process listens.
+ */
+export async function restartApp(info: StackInfo, name: AppName): Promise<void> {
+  const launch = info.launch[name];
+  const old = info.processes.find((p) => p.name === name);
+  if (!launch || !old) throw new Error(`${name} is not part of this stack`);
+  try {
+    process.kill(-old.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  await waitFor(`${name} to die`, () => (alive(old.pid) ? undefined : true), 10_000, 50);
+  await waitFor(`${name} port to close`, async () => ((await portOpen(info.apps[name].app)) ? undefined : true), 10_000, 50);
+  const child = spawnLogged(info, name, process.execPath, launch.args, { ...process.env, ...launch.env });
+  child.unref();
+  await waitFor(`${name} to listen again`, async () => ((await portOpen(info.apps[name].app)) ? true : undefined), 30_000, 100);
 }
 
 function tailLogs(logDir: string): string {
@@ -238,7 +282,7 @@ export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Pro
 }
 
 /** Removes the run's queues and streams from RabbitMQ and Redis. */
-export async function cleanBrokers(info: StackInfo, redis: { del(...keys: string[]): Promise<number> }): Promise<void> {
+export async function cleanBrokers(info: StackInfo, redis: Redis): Promise<void> {
   for (const ch of ['email', 'sms', 'push']) {
     try {
       execFileSync('rabbitmqctl', ['delete_queue', `${info.queuePrefix}${ch}`], { stdio: 'ignore', timeout: 20_000 });
@@ -246,7 +290,13 @@ export async function cleanBrokers(info: StackInfo, redis: { del(...keys: string
       // not there, or rabbitmqctl not usable by this user: the queue is small and unique to the run
     }
   }
-  await redis.del(`${info.topicPrefix}notifications-critical`, `${info.topicPrefix}notifications-bulk`);
+  await redis.del(`${info.topicPrefix}notifications-critical`, `${info.topicPrefix}notifications-bulk`, `${info.topicPrefix}dead-letter`);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${info.keyPrefix}*`, 'COUNT', 1000);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
 }
 
 const STATE_PREFIX = 'herald-stack-';

@@ -1,18 +1,34 @@
-import { createLogger, createSidecar } from '@herald/shared';
+import {
+  checkWebhookUrl,
+  createHistoryIndex,
+  createLogger,
+  createPreferencesStore,
+  createRedis,
+  createSidecar,
+  createWebhookEndpointStore,
+  NOTIFICATION_ACTOR,
+  redisKeys,
+} from '@herald/shared';
 import { createAuthenticator } from './adapters/api-keys.js';
 import { createIntakeApp } from './adapters/http-app.js';
+import { createIdempotencyStore } from './adapters/idempotency-store.js';
+import { createProviderCallbackRouter } from './adapters/provider-callbacks.js';
+import { optionalSecret, requiredSecret } from './adapters/secrets.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig();
 const log = createLogger('intake', config.LOG_LEVEL);
 const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+const redis = createRedis(config.REDIS_URL);
+const keys = redisKeys(config.KEY_PREFIX);
 
-// API keys come from the secret store (locally: the environment secret store), never the repo.
+// API keys and provider verification keys come from the secret store (locally: the
+// environment secret store), never the repo.
 await sidecar.waitUntilReady(60_000);
-const secret = await sidecar.getSecret(config.SECRET_STORE, config.API_KEYS_SECRET);
-const keysJson = secret[config.API_KEYS_SECRET];
-if (!keysJson) throw new Error(`secret ${config.API_KEYS_SECRET} not found in secret store ${config.SECRET_STORE}`);
-const authenticate = createAuthenticator(keysJson);
+const authenticate = createAuthenticator(await requiredSecret(sidecar, config.SECRET_STORE, config.API_KEYS_SECRET));
+const sendgridPublicKey = await optionalSecret(sidecar, config.SECRET_STORE, 'SENDGRID_WEBHOOK_PUBLIC_KEY');
+const twilioAuthToken = await optionalSecret(sidecar, config.SECRET_STORE, 'TWILIO_AUTH_TOKEN');
+if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) log.warn('webhooks may point at private and loopback addresses (development setting)');
 
 const app = createIntakeApp({
   sidecar,
@@ -21,6 +37,20 @@ const app = createIntakeApp({
   pubsubName: config.PUBSUB_NAME,
   topicPrefix: config.TOPIC_PREFIX,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  idempotency: createIdempotencyStore(redis, keys, config.IDEMPOTENCY_TTL_SECONDS),
+  history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
+  preferences: createPreferencesStore(redis, keys),
+  webhookEndpoints: createWebhookEndpointStore(redis, keys),
+  checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
+  providerCallbacks: createProviderCallbackRouter({
+    sendgridPublicKey,
+    twilioAuthToken,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    record: async (event) => {
+      await sidecar.invokeActor(NOTIFICATION_ACTOR, event.notificationId, 'providerEvent', event);
+    },
+    log,
+  }),
 });
 const server = app.listen(config.APP_PORT, config.APP_HOST, () => log.info({ port: config.APP_PORT }, 'intake ready'));
 server.keepAliveTimeout = 65_000;
@@ -28,7 +58,10 @@ server.keepAliveTimeout = 65_000;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'intake stopping');
-    server.close(() => process.exit(0));
+    server.close(() => {
+      redis.disconnect();
+      process.exit(0);
+    });
     setTimeout(() => process.exit(0), 5_000).unref();
   });
 }

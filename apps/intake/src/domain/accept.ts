@@ -4,3 +4,18 @@ import type { NotificationAccepted, NotificationRequest } from '@herald/shared';
 export function acceptedEvent(id: string, tenantId: string, request: NotificationRequest, now: Date): NotificationAccepted {
   return { schemaVersion: 1, id, tenantId, acceptedAt: now.toISOString(), request };
 }
+
+/** How far ahead a send can be scheduled. */
+export const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3_600_000;
+
+/** What the schema cannot check because it needs the time: an expiry already past, a send too far ahead. */
+export function timingIssues(request: NotificationRequest, now: Date): Array<{ field: string; message: string }> {
+  const issues: Array<{ field: string; message: string }> = [];
+  if (request.expiresAt && Date.parse(request.expiresAt) <= now.getTime()) {
+    issues.push({ field: 'expiresAt', message: 'has already passed' });
+  }
+  if (request.sendAt && Date.parse(request.sendAt) > now.getTime() + MAX_SCHEDULE_AHEAD_MS) {
+    issues.push({ field: 'sendAt', message: 'must be at most 366 days ahead' });
+  }
+  return issues;
+}

@@ -1,0 +1,40 @@
+import type { RequestHandler, Response } from 'express';
+import { apiError } from '../../domain/api-error.js';
+import type { Authenticate } from '../api-keys.js';
+
+/** A response whose request was authenticated: `res.locals.tenantId` is the caller's tenant. */
+export type Authed = Response<unknown, { tenantId: string }>;
+
+/** Authenticate before reading a body: an unauthenticated caller gets 401, never a parse error. */
+export function requireTenant(authenticate: Authenticate): RequestHandler {
+  return (req, res, next) => {
+    const tenantId = authenticate(req.header('authorization'));
+    if (!tenantId) {
+      res.status(401).set('WWW-Authenticate', 'Bearer').json(apiError('unauthorized', 'missing or invalid API key', 'Authorization'));
+      return;
+    }
+    res.locals.tenantId = tenantId;
+    next();
+  };
+}
+
+/** A dependency (sidecar, actor, Redis) failed: nothing was changed, the caller should retry. */
+export function unavailable(res: Response, message: string, retryAfterSeconds = 2): void {
+  res.status(503).set('Retry-After', String(retryAfterSeconds)).json(apiError('unavailable', message));
+}
+
+export const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** Runs `work` over `items` with at most `limit` in flight, keeping the order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

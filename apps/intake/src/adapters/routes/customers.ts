@@ -1,0 +1,109 @@
+import type { Request, RequestHandler, Router } from 'express';
+import {
+  CustomerIdSchema,
+  NOTIFICATION_ACTOR,
+  parseHistoryCursor,
+  PreferencesSchema,
+  type HistoryIndex,
+  type Logger,
+  type NotificationView,
+  type PreferencesStore,
+  type Sidecar,
+} from '@herald/shared';
+import { apiError, validationError } from '../../domain/api-error.js';
+import { errMessage, mapLimit, unavailable, type Authed } from './common.js';
+
+export interface CustomerRoutesDeps {
+  sidecar: Sidecar;
+  history: Pick<HistoryIndex, 'list'>;
+  preferences: PreferencesStore;
+  log: Logger;
+  now: () => Date;
+}
+
+export const HISTORY_DEFAULT_LIMIT = 20;
+export const HISTORY_MAX_LIMIT = 100;
+/** Views read at once for a history page: each is one actor call. */
+const VIEW_CONCURRENCY = 16;
+
+type CustomerRequest = Request<{ customerId: string }>;
+
+/** A customer's history (`GET /v1/customers/:id/notifications`) and preferences. */
+export function mountCustomerRoutes(router: Router, auth: RequestHandler, json: RequestHandler, deps: CustomerRoutesDeps): void {
+  const customerId = (req: CustomerRequest, res: Authed): string | undefined => {
+    const parsed = CustomerIdSchema.safeParse(req.params.customerId);
+    if (parsed.success) return parsed.data;
+    res.status(400).json(apiError('invalid_customer_id', `customerId: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'customerId'));
+    return undefined;
+  };
+
+  router.get('/v1/customers/:customerId/notifications', auth, async (req: CustomerRequest, res: Authed) => {
+    const customer = customerId(req, res);
+    if (!customer) return;
+    const limitText = typeof req.query.limit === 'string' ? req.query.limit : undefined;
+    const limit = limitText === undefined ? HISTORY_DEFAULT_LIMIT : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > HISTORY_MAX_LIMIT) {
+      res.status(400).json(apiError('invalid_query', `limit must be an integer from 1 to ${HISTORY_MAX_LIMIT}`, 'limit'));
+      return;
+    }
+    const beforeText = typeof req.query.before === 'string' ? req.query.before : undefined;
+    const before = beforeText === undefined ? undefined : parseHistoryCursor(beforeText);
+    if (beforeText !== undefined && !before) {
+      res.status(400).json(apiError('invalid_query', 'before must be an ISO date-time or the `next` cursor of a previous page', 'before'));
+      return;
+    }
+    const tenantId = res.locals.tenantId;
+    try {
+      const page = await deps.history.list(tenantId, customer, { limit, nowMs: deps.now().getTime(), ...(before ? { before } : {}) });
+      const views = await mapLimit(page.items, VIEW_CONCURRENCY, async (item) => {
+        const view = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, item.id, 'view')) as NotificationView | null;
+        return view && view.tenantId === tenantId ? view : undefined;
+      });
+      const items = views.filter((v): v is NotificationView => v !== undefined);
+      res.json({ items, ...(page.next ? { next: page.next, nextUrl: `/v1/customers/${encodeURIComponent(customer)}/notifications?limit=${limit}&before=${page.next}` } : {}) });
+    } catch (err) {
+      deps.log.error({ tenantId, err: errMessage(err) }, 'history lookup failed');
+      unavailable(res, 'history lookup failed; retry later');
+    }
+  });
+
+  router.get('/v1/customers/:customerId/preferences', auth, async (req: CustomerRequest, res: Authed) => {
+    const customer = customerId(req, res);
+    if (!customer) return;
+    try {
+      res.json((await deps.preferences.get(res.locals.tenantId, customer)) ?? {});
+    } catch (err) {
+      deps.log.error({ err: errMessage(err) }, 'preferences read failed');
+      unavailable(res, 'preferences unavailable; retry later');
+    }
+  });
+
+  router.put('/v1/customers/:customerId/preferences', auth, json, async (req: CustomerRequest, res: Authed) => {
+    const customer = customerId(req, res);
+    if (!customer) return;
+    const parsed = PreferencesSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json(validationError(parsed.error.issues));
+      return;
+    }
+    try {
+      await deps.preferences.put(res.locals.tenantId, customer, parsed.data);
+      res.json(parsed.data);
+    } catch (err) {
+      deps.log.error({ err: errMessage(err) }, 'preferences write failed');
+      unavailable(res, 'preferences unavailable; retry later');
+    }
+  });
+
+  router.delete('/v1/customers/:customerId/preferences', auth, async (req: CustomerRequest, res: Authed) => {
+    const customer = customerId(req, res);
+    if (!customer) return;
+    try {
+      await deps.preferences.remove(res.locals.tenantId, customer);
+      res.status(204).end();
+    } catch (err) {
+      deps.log.error({ err: errMessage(err) }, 'preferences delete failed');
+      unavailable(res, 'preferences unavailable; retry later');
+    }
+  });
+}

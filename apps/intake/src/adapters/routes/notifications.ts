@@ -1,0 +1,132 @@
+import type { Request, RequestHandler, Router } from 'express';
+import {
+  laneTopic,
+  newNotificationId,
+  NOTIFICATION_ACTOR,
+  NotificationIdSchema,
+  NotificationRequestSchema,
+  notificationIdFromIdempotencyKey,
+  requestChannels,
+  requestFingerprint,
+  type Logger,
+  type NotificationView,
+  type Sidecar,
+} from '@herald/shared';
+import { acceptedEvent, timingIssues } from '../../domain/accept.js';
+import { apiError, validationError } from '../../domain/api-error.js';
+import type { IdempotencyStore } from '../idempotency-store.js';
+import { errMessage, unavailable, type Authed } from './common.js';
+
+export interface NotificationRoutesDeps {
+  sidecar: Sidecar;
+  idempotency: IdempotencyStore;
+  log: Logger;
+  pubsubName: string;
+  topicPrefix: string;
+  now: () => Date;
+}
+
+const notVisibleYet = 'no such notification (one accepted moments ago may not be visible yet; retry shortly)';
+
+/** `POST /v1/notifications`, `GET /v1/notifications/:id`, `POST /v1/notifications/:id/cancel`. */
+export function mountNotificationRoutes(router: Router, auth: RequestHandler, json: RequestHandler, deps: NotificationRoutesDeps): void {
+  router.post('/v1/notifications', auth, json, async (req: Request, res: Authed) => {
+    const parsed = NotificationRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json(validationError(parsed.error.issues));
+      return;
+    }
+    const now = deps.now();
+    const late = timingIssues(parsed.data, now);
+    if (late[0]) {
+      const details = late.map((i) => ({ ...i, code: 'invalid_time' }));
+      res.status(400).json({ error: { code: 'validation_failed', message: `${late[0].field}: ${late[0].message}`, field: late[0].field, details } });
+      return;
+    }
+    const tenantId = res.locals.tenantId;
+    const idempotencyKey = req.header('idempotency-key');
+    if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+      res.status(400).json(apiError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters', 'Idempotency-Key'));
+      return;
+    }
+    const id = idempotencyKey ? notificationIdFromIdempotencyKey(tenantId, idempotencyKey) : newNotificationId(now.getTime());
+    const fingerprint = idempotencyKey ? requestFingerprint(parsed.data) : undefined;
+    if (fingerprint) {
+      let claim;
+      try {
+        claim = await deps.idempotency.claim(tenantId, id, fingerprint);
+      } catch (err) {
+        deps.log.error({ notificationId: id, err: errMessage(err) }, 'idempotency check failed');
+        unavailable(res, 'could not accept the notification now; retry later', 5);
+        return;
+      }
+      if (claim === 'conflict') {
+        res.status(409).json(apiError('idempotency_key_conflict', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key'));
+        return;
+      }
+      // 'same' publishes again: the first attempt may have failed after the claim, and the
+      // notification's actor drops a second copy of an event it has seen.
+    }
+    const event = acceptedEvent(id, tenantId, parsed.data, now);
+    try {
+      await deps.sidecar.publish(deps.pubsubName, laneTopic(event.request.priority, deps.topicPrefix), event, {
+        traceparent: req.header('traceparent'),
+      });
+    } catch (err) {
+      // Nothing was accepted: tell the caller to come back rather than pretend.
+      deps.log.error({ notificationId: id, err: errMessage(err) }, 'publish failed');
+      if (fingerprint) await deps.idempotency.release(tenantId, id, fingerprint).catch(() => undefined);
+      unavailable(res, 'could not accept the notification now; retry later', 5);
+      return;
+    }
+    deps.log.debug({ notificationId: id, tenantId, channels: requestChannels(event.request) }, 'accepted');
+    const statusUrl = `/v1/notifications/${id}`;
+    res.status(202).location(statusUrl).json({ id, status: 'accepted', statusUrl });
+  });
+
+  router.get('/v1/notifications/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {
+    const id = req.params.id;
+    if (!NotificationIdSchema.safeParse(id).success) {
+      res.status(404).json(apiError('not_found', 'no such notification', 'id'));
+      return;
+    }
+    let view: NotificationView | null;
+    try {
+      view = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'view')) as NotificationView | null;
+    } catch (err) {
+      deps.log.error({ notificationId: id, err: errMessage(err) }, 'status lookup failed');
+      unavailable(res, 'status lookup failed; retry later');
+      return;
+    }
+    // Another tenant's notification is indistinguishable from none at all.
+    if (!view || view.tenantId !== res.locals.tenantId) {
+      res.status(404).json(apiError('not_found', notVisibleYet, 'id'));
+      return;
+    }
+    res.json(view);
+  });
+
+  router.post('/v1/notifications/:id/cancel', auth, async (req: Request<{ id: string }>, res: Authed) => {
+    const id = req.params.id;
+    if (!NotificationIdSchema.safeParse(id).success) {
+      res.status(404).json(apiError('not_found', 'no such notification', 'id'));
+      return;
+    }
+    let answer: { outcome: string; view?: NotificationView };
+    try {
+      answer = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'cancel', { tenantId: res.locals.tenantId })) as typeof answer;
+    } catch (err) {
+      deps.log.error({ notificationId: id, err: errMessage(err) }, 'cancel failed');
+      unavailable(res, 'cancel failed; retry later');
+      return;
+    }
+    if (answer.outcome === 'canceled') {
+      res.json(answer.view);
+    } else if (answer.outcome === 'not_cancelable' && answer.view) {
+      const status = answer.view.status;
+      res.status(409).json({ ...apiError('not_cancelable', `a notification that is ${status} can no longer be canceled`, 'id'), status });
+    } else {
+      res.status(404).json(apiError('not_found', notVisibleYet, 'id'));
+    }
+  });
+}

@@ -1,0 +1,68 @@
+import type { Request, RequestHandler, Router } from 'express';
+import { WebhookRegistrationSchema, type Logger, type WebhookEndpoint, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
+import { apiError, validationError } from '../../domain/api-error.js';
+import { errMessage, unavailable, type Authed } from './common.js';
+
+export interface WebhookRoutesDeps {
+  endpoints: WebhookEndpointStore;
+  /** Refuses URLs that resolve to loopback, private or link-local addresses (unless allowed for development). */
+  checkUrl(url: string): Promise<WebhookUrlCheck>;
+  log: Logger;
+}
+
+/** An endpoint as listed: the signing secret is shown once, when the endpoint is created. */
+const withoutSecret = ({ secret: _secret, ...rest }: WebhookEndpoint): Omit<WebhookEndpoint, 'secret'> => rest;
+
+/** `POST|GET /v1/webhooks`, `GET|DELETE /v1/webhooks/:id`: a tenant's status-change endpoints. */
+export function mountWebhookRoutes(router: Router, auth: RequestHandler, json: RequestHandler, deps: WebhookRoutesDeps): void {
+  const failed = (res: Authed, err: unknown): void => {
+    deps.log.error({ err: errMessage(err) }, 'webhook endpoint store failed');
+    unavailable(res, 'webhook endpoints unavailable; retry later');
+  };
+
+  router.post('/v1/webhooks', auth, json, async (req: Request, res: Authed) => {
+    const parsed = WebhookRegistrationSchema.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json(validationError(parsed.error.issues));
+      return;
+    }
+    const check = await deps.checkUrl(parsed.data.url);
+    if (!check.ok) {
+      res.status(400).json(apiError('webhook_url_not_allowed', `url: ${check.reason}`, 'url'));
+      return;
+    }
+    try {
+      const endpoint = await deps.endpoints.create(res.locals.tenantId, parsed.data);
+      res.status(201).location(`/v1/webhooks/${endpoint.id}`).json(endpoint);
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  router.get('/v1/webhooks', auth, async (_req: Request, res: Authed) => {
+    try {
+      res.json({ items: (await deps.endpoints.list(res.locals.tenantId)).map(withoutSecret) });
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  router.get('/v1/webhooks/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {
+    try {
+      const endpoint = await deps.endpoints.get(res.locals.tenantId, req.params.id);
+      if (endpoint) res.json(withoutSecret(endpoint));
+      else res.status(404).json(apiError('not_found', 'no such webhook endpoint', 'id'));
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+
+  router.delete('/v1/webhooks/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {
+    try {
+      if (await deps.endpoints.remove(res.locals.tenantId, req.params.id)) res.status(204).end();
+      else res.status(404).json(apiError('not_found', 'no such webhook endpoint', 'id'));
+    } catch (err) {
+      failed(res, err);
+    }
+  });
+}
