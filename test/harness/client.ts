@@ -48,6 +48,9 @@ export function createClient(stack: StackInfo, tenant = 'tenant-a') {
     send: (body: unknown, headers: Record<string, string> = {}) =>
       request(`${base}/v1/notifications`, { method: 'POST', body: JSON.stringify(body), headers: { ...auth, ...headers } }),
     status: (id: string) => request(`${base}/v1/notifications/${id}`, { headers: auth }),
+    /** Any authenticated call: `call('POST', '/v1/webhooks', body)`. */
+    call: (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      request(`${base}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { ...auth, ...headers } }),
     /** Polls the status API until the notification reaches `status`. */
     async waitForStatus(id: string, status: string, timeoutMs = 20_000): Promise<NotificationView> {
       return waitFor(`${id} to be ${status}`, async () => {

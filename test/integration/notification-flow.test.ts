@@ -46,18 +46,6 @@ describe('one notification end to end', () => {
     expect(view.priority).toBe('critical');
   });
 
-  it('gives the same id to a request repeated with the same Idempotency-Key', async () => {
-    const key = `idem-${uid()}`;
-    const first = await api.send({ customerId: uid(), ...cases[1] }, { 'idempotency-key': key });
-    const second = await api.send({ customerId: uid(), ...cases[1] }, { 'idempotency-key': key });
-    expect(first.status).toBe(202);
-    expect(second.status).toBe(202);
-    const id = (first.body as { id: string }).id;
-    expect((second.body as { id: string }).id).toBe(id);
-    const view = await api.waitForStatus(id, 'sent');
-    expect(view.timeline.filter((e) => e.status === 'sent')).toHaveLength(1);
-  });
-
   it('answers 404 for an unknown id, a malformed id, and another tenant’s notification', async () => {
     expect((await api.status('ntf_00000000000000000000000000')).status).toBe(404);
     expect((await api.status('nope')).status).toBe(404);

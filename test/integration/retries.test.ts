@@ -43,6 +43,6 @@ describe('retries through durable actor reminders', () => {
     const view = await api.waitForStatus(id, 'failed', 30_000);
     expect(view.attempts).toBe(4);
     expect(view.timeline.filter((e) => e.status === 'dispatched')).toHaveLength(4);
-    expect(view.timeline.at(-1)?.reason).toBe('gave up after 4 attempts: sandbox: temporary failure 4 of 9');
+    expect(view.timeline.at(-1)?.reason).toBe('gave up on push after 4 attempts: sandbox: temporary failure 4 of 9');
   });
 });

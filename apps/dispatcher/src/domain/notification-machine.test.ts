@@ -73,7 +73,7 @@ describe('accept', () => {
           attempt: 1,
           channel: 'email',
           priority: 'bulk',
-          to: request.to,
+          to: { email: 'a@example.com' },
           content: request.content,
         },
       },

@@ -1,5 +1,6 @@
 // What a notification actor keeps, and the effects its decisions ask for. The state is the
 // tracking record and the audit timeline in one: there is no other copy to keep in step.
+import { recipientFieldFor } from '@herald/shared';
 import type { Channel, ChannelDispatch, Content, NotificationStatus, Preferences, Priority, Recipient, StatusEvent, TimelineEntry } from '@herald/shared';
 
 export interface NotificationState {
@@ -53,15 +54,20 @@ export function currentChannel(state: Pick<NotificationState, 'channels' | 'chan
   return channel;
 }
 
-/** The message for the channel's queue, for the attempt in flight. */
+/**
+ * The message for the channel's queue, for the attempt in flight. It carries only the
+ * recipient field that channel needs: the push queue never holds an email address.
+ */
 export function sendOf(state: NotificationState): ChannelDispatch {
+  const channel = currentChannel(state);
+  const field = recipientFieldFor[channel];
   return {
     schemaVersion: 1,
     notificationId: state.id,
     attempt: state.attempt,
-    channel: currentChannel(state),
+    channel,
     priority: state.priority,
-    to: state.to,
+    to: { [field]: state.to[field] },
     content: state.content,
     ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}),
   };

@@ -19,6 +19,11 @@ describe('validationError', () => {
     expect(errorFor({ ...valid, channel: 'pigeon' })).toMatchObject({ code: 'unknown_channel', field: 'channel' });
   });
 
+  it('gives an unknown channel inside the fallback list the same code', () => {
+    const { channel: _omit, ...body } = valid;
+    expect(errorFor({ ...body, channels: ['email', 'pigeon'] })).toMatchObject({ code: 'unknown_channel', field: 'channels.1' });
+  });
+
   it('requires the recipient field the channel needs', () => {
     expect(errorFor({ ...valid, channel: 'sms' })).toMatchObject({ code: 'validation_failed', field: 'to.phone', details: [{ code: 'required' }] });
     expect(errorFor({ ...valid, channel: 'push' })).toMatchObject({ field: 'to.deviceToken' });

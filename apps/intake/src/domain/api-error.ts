@@ -16,6 +16,9 @@ export function apiError(code: string, message: string, field?: string): ApiErro
 
 const fieldOf = (path: ReadonlyArray<PropertyKey>): string => path.map(String).join('.') || '(body)';
 
+/** `channel`, or one entry of the fallback list `channels` (`channels.1`). */
+const isChannelField = (field: string): boolean => field === 'channel' || /^channels\.\d+$/.test(field);
+
 /**
  * Turns zod's issues on a request body into an answer. An unknown channel gets its own code
  * (`unknown_channel`), since a caller reading it can act on it; everything else is
@@ -23,7 +26,7 @@ const fieldOf = (path: ReadonlyArray<PropertyKey>): string => path.map(String).j
  */
 export function validationError(issues: ReadonlyArray<z.core.$ZodIssue>): ApiError {
   const details = issues.map((i) => ({ field: fieldOf(i.path), code: issueCode(i), message: i.message }));
-  const channel = details.find((d) => d.field === 'channel' && d.code === 'invalid_value');
+  const channel = details.find((d) => isChannelField(d.field) && d.code === 'invalid_value');
   const first = channel ?? details[0];
   const code = channel ? 'unknown_channel' : 'validation_failed';
   const message = first ? `${first.field}: ${first.message}` : 'invalid request';

@@ -68,25 +68,32 @@ export function createHistoryIndex(redis: Redis, keys: RedisKeys, retentionDays:
 
     async list(tenantId, customerId, { limit, before, nowMs }) {
       const startMs = Math.min(before?.atMs ?? nowMs, nowMs + HOUR_MS);
+      // Strictly older than the cursor: an exclusive bound, plus the cursor's own millisecond
+      // read apart, where ties are ordered by id.
+      const max = before ? `(${startMs}` : startMs;
       const horizon = nowMs - retentionMs - HOUR_MS;
       const items: HistoryItem[] = [];
+      const collect = (flat: string[], keep: (id: string) => boolean = () => true): void => {
+        for (let i = 0; i + 1 < flat.length; i += 2) {
+          const id = flat[i] as string;
+          if (keep(id)) items.push({ id, acceptedAt: new Date(Number(flat[i + 1])).toISOString() });
+        }
+      };
+      if (before?.id !== undefined) {
+        const beforeId = before.id;
+        const ties = await redis.zrangebyscore(keys.history(tenantId, customerId, historyBucket(startMs)), startMs, startMs, 'WITHSCORES');
+        collect(ties, (id) => id < beforeId);
+      }
       // Walk back a day of hourly buckets per round trip until the page is full.
       for (let hour = Math.floor(startMs / HOUR_MS) * HOUR_MS; hour >= horizon && items.length <= limit; hour -= 24 * HOUR_MS) {
         const pipeline = redis.pipeline();
         for (let h = 0; h < 24; h++) {
           const bucketMs = hour - h * HOUR_MS;
-          pipeline.zrevrangebyscore(keys.history(tenantId, customerId, historyBucket(bucketMs)), startMs, '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1);
+          pipeline.zrevrangebyscore(keys.history(tenantId, customerId, historyBucket(bucketMs)), max, '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1);
         }
         for (const [err, reply] of (await pipeline.exec()) ?? []) {
           if (err) throw err;
-          const flat = reply as string[];
-          for (let i = 0; i + 1 < flat.length; i += 2) {
-            const id = flat[i] as string;
-            const atMs = Number(flat[i + 1]);
-            // Strictly older than the cursor; ties on the same millisecond are ordered by id.
-            if (before && atMs === before.atMs && (before.id === undefined || id >= before.id)) continue;
-            items.push({ id, acceptedAt: new Date(atMs).toISOString() });
-          }
+          collect(reply as string[]);
         }
       }
       items.sort((a, b) => (a.acceptedAt === b.acceptedAt ? (a.id < b.id ? 1 : -1) : a.acceptedAt < b.acceptedAt ? 1 : -1));

@@ -7,7 +7,6 @@ export interface RedisKeys {
   history(tenantId: string, customerId: string, bucket: string): string;
   preferences(tenantId: string, customerId: string): string;
   webhookEndpoints(tenantId: string): string;
-  webhookQueue(endpointId: string): string;
   webhookHealth(endpointId: string): string;
   /** Sorted set of every pending webhook delivery id, scored by the time it is due (ms). */
   webhookDue(): string;
@@ -25,7 +24,6 @@ export function redisKeys(prefix = ''): RedisKeys {
     history: (t, c, b) => `${p}hist:${t}:${c}:${b}`,
     preferences: (t, c) => `${p}prefs:${t}:${c}`,
     webhookEndpoints: (t) => `${p}webhooks:${t}`,
-    webhookQueue: (e) => `${p}whq:${e}`,
     webhookHealth: (e) => `${p}whhealth:${e}`,
     webhookDue: () => `${p}whdue`,
     webhookDeliveries: () => `${p}whdlv`,

@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { StatusEventSchema, type Redis, type RedisKeys, type StatusEvent } from '@herald/shared';
+import { z } from 'zod';
+
+// The durable queue of webhook deliveries, in Redis:
+//   webhookDue        sorted set, delivery id → due time (ms)
+//   webhookDeliveries hash, delivery id → delivery JSON
+//   webhookHealth(e)  hash {failures, nextAt} while endpoint e is failing
+//   webhookDead(e)    list of the last 1000 deliveries e never accepted
+// A delivery id is "<endpoint id>:<event id>", so an event enqueued twice is delivered once.
+// Claims are leases: a claimed delivery is re-scored to now + lease, and comes due again if
+// its claimer dies, on any replica (at-least-once; receivers de-duplicate by herald-event-id).
+
+const DEAD_LIST_LENGTH = 1000;
+
+const DeliverySchema = z.object({
+  tenantId: z.string().min(1),
+  endpointId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  lastError: z.string().optional(),
+  event: StatusEventSchema,
+});
+export type Delivery = z.infer<typeof DeliverySchema>;
+export interface Claimed {
+  id: string;
+  delivery: Delivery;
+}
+export interface EndpointHealth {
+  /** Consecutive failures; 0 while the endpoint is healthy. */
+  failures: number;
+  /** No delivery to the endpoint before this time (ms). */
+  nextAt: number;
+}
+
+export interface WebhookQueue {
+  /** One delivery of `event` per endpoint, due at `now` or when that endpoint's backoff ends. */
+  enqueue(event: StatusEvent, endpointIds: string[], now: number): Promise<void>;
+  /** Leases up to `limit` due deliveries until `leaseEnd`; ids whose delivery does not parse come back apart. */
+  claim(now: number, leaseEnd: number, limit: number): Promise<{ claimed: Claimed[]; unreadable: string[] }>;
+  complete(item: Claimed, resetHealth: boolean): Promise<void>;
+  drop(ids: string[]): Promise<void>;
+  /** Moves pending deliveries to `until`; one finished meanwhile stays finished. */
+  defer(items: Claimed[], until: number): Promise<void>;
+  /** Schedules the next attempt at `due`, remembering why this one failed. */
+  retry(item: Claimed, reason: string, due: number): Promise<void>;
+  /** Moves a delivery to its endpoint's dead list. */
+  bury(item: Claimed, reason: string, now: number): Promise<void>;
+  health(endpointId: string): Promise<EndpointHealth>;
+  setHealth(endpointId: string, health: EndpointHealth): Promise<void>;
+}
+
+// KEYS: due, deliveries, health of each endpoint. ARGV: now, then (delivery id, delivery) per endpoint.
+// A delivery is due now, or when its endpoint's backoff ends if that is later.
+const ENQUEUE = `
+local now = tonumber(ARGV[1])
+for i = 3, #KEYS do
+  local id = ARGV[2 * i - 4]
+  if redis.call('HSETNX', KEYS[2], id, ARGV[2 * i - 3]) == 1 then
+    local nextAt = tonumber(redis.call('HGET', KEYS[i], 'nextAt') or '0') or 0
+    redis.call('ZADD', KEYS[1], math.max(now, nextAt), id)
+  end
+end
+return 0`;
+
+// KEYS: due, deliveries. ARGV: now, lease end, limit. Returns id, delivery, id, delivery...
+const CLAIM = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local delivery = redis.call('HGET', KEYS[2], id)
+  if delivery then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    out[#out + 1] = id
+    out[#out + 1] = delivery
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out`;
+
+// KEYS: due, deliveries. ARGV: id, due, delivery. Only while still pending: a delivery that
+// another claimer finished meanwhile is not brought back.
+const RESCHEDULE = `
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+return 1`;
+
+/** Runs a Lua script by digest, sending its source only when Redis does not have it yet. */
+function luaScript(source: string) {
+  const sha = createHash('sha1').update(source).digest('hex');
+  return async (redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.eval(source, keys.length, ...keys, ...args);
+    }
+  };
+}
+const enqueueScript = luaScript(ENQUEUE);
+const claimScript = luaScript(CLAIM);
+const rescheduleScript = luaScript(RESCHEDULE);
+
+async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
+  const results = await multi.exec();
+  const failed = results?.find(([err]) => err);
+  if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
+}
+
+function parseDelivery(json: string): Delivery | undefined {
+  try {
+    const parsed = DeliverySchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `healthTtlMs`: how long a failing endpoint's health is kept after its last failure. */
+export function createWebhookQueue(redis: Redis, keys: RedisKeys, healthTtlMs: number): WebhookQueue {
+  const dueKey = keys.webhookDue();
+  const deliveriesKey = keys.webhookDeliveries();
+
+  return {
+    async enqueue(event, endpointIds, now) {
+      const args: Array<string | number> = [now];
+      for (const endpointId of endpointIds) {
+        const delivery: Delivery = { tenantId: event.tenantId, endpointId, attempt: 1, event };
+        args.push(`${endpointId}:${event.id}`, JSON.stringify(delivery));
+      }
+      await enqueueScript(redis, [dueKey, deliveriesKey, ...endpointIds.map((e) => keys.webhookHealth(e))], args);
+    },
+
+    async claim(now, leaseEnd, limit) {
+      const raw = (await claimScript(redis, [dueKey, deliveriesKey], [now, leaseEnd, limit])) as string[];
+      const claimed: Claimed[] = [];
+      const unreadable: string[] = [];
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const id = raw[i] ?? '';
+        const delivery = parseDelivery(raw[i + 1] ?? '');
+        if (delivery) claimed.push({ id, delivery });
+        else unreadable.push(id);
+      }
+      return { claimed, unreadable };
+    },
+
+    async complete(item, resetHealth) {
+      const multi = redis.multi().zrem(dueKey, item.id).hdel(deliveriesKey, item.id);
+      await execOrThrow(resetHealth ? multi.del(keys.webhookHealth(item.delivery.endpointId)) : multi);
+    },
+
+    async drop(ids) {
+      await execOrThrow(redis.multi().zrem(dueKey, ...ids).hdel(deliveriesKey, ...ids));
+    },
+
+    async defer(items, until) {
+      // ZADD XX re-scores only what is still pending.
+      await redis.zadd(dueKey, 'XX', ...items.flatMap((i) => [until, i.id]));
+    },
+
+    async retry(item, reason, due) {
+      const next: Delivery = { ...item.delivery, attempt: item.delivery.attempt + 1, lastError: reason };
+      await rescheduleScript(redis, [dueKey, deliveriesKey], [item.id, due, JSON.stringify(next)]);
+    },
+
+    async bury(item, reason, now) {
+      const dead = JSON.stringify({ ...item.delivery, lastError: reason, deadAt: new Date(now).toISOString() });
+      const deadKey = keys.webhookDead(item.delivery.endpointId);
+      await execOrThrow(redis.multi().zrem(dueKey, item.id).hdel(deliveriesKey, item.id).lpush(deadKey, dead).ltrim(deadKey, 0, DEAD_LIST_LENGTH - 1));
+    },
+
+    async health(endpointId) {
+      const [failures, nextAt] = await redis.hmget(keys.webhookHealth(endpointId), 'failures', 'nextAt');
+      return { failures: Number(failures ?? 0), nextAt: Number(nextAt ?? 0) };
+    },
+
+    async setHealth(endpointId, { failures, nextAt }) {
+      const key = keys.webhookHealth(endpointId);
+      await execOrThrow(redis.multi().hset(key, 'failures', failures, 'nextAt', nextAt).pexpire(key, healthTtlMs));
+    },
+  };
+}

@@ -1,0 +1,581 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import express from 'express';
+import {
+  checkWebhookUrl,
+  createLogger,
+  encodeHistoryCursor,
+  NOTIFICATION_ACTOR,
+  newNotificationId,
+  newWebhookId,
+  type HistoryCursor,
+  type HistoryIndex,
+  type HistoryItem,
+  type NotificationAccepted,
+  type NotificationView,
+  type Preferences,
+  type PreferencesStore,
+  type RequestOptions,
+  type Sidecar,
+  type WebhookEndpoint,
+  type WebhookEndpointStore,
+} from '@herald/shared';
+import type { ApiError } from '../domain/api-error.js';
+import { createAuthenticator } from './api-keys.js';
+import { createIntakeApp } from './http-app.js';
+import type { IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
+
+// The whole intake app over HTTP, with an in-memory fake for each port: the routes, the body
+// parser, authentication and the error handler are the real ones.
+
+const NOW = new Date('2026-03-01T10:00:00.000Z');
+const DAY_MS = 24 * 3_600_000;
+const KEY_A = 'key-for-tenant-a-0123456789';
+const KEY_B = 'key-for-tenant-b-0123456789';
+
+interface ActorCall {
+  actorType: string;
+  actorId: string;
+  method: string;
+  body: unknown;
+}
+
+/** Records what intake publishes and asks of actors; `actor` answers (or throws) as a test needs. */
+class FakeSidecar implements Sidecar {
+  published: Array<{ pubsub: string; topic: string; data: unknown; opts: RequestOptions | undefined }> = [];
+  actorCalls: ActorCall[] = [];
+  publishError: Error | undefined;
+  views = new Map<string, NotificationView>();
+  actor: (call: ActorCall) => unknown = (call) => (call.method === 'view' ? (this.views.get(call.actorId) ?? null) : { outcome: 'not_found' });
+
+  async publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions): Promise<void> {
+    if (this.publishError) throw this.publishError;
+    this.published.push({ pubsub, topic, data, opts });
+  }
+  async invokeActor(actorType: string, actorId: string, method: string, body?: unknown): Promise<unknown> {
+    const call = { actorType, actorId, method, body };
+    this.actorCalls.push(call);
+    return this.actor(call);
+  }
+  async invokeBinding(): Promise<void> {
+    throw new Error('intake invokes no binding');
+  }
+  async registerReminder(): Promise<void> {
+    throw new Error('intake registers no reminder');
+  }
+  async deleteReminder(): Promise<void> {
+    throw new Error('intake deletes no reminder');
+  }
+  async getSecret(): Promise<Record<string, string>> {
+    throw new Error('intake reads secrets at start only');
+  }
+  async waitUntilReady(): Promise<void> {}
+}
+
+/** The Redis store's semantics: first claim wins, the same fingerprint is 'same', release only by its owner. */
+class MemoryIdempotency implements IdempotencyStore {
+  readonly claims = new Map<string, string>();
+  failure: Error | undefined;
+  async claim(tenantId: string, notificationId: string, fingerprint: string): Promise<IdempotencyClaim> {
+    if (this.failure) throw this.failure;
+    const current = this.claims.get(`${tenantId}/${notificationId}`);
+    if (current === undefined) {
+      this.claims.set(`${tenantId}/${notificationId}`, fingerprint);
+      return 'new';
+    }
+    return current === fingerprint ? 'same' : 'conflict';
+  }
+  async release(tenantId: string, notificationId: string, fingerprint: string): Promise<void> {
+    if (this.claims.get(`${tenantId}/${notificationId}`) === fingerprint) this.claims.delete(`${tenantId}/${notificationId}`);
+  }
+}
+
+/** Newest first, strictly older than the cursor, with a `next` cursor when more remain. */
+class MemoryHistory implements Pick<HistoryIndex, 'list'> {
+  readonly entries: Array<{ tenantId: string; customerId: string; item: HistoryItem }> = [];
+  failure: Error | undefined;
+  add(tenantId: string, customerId: string, id: string, atMs: number): void {
+    this.entries.push({ tenantId, customerId, item: { id, acceptedAt: new Date(atMs).toISOString() } });
+  }
+  async list(tenantId: string, customerId: string, opts: { limit: number; before?: HistoryCursor; nowMs: number }) {
+    if (this.failure) throw this.failure;
+    const { before, limit } = opts;
+    const olderThanCursor = ({ id, acceptedAt }: HistoryItem): boolean => {
+      const atMs = Date.parse(acceptedAt);
+      return !before || atMs < before.atMs || (atMs === before.atMs && before.id !== undefined && id < before.id);
+    };
+    const all = this.entries
+      .filter((e) => e.tenantId === tenantId && e.customerId === customerId && olderThanCursor(e.item))
+      .map((e) => e.item)
+      .sort((a, b) => (a.acceptedAt === b.acceptedAt ? b.id.localeCompare(a.id) : b.acceptedAt.localeCompare(a.acceptedAt)));
+    const items = all.slice(0, limit);
+    const last = items.at(-1);
+    return all.length > limit && last ? { items, next: encodeHistoryCursor({ atMs: Date.parse(last.acceptedAt), id: last.id }) } : { items };
+  }
+}
+
+class MemoryPreferences implements PreferencesStore {
+  readonly values = new Map<string, Preferences>();
+  async get(tenantId: string, customerId: string) {
+    return this.values.get(`${tenantId}/${customerId}`);
+  }
+  async put(tenantId: string, customerId: string, preferences: Preferences) {
+    this.values.set(`${tenantId}/${customerId}`, preferences);
+  }
+  async remove(tenantId: string, customerId: string) {
+    return this.values.delete(`${tenantId}/${customerId}`);
+  }
+}
+
+class MemoryWebhookEndpoints implements WebhookEndpointStore {
+  readonly endpoints = new Map<string, WebhookEndpoint>();
+  async create(tenantId: string, registration: Parameters<WebhookEndpointStore['create']>[1]) {
+    const endpoint: WebhookEndpoint = {
+      id: newWebhookId(NOW.getTime()),
+      tenantId,
+      url: registration.url,
+      secret: `whsec_${randomBytes(32).toString('base64url')}`,
+      ...(registration.statuses ? { statuses: registration.statuses } : {}),
+      ...(registration.description !== undefined ? { description: registration.description } : {}),
+      createdAt: NOW.toISOString(),
+    };
+    this.endpoints.set(endpoint.id, endpoint);
+    return endpoint;
+  }
+  async list(tenantId: string) {
+    return [...this.endpoints.values()].filter((e) => e.tenantId === tenantId);
+  }
+  async get(tenantId: string, id: string) {
+    const endpoint = this.endpoints.get(id);
+    return endpoint?.tenantId === tenantId ? endpoint : undefined;
+  }
+  async remove(tenantId: string, id: string) {
+    return (await this.get(tenantId, id)) !== undefined && this.endpoints.delete(id);
+  }
+}
+
+let sidecar: FakeSidecar;
+let idempotency: MemoryIdempotency;
+let history: MemoryHistory;
+let preferences: MemoryPreferences;
+let webhookEndpoints: MemoryWebhookEndpoints;
+let server: Server;
+let baseUrl: string;
+
+// The real URL policy with a fake resolver: no DNS in unit tests.
+const dns: Record<string, string[]> = { 'hooks.example.com': ['93.184.216.34'], 'internal.example.com': ['10.1.2.3'] };
+const lookup = async (host: string): Promise<string[]> => dns[host] ?? Promise.reject(new Error('ENOTFOUND'));
+
+beforeAll(async () => {
+  sidecar = new FakeSidecar();
+  idempotency = new MemoryIdempotency();
+  history = new MemoryHistory();
+  preferences = new MemoryPreferences();
+  webhookEndpoints = new MemoryWebhookEndpoints();
+  const app = createIntakeApp({
+    sidecar,
+    authenticate: createAuthenticator(JSON.stringify({ [KEY_A]: 'tenant-a', [KEY_B]: 'tenant-b' })),
+    log: createLogger('intake-test', 'silent'),
+    pubsubName: 'pubsub',
+    topicPrefix: 'test-',
+    bodyLimitBytes: 64 * 1024,
+    idempotency,
+    history,
+    preferences,
+    webhookEndpoints,
+    checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: false, lookup }),
+    providerCallbacks: express.Router(),
+    now: () => NOW,
+  });
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+beforeEach(() => {
+  sidecar.published = [];
+  sidecar.actorCalls = [];
+  sidecar.publishError = undefined;
+  sidecar.views.clear();
+  sidecar.actor = (call) => (call.method === 'view' ? (sidecar.views.get(call.actorId) ?? null) : { outcome: 'not_found' });
+  idempotency.claims.clear();
+  idempotency.failure = undefined;
+  history.entries.length = 0;
+  history.failure = undefined;
+  preferences.values.clear();
+  webhookEndpoints.endpoints.clear();
+});
+
+interface Answer<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** One request as tenant A unless `key` says otherwise (`null`: no Authorization at all). */
+async function call<T = ApiError>(method: string, path: string, opts: { body?: unknown; key?: string | null; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+  const key = opts.key === undefined ? KEY_A : opts.key;
+  const headers: Record<string, string> = { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...opts.headers };
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers,
+    body: opts.body === undefined ? null : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text === '' ? undefined : JSON.parse(text)) as T };
+}
+
+interface Accepted {
+  id: string;
+  status: string;
+  statusUrl: string;
+}
+
+const email = { customerId: 'cust-1', channel: 'email', to: { email: 'jane@example.com' }, content: { subject: 'Hi', text: 'Hello' } };
+const inDays = (days: number): string => new Date(NOW.getTime() + days * DAY_MS).toISOString();
+
+function viewOf(id: string, tenantId: string, overrides: Partial<NotificationView> = {}): NotificationView {
+  return {
+    id,
+    tenantId,
+    customerId: 'cust-1',
+    channel: 'email',
+    channels: ['email'],
+    priority: 'bulk',
+    status: 'accepted',
+    attempts: 0,
+    createdAt: NOW.toISOString(),
+    updatedAt: NOW.toISOString(),
+    timeline: [{ at: NOW.toISOString(), status: 'accepted' }],
+    ...overrides,
+  };
+}
+
+describe('POST /v1/notifications', () => {
+  it('accepts a valid request and publishes it on its lane', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const res = await call<Accepted>('POST', '/v1/notifications', { body: { ...email, priority: 'critical' }, headers: { traceparent } });
+    expect(res.status).toBe(202);
+    expect(res.body.id).toMatch(/^ntf_[0-9a-z]{26}$/);
+    expect(res.body).toEqual({ id: res.body.id, status: 'accepted', statusUrl: `/v1/notifications/${res.body.id}` });
+    expect(res.headers.get('location')).toBe(res.body.statusUrl);
+    expect(sidecar.published).toEqual([
+      {
+        pubsub: 'pubsub',
+        topic: 'test-notifications-critical',
+        data: { schemaVersion: 1, id: res.body.id, tenantId: 'tenant-a', acceptedAt: NOW.toISOString(), request: { ...email, priority: 'critical' } },
+        opts: { traceparent },
+      },
+    ]);
+  });
+
+  it('publishes on the bulk lane by default', async () => {
+    expect((await call('POST', '/v1/notifications', { body: email })).status).toBe(202);
+    expect(sidecar.published.map((p) => p.topic)).toEqual(['test-notifications-bulk']);
+  });
+
+  it('accepts a fallback list of channels', async () => {
+    const body = { ...email, channel: undefined, channels: ['sms', 'email'], to: { email: 'jane@example.com', phone: '+14155550100' } };
+    expect((await call('POST', '/v1/notifications', { body })).status).toBe(202);
+    expect((sidecar.published[0]?.data as NotificationAccepted).request.channels).toEqual(['sms', 'email']);
+  });
+
+  it('refuses both channel and channels', async () => {
+    const res = await call('POST', '/v1/notifications', { body: { ...email, channels: ['email'] } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed', field: 'channels' });
+  });
+
+  it('names an unknown channel inside the fallback list', async () => {
+    const res = await call('POST', '/v1/notifications', { body: { ...email, channel: undefined, channels: ['email', 'pigeon'] } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'unknown_channel', field: 'channels.1' });
+  });
+
+  it('requires the recipient of every channel in the list', async () => {
+    const res = await call('POST', '/v1/notifications', { body: { ...email, channel: undefined, channels: ['email', 'sms'] } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed', field: 'to.phone' });
+  });
+
+  it('refuses an expiry already past and a send time more than 366 days ahead, publishing nothing', async () => {
+    const expired = await call('POST', '/v1/notifications', { body: { ...email, expiresAt: '2026-03-01T09:59:59Z' } });
+    expect(expired.status).toBe(400);
+    expect(expired.body.error).toMatchObject({ code: 'validation_failed', field: 'expiresAt', details: [{ field: 'expiresAt', code: 'invalid_time' }] });
+    const far = await call('POST', '/v1/notifications', { body: { ...email, sendAt: inDays(367) } });
+    expect(far.status).toBe(400);
+    expect(far.body.error).toMatchObject({ code: 'validation_failed', field: 'sendAt' });
+    expect(sidecar.published).toEqual([]);
+    expect((await call('POST', '/v1/notifications', { body: { ...email, sendAt: inDays(366) } })).status).toBe(202);
+  });
+
+  it('answers 400 to a body that is not JSON and 413 to one over the limit', async () => {
+    const bad = await call('POST', '/v1/notifications', { body: '{"customerId":' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('invalid_json');
+    const big = await call('POST', '/v1/notifications', { body: { ...email, content: { subject: 'Hi', text: 'x'.repeat(70_000) } } });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('payload_too_large');
+  });
+});
+
+describe('Idempotency-Key', () => {
+  const post = (key: string, body: unknown, apiKey = KEY_A) => call<Accepted>('POST', '/v1/notifications', { body, key: apiKey, headers: { 'idempotency-key': key } });
+
+  it('gives the same body the same notification, even with its keys in another order', async () => {
+    const first = await post('order-1', email);
+    const reordered = { content: { text: 'Hello', subject: 'Hi' }, to: email.to, channel: 'email', customerId: 'cust-1' };
+    const second = await post('order-1', reordered);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.body.id).toBe(first.body.id);
+    // Published again: the first attempt may have failed after its claim; the actor drops the copy.
+    expect(sidecar.published.map((p) => (p.data as NotificationAccepted).id)).toEqual([first.body.id, first.body.id]);
+  });
+
+  it('refuses the same key with another body', async () => {
+    expect((await post('order-2', email)).status).toBe(202);
+    const res = await post('order-2', { ...email, content: { subject: 'Hi', text: 'Changed' } });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ error: { code: 'idempotency_key_conflict', field: 'Idempotency-Key' } });
+    expect(sidecar.published).toHaveLength(1);
+  });
+
+  it('keeps tenants apart: the same key is two notifications', async () => {
+    const a = await post('order-3', email);
+    const b = await post('order-3', { ...email, customerId: 'other' }, KEY_B);
+    expect([a.status, b.status]).toEqual([202, 202]);
+    expect(b.body.id).not.toBe(a.body.id);
+  });
+
+  it('refuses a key longer than 255 characters', async () => {
+    const res = await post('k'.repeat(256), email);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'invalid_idempotency_key' } });
+  });
+
+  it('answers 503 and publishes nothing when the store fails', async () => {
+    idempotency.failure = new Error('redis down');
+    const res = await post('order-4', email);
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(res.body).toMatchObject({ error: { code: 'unavailable' } });
+    expect(sidecar.published).toEqual([]);
+  });
+
+  it('releases the key when the publish fails, so a corrected retry is accepted', async () => {
+    sidecar.publishError = new Error('sidecar down');
+    const failed = await post('order-5', email);
+    expect(failed.status).toBe(503);
+    expect(idempotency.claims.size).toBe(0);
+    sidecar.publishError = undefined;
+    const retry = await post('order-5', { ...email, content: { subject: 'Hi', text: 'Corrected' } });
+    expect(retry.status).toBe(202);
+    expect(sidecar.published).toHaveLength(1);
+  });
+});
+
+describe('GET /v1/notifications/:id and cancel', () => {
+  const id = newNotificationId(NOW.getTime());
+
+  it('shows the tenant its own notification and no one else', async () => {
+    sidecar.views.set(id, viewOf(id, 'tenant-a'));
+    const own = await call<NotificationView>('GET', `/v1/notifications/${id}`);
+    expect(own.status).toBe(200);
+    expect(own.body).toEqual(viewOf(id, 'tenant-a'));
+    expect((await call('GET', `/v1/notifications/${id}`, { key: KEY_B })).status).toBe(404);
+  });
+
+  it('answers 200 with the view when the actor canceled it', async () => {
+    const view = viewOf(id, 'tenant-a', { status: 'canceled' });
+    sidecar.actor = () => ({ outcome: 'canceled', view });
+    const res = await call<NotificationView>('POST', `/v1/notifications/${id}/cancel`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(view);
+    expect(sidecar.actorCalls).toEqual([{ actorType: NOTIFICATION_ACTOR, actorId: id, method: 'cancel', body: { tenantId: 'tenant-a' } }]);
+  });
+
+  it('answers 409 with the status when it can no longer be canceled', async () => {
+    sidecar.actor = () => ({ outcome: 'not_cancelable', view: viewOf(id, 'tenant-a', { status: 'delivered' }) });
+    const res = await call<ApiError & { status: string }>('POST', `/v1/notifications/${id}/cancel`);
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ error: { code: 'not_cancelable' }, status: 'delivered' });
+  });
+
+  it('answers 404 when the actor knows no such notification, and to a malformed id without asking it', async () => {
+    expect((await call('POST', `/v1/notifications/${id}/cancel`)).status).toBe(404);
+    const malformed = await call('POST', '/v1/notifications/not-an-id/cancel');
+    expect(malformed.status).toBe(404);
+    expect(malformed.body.error.code).toBe('not_found');
+    expect(sidecar.actorCalls).toHaveLength(1);
+  });
+
+  it('answers 503 when the actor call fails', async () => {
+    sidecar.actor = () => Promise.reject(new Error('actor unavailable'));
+    const res = await call('POST', `/v1/notifications/${id}/cancel`);
+    expect(res.status).toBe(503);
+    expect(res.body.error.code).toBe('unavailable');
+  });
+});
+
+describe('GET /v1/customers/:id/notifications', () => {
+  const path = '/v1/customers/cust-1/notifications';
+  interface Page {
+    items: NotificationView[];
+    next?: string;
+    nextUrl?: string;
+  }
+
+  it.each(['0', '101', 'x', '2.5'])('refuses limit=%s', async (limit) => {
+    const res = await call('GET', `${path}?limit=${limit}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_query', field: 'limit' });
+  });
+
+  it('refuses a before that is neither a date-time nor a cursor', async () => {
+    const res = await call('GET', `${path}?before=yesterday`);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_query', field: 'before' });
+  });
+
+  it('refuses an invalid customer id', async () => {
+    const res = await call('GET', '/v1/customers/not%20valid/notifications');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'invalid_customer_id', field: 'customerId' });
+  });
+
+  it('leaves out views of another tenant and ones not visible yet', async () => {
+    const [own, foreign, missing] = [1, 2, 3].map((n) => newNotificationId(NOW.getTime() - n * 60_000)) as [string, string, string];
+    for (const [n, id] of [own, foreign, missing].entries()) history.add('tenant-a', 'cust-1', id, NOW.getTime() - (n + 1) * 60_000);
+    sidecar.views.set(own, viewOf(own, 'tenant-a'));
+    sidecar.views.set(foreign, viewOf(foreign, 'tenant-b'));
+    const res = await call<Page>('GET', path);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ items: [viewOf(own, 'tenant-a')] });
+  });
+
+  it('links the next page when there is one, and follows it to the end', async () => {
+    const ids = [1, 2, 3].map((n) => newNotificationId(NOW.getTime() - n * 60_000));
+    ids.forEach((id, n) => {
+      history.add('tenant-a', 'cust-1', id, NOW.getTime() - (n + 1) * 60_000);
+      sidecar.views.set(id, viewOf(id, 'tenant-a'));
+    });
+    const first = await call<Page>('GET', `${path}?limit=2`);
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((v) => v.id)).toEqual(ids.slice(0, 2));
+    expect(first.body.next).toEqual(expect.any(String));
+    expect(first.body.nextUrl).toBe(`${path}?limit=2&before=${first.body.next}`);
+    const second = await call<Page>('GET', first.body.nextUrl ?? '');
+    expect(second.body).toEqual({ items: [viewOf(ids[2] ?? '', 'tenant-a')] });
+  });
+
+  it('answers 503 when the index fails', async () => {
+    history.failure = new Error('redis down');
+    expect((await call('GET', path)).status).toBe(503);
+  });
+});
+
+describe('customer preferences', () => {
+  const path = '/v1/customers/cust-1/preferences';
+
+  it('requires a time zone with quiet hours, and a real one', async () => {
+    const noZone = await call('PUT', path, { body: { quietHours: { start: '22:00', end: '07:00' } } });
+    expect(noZone.status).toBe(400);
+    expect(noZone.body.error).toMatchObject({ code: 'validation_failed', field: 'timezone' });
+    const badZone = await call('PUT', path, { body: { timezone: 'Mars/Olympus_Mons' } });
+    expect(badZone.status).toBe(400);
+    expect(badZone.body.error).toMatchObject({ code: 'validation_failed', field: 'timezone' });
+    expect(preferences.values.size).toBe(0);
+  });
+
+  it('refuses an invalid customer id', async () => {
+    const res = await call('PUT', `/v1/customers/${'c'.repeat(129)}/preferences`, { body: {} });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_customer_id');
+  });
+
+  it('stores, reads and deletes them, per tenant', async () => {
+    const prefs = { timezone: 'Europe/Berlin', quietHours: { start: '22:00', end: '07:00' }, optedOut: ['sms'] };
+    expect(await call('GET', path)).toMatchObject({ status: 200, body: {} });
+    expect(await call('PUT', path, { body: prefs })).toMatchObject({ status: 200, body: prefs });
+    expect(await call('GET', path)).toMatchObject({ status: 200, body: prefs });
+    expect((await call('GET', path, { key: KEY_B })).body).toEqual({});
+    expect((await call('DELETE', path)).status).toBe(204);
+    expect((await call('GET', path)).body).toEqual({});
+  });
+});
+
+describe('webhook endpoints', () => {
+  it('refuses a URL on a loopback or private address', async () => {
+    for (const url of ['http://127.0.0.1:9000/hook', 'https://internal.example.com/hook']) {
+      const res = await call('POST', '/v1/webhooks', { body: { url } });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatchObject({ code: 'webhook_url_not_allowed', field: 'url' });
+    }
+    expect(webhookEndpoints.endpoints.size).toBe(0);
+  });
+
+  it('registers an endpoint, shows its secret once, and deletes it', async () => {
+    const created = await call<WebhookEndpoint>('POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/herald', statuses: ['delivered'] } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ url: 'https://hooks.example.com/herald', statuses: ['delivered'] });
+    expect(created.body.secret).toMatch(/^whsec_/);
+    expect(created.headers.get('location')).toBe(`/v1/webhooks/${created.body.id}`);
+
+    const { secret: _secret, ...listed } = created.body;
+    expect((await call('GET', '/v1/webhooks')).body).toEqual({ items: [listed] });
+    expect((await call('GET', `/v1/webhooks/${created.body.id}`)).body).toEqual(listed);
+    expect((await call('GET', '/v1/webhooks', { key: KEY_B })).body).toEqual({ items: [] });
+    expect((await call('DELETE', `/v1/webhooks/${created.body.id}`, { key: KEY_B })).status).toBe(404);
+
+    expect((await call('DELETE', `/v1/webhooks/${created.body.id}`)).status).toBe(204);
+    expect((await call('GET', `/v1/webhooks/${created.body.id}`)).status).toBe(404);
+  });
+
+  it('answers 404 to deleting an unknown endpoint', async () => {
+    const res = await call('DELETE', `/v1/webhooks/${newWebhookId()}`);
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+});
+
+describe('authentication', () => {
+  const id = newNotificationId(NOW.getTime());
+  const routes = [
+    ['POST', '/v1/notifications'],
+    ['GET', `/v1/notifications/${id}`],
+    ['POST', `/v1/notifications/${id}/cancel`],
+    ['GET', '/v1/customers/cust-1/notifications'],
+    ['GET', '/v1/customers/cust-1/preferences'],
+    ['PUT', '/v1/customers/cust-1/preferences'],
+    ['DELETE', '/v1/customers/cust-1/preferences'],
+    ['POST', '/v1/webhooks'],
+    ['GET', '/v1/webhooks'],
+    ['GET', `/v1/webhooks/${newWebhookId()}`],
+    ['DELETE', `/v1/webhooks/${newWebhookId()}`],
+  ] as const;
+
+  it.each(routes)('%s %s answers 401 without an API key, before reading the body', async (method, path) => {
+    const withBody = method === 'POST' || method === 'PUT' ? { body: '{not json' } : {};
+    for (const key of [null, 'not-a-known-key-0123456789']) {
+      const res = await call(method, path, { key, ...withBody });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(res.body.error).toMatchObject({ code: 'unauthorized', field: 'Authorization' });
+    }
+    expect(sidecar.published).toEqual([]);
+    expect(sidecar.actorCalls).toEqual([]);
+  });
+
+  it('leaves the health check and unknown routes open', async () => {
+    expect(await call('GET', '/healthz', { key: null })).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call('GET', '/v1/nothing-here')).toMatchObject({ status: 404, body: { error: { code: 'route_not_found' } } });
+  });
+});
