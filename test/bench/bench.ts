@@ -182,7 +182,9 @@ try {
     ['accept→sent p50 / p95 / p99 (ms)', `${f(percentile(sentLatency, 50), 0)} / ${f(percentile(sentLatency, 95), 0)} / ${f(percentile(sentLatency, 99), 0)}`],
     ['not sent (lost)', String(notSent)],
     ['broker messages / notification', `${f(brokerMessages / count, 2)}  (Redis XADD ${redisDelta.xadd ?? 0}, RabbitMQ received ${rabbitAfter !== undefined && rabbitBefore !== undefined ? rabbitAfter - rabbitBefore : 'n/a'})`],
-    ['state writes / notification', `${f(stateWrites / count, 2)}  (Redis state-store write scripts: EVAL ${redisDelta.eval ?? 0}, in ${redisDelta.exec ?? 0} MULTI/EXEC)`],
+    // EVAL: Dapr's state-store writes (the actor's saves); EVALSHA: Herald's own write scripts
+    // (the history index, and the webhook queue's claims, which also run when idle).
+    ['state writes / notification', `${f(stateWrites / count, 2)}  (Redis write scripts: Dapr state EVAL ${redisDelta.eval ?? 0}, Herald EVALSHA ${redisDelta.evalsha ?? 0})`],
     ['CPU-ms / notification, all processes', f(cpuTotal / count, 2)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
