@@ -133,6 +133,9 @@ export function createWebhookQueue(redis: Redis, keys: RedisKeys, healthTtlMs: n
     },
 
     async claim(now, leaseEnd, limit) {
+      // The sweeper asks several times a second on every replica: when nothing is due, a read
+      // answers it, and the write script (which moves leases) runs only when there is work.
+      if ((await redis.zcount(dueKey, '-inf', now)) === 0) return { claimed: [], unreadable: [] };
       const raw = (await claimScript(redis, [dueKey, deliveriesKey], [now, leaseEnd, limit])) as string[];
       const claimed: Claimed[] = [];
       const unreadable: string[] = [];
