@@ -194,6 +194,25 @@ describe('retries', () => {
   });
 });
 
+describe('deferred by an open breaker', () => {
+  const deferred = (attempt: number) =>
+    ({ type: 'result', result: result(attempt, { kind: 'deferred', provider: 'sandbox', reason: 'circuit open', retryAfterMs: 4_000 }) }) as const;
+
+  it('waits as told and does not use up an attempt', () => {
+    const d = decide(dispatched(), deferred(1), ctx());
+    expect(d.state?.status).toBe('retrying');
+    expect(d.state?.wakeAt).toBe('2026-11-25T10:00:04.000Z');
+    expect(d.state?.timeline.at(-1)?.reason).toBe('deferred: circuit open');
+    // Deferred over and over never fails the notification: only real attempts count.
+    let s = d.state;
+    for (let i = 2; i < 10; i++) s = run(s, [[wake(), at(i * 10_000)], [deferred(i)]]).state;
+    expect(s?.status).toBe('retrying');
+    expect(s?.channelAttempts).toBe(0);
+    const sentAfter = run(s, [[wake(), at(200_000)], [sent(10)]]);
+    expect(sentAfter.state?.status).toBe('sent');
+  });
+});
+
 describe('fallback', () => {
   const multi = acceptedOf({ channel: undefined, channels: ['push', 'sms', 'email'], to: { deviceToken: 'device-token-1', phone: '+14155550100', email: 'a@example.com' } });
 

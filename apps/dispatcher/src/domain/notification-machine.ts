@@ -207,6 +207,11 @@ function onResult(state: NotificationState | undefined, result: DeliveryResult, 
     }
     case 'expired':
       return end(state, at, entry({ ...base, status: 'expired', reason: `reached the channel after it expired at ${state.expiresAt ?? '?'}` }));
+    case 'deferred': {
+      // The provider was not even tried: wait as told, and give the attempt back.
+      const e = entry({ ...base, status: 'retrying', reason: `deferred: ${outcome.reason}` });
+      return wait({ ...state, channelAttempts: Math.max(0, state.channelAttempts - 1) }, at, ctx.now.getTime() + outcome.retryAfterMs, e);
+    }
     case 'permanent':
       return fallBackOrFail(state, at, { reason: outcome.reason, provider: outcome.provider, traceId: result.traceId });
     case 'transient':

@@ -44,6 +44,11 @@ export const DeliveryOutcomeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('permanent'), provider: z.string(), reason: z.string() }),
   /** The dispatch reached the channel after its `expiresAt` (a backlog): nothing was sent. */
   z.object({ kind: z.literal('expired'), provider: z.string() }),
+  /**
+   * Not tried at all: the provider's breaker is open. Nothing was sent and no attempt is used
+   * up; the notification waits `retryAfterMs` and goes again.
+   */
+  z.object({ kind: z.literal('deferred'), provider: z.string(), reason: z.string(), retryAfterMs: z.number().int().nonnegative() }),
 ]);
 export type DeliveryOutcome = z.infer<typeof DeliveryOutcomeSchema>;
 
