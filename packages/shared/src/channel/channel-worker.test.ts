@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import type { ChannelDispatch, DeliveryOutcome } from '../contracts/events.js';
 import type { Sidecar } from '../dapr/sidecar.js';
-import { createChannelWorker } from './channel-worker.js';
+import { createChannelWorker, type BreakerPort, type RateLimiterPort, type SendLedgerPort } from './channel-worker.js';
 import type { ProviderPort } from './provider-port.js';
 
 const log = pino({ level: 'silent' });
@@ -114,5 +114,76 @@ describe('channel worker', () => {
     await expect(worker.handle({ ...message, channel: 'email', to: { email: 'a@example.com' } })).resolves.toBe('ack');
     expect(provider.sends).toHaveLength(0);
     expect(calls).toHaveLength(0);
+  });
+
+  describe('with a shared ledger, breaker and rate limiter', () => {
+    const sentOutcome = { kind: 'sent', provider: 'fake', providerMessageId: 'p-1' } as const;
+
+    it('reports what another replica already sent for this attempt, without sending', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const ledger: SendLedgerPort = { begin: async () => ({ kind: 'done', outcome: sentOutcome }), finish: async () => undefined, abandon: async () => undefined };
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
+      await expect(worker.handle(message)).resolves.toBe('ack');
+      expect(provider.sends).toHaveLength(0);
+      expect(calls[0]?.body).toMatchObject({ outcome: sentOutcome });
+    });
+
+    it('waits while another replica has the same attempt in flight, then reports its outcome', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      let asked = 0;
+      const ledger: SendLedgerPort = {
+        begin: async () => (++asked < 3 ? { kind: 'in-flight' } : { kind: 'done', outcome: sentOutcome }),
+        finish: async () => undefined,
+        abandon: async () => undefined,
+      };
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
+      await expect(worker.handle(message)).resolves.toBe('ack');
+      expect(asked).toBe(3);
+      expect(provider.sends).toHaveLength(0);
+      expect(calls).toHaveLength(1);
+    });
+
+    it('hands the message back when the ledger is unavailable, rather than risk a double send', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const ledger: SendLedgerPort = { begin: async () => Promise.reject(new Error('redis down')), finish: async () => undefined, abandon: async () => undefined };
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
+      await expect(worker.handle(message)).resolves.toBe('retry');
+      expect(provider.sends).toHaveLength(0);
+      expect(calls).toHaveLength(0);
+    });
+
+    it('defers without sending while the breaker is open, and forgets the attempt so it can be tried again', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const abandoned: string[] = [];
+      const ledger: SendLedgerPort = { begin: async () => ({ kind: 'new' }), finish: async () => undefined, abandon: async (id, n) => void abandoned.push(`${id}/${n}`) };
+      const breaker: BreakerPort = { admit: async () => ({ admitted: false, retryAfterMs: 4_000 }), record: async () => undefined };
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger, breaker });
+      await expect(worker.handle(message)).resolves.toBe('ack');
+      expect(provider.sends).toHaveLength(0);
+      expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'deferred', retryAfterMs: 4_000 } });
+      expect(abandoned).toEqual([`${message.notificationId}/1`]);
+    });
+
+    it('takes a token before each send, and tells the breaker about transient failures only', async () => {
+      const answers: DeliveryOutcome[] = [
+        { kind: 'transient', provider: 'fake', reason: 'HTTP 503' },
+        { kind: 'permanent', provider: 'fake', reason: 'invalid number' },
+        sentOutcome,
+      ];
+      const provider = fakeProvider(() => answers.shift() ?? sentOutcome);
+      const { sidecar } = fakeSidecar();
+      const recorded: string[] = [];
+      let tokens = 0;
+      const breaker: BreakerPort = { admit: async () => ({ admitted: true }), record: async (o) => void recorded.push(o) };
+      const limiter: RateLimiterPort = { acquire: async () => (++tokens, true) };
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, breaker, limiter });
+      for (const attempt of [1, 2, 3]) await worker.handle({ ...message, attempt });
+      expect(tokens).toBe(3);
+      expect(recorded).toEqual(['failure', 'success', 'success']);
+    });
   });
 });

@@ -13,44 +13,101 @@ export interface ChannelWorker {
   handle(body: unknown, traceparent?: string): Promise<Ack>;
 }
 
+/** Remembers sends by (notification id, attempt) for every replica (see dedup.ts). */
+export interface SendLedgerPort {
+  begin(id: string, attempt: number): Promise<{ kind: 'new' } | { kind: 'done'; outcome: DeliveryOutcome } | { kind: 'in-flight' }>;
+  finish(id: string, attempt: number, outcome: DeliveryOutcome): Promise<void>;
+  abandon(id: string, attempt: number): Promise<void>;
+}
+
+/** The provider account's shared token bucket (see rate-limiter.ts). */
+export interface RateLimiterPort {
+  acquire(opts?: { maxWaitMs?: number }): Promise<boolean>;
+}
+
+/** The provider's shared, graduated breaker (see circuit-breaker.ts). */
+export interface BreakerPort {
+  admit(): Promise<{ admitted: true } | { admitted: false; retryAfterMs: number }>;
+  record(outcome: 'success' | 'failure'): Promise<void>;
+}
+
 export interface ChannelWorkerDeps {
   channel: Channel;
   provider: ProviderPort;
   sidecar: Sidecar;
   log: Logger;
+  ledger?: SendLedgerPort;
+  limiter?: RateLimiterPort;
+  breaker?: BreakerPort;
   now?: () => Date;
-  /** How many recent outcomes to remember so a redelivered message is reported, not re-sent. */
+  /** How long to wait for another replica's send of the same attempt to finish. */
+  inFlightWaitMs?: number;
+  /** Without a shared ledger: how many recent outcomes this replica remembers. */
   rememberOutcomes?: number;
 }
 
+/** How long a message may wait for a token before it is handed back as deferred. */
+const MAX_TOKEN_WAIT_MS = 30_000;
+
 /**
- * Takes one message from the channel's queue: sends it through the provider and reports the
- * outcome to the notification's actor. Never throws.
+ * Takes one message from the channel's queue and reports its outcome to the notification's
+ * actor. Never throws. In order:
  *
- * If the report fails after the provider took the message, the queue redelivers it; the
- * outcome remembered under (notification id, attempt) is then reported again instead of
- * sending twice. (That memory is this replica's; issue 5 makes it shared.)
+ * 1. De-duplicate by (notification id, attempt) in the shared ledger: a queue redelivery, to
+ *    this replica or another, reports the remembered outcome instead of sending again.
+ * 2. Expired in the queue: not sent.
+ * 3. The provider's breaker is open: not sent, reported `deferred` (the actor waits, no attempt
+ *    used up).
+ * 4. A token from the provider account's bucket, shared by every replica: waiting for it never
+ *    drops the message; the queue's prefetch keeps a replica from hoarding work meanwhile.
+ * 5. Send, tell the breaker how it went, remember the outcome, report it.
  */
 export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
   const now = deps.now ?? (() => new Date());
-  const capacity = deps.rememberOutcomes ?? 10_000;
-  const outcomes = new Map<string, DeliveryOutcome>();
+  const ledger = deps.ledger ?? localLedger(deps.rememberOutcomes ?? 10_000);
+  const inFlightWaitMs = deps.inFlightWaitMs ?? 65_000;
+  const provider = deps.provider.name;
 
-  function remember(key: string, outcome: DeliveryOutcome): void {
-    outcomes.set(key, outcome);
-    if (outcomes.size > capacity) {
-      const oldest = outcomes.keys().next();
-      if (!oldest.done) outcomes.delete(oldest.value);
+  async function attempt(message: ChannelDispatch): Promise<DeliveryOutcome> {
+    if (message.expiresAt !== undefined && Date.parse(message.expiresAt) <= now().getTime()) {
+      // A dispatch that waited in the queue past its expiry is not sent late (an OTP, a flash sale).
+      return { kind: 'expired', provider };
     }
-  }
-
-  async function send(message: ChannelDispatch): Promise<DeliveryOutcome> {
+    const admission = deps.breaker ? await deps.breaker.admit() : ({ admitted: true } as const);
+    if (!admission.admitted) {
+      return { kind: 'deferred', provider, reason: 'provider circuit open', retryAfterMs: admission.retryAfterMs };
+    }
+    if (deps.limiter && !(await deps.limiter.acquire({ maxWaitMs: MAX_TOKEN_WAIT_MS }))) {
+      return { kind: 'deferred', provider, reason: 'provider rate limit: no token in time', retryAfterMs: 1_000 };
+    }
+    let outcome: DeliveryOutcome;
     try {
-      return await deps.provider.send(message);
+      outcome = await deps.provider.send(message);
     } catch (err) {
       // A provider adapter that throws has a bug; the notification still deserves a retry.
-      return { kind: 'transient', provider: deps.provider.name, reason: `provider adapter error: ${errMessage(err)}` };
+      outcome = { kind: 'transient', provider, reason: `provider adapter error: ${errMessage(err)}` };
     }
+    // Only the provider's own trouble counts against it: a bad address is not an outage.
+    await deps.breaker?.record(outcome.kind === 'transient' ? 'failure' : 'success');
+    return outcome;
+  }
+
+  /** The outcome of this (id, attempt): remembered, or made now. Waits out another replica's send. */
+  async function outcomeOf(message: ChannelDispatch): Promise<DeliveryOutcome> {
+    const { notificationId: id, attempt: n } = message;
+    const deadline = Date.now() + inFlightWaitMs;
+    for (;;) {
+      const entry = await ledger.begin(id, n);
+      if (entry.kind === 'done') return entry.outcome;
+      if (entry.kind === 'new') break;
+      if (Date.now() > deadline) break; // the marker outlived its owner: send
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const outcome = await attempt(message);
+    // Nothing sent: forget it, so a later delivery of this attempt tries again.
+    if (outcome.kind === 'deferred') await ledger.abandon(id, n);
+    else await ledger.finish(id, n, outcome);
+    return outcome;
   }
 
   return {
@@ -66,13 +123,13 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
         deps.log.error({ notificationId: message.notificationId, channel: message.channel }, 'dispatch for another channel dropped');
         return 'ack';
       }
-      const key = `${message.notificationId}/${message.attempt}`;
-      let outcome = outcomes.get(key);
-      if (!outcome) {
-        // A dispatch that waited in the queue past its expiry is not sent late (an OTP, a flash sale).
-        const expired = message.expiresAt !== undefined && Date.parse(message.expiresAt) <= now().getTime();
-        outcome = expired ? { kind: 'expired', provider: deps.provider.name } : await send(message);
-        remember(key, outcome);
+      let outcome: DeliveryOutcome;
+      try {
+        outcome = await outcomeOf(message);
+      } catch (err) {
+        // The ledger (Redis) failed: hand the message back rather than risk a double send.
+        deps.log.warn({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(err) }, 'send ledger unavailable; will be redelivered');
+        return 'retry';
       }
       const traceId = traceIdOf(message.traceparent ?? traceparent);
       const result: DeliveryResult = {
@@ -92,6 +149,27 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
       }
       deps.log.debug({ notificationId: message.notificationId, attempt: message.attempt, outcome: outcome.kind }, 'delivered to provider');
       return 'ack';
+    },
+  };
+}
+
+/** This replica's memory of recent outcomes, for a worker without a shared ledger (tests, a lone sandbox). */
+function localLedger(capacity: number): SendLedgerPort {
+  const outcomes = new Map<string, DeliveryOutcome>();
+  return {
+    async begin(id, attempt) {
+      const outcome = outcomes.get(`${id}/${attempt}`);
+      return outcome ? { kind: 'done', outcome } : { kind: 'new' };
+    },
+    async finish(id, attempt, outcome) {
+      outcomes.set(`${id}/${attempt}`, outcome);
+      if (outcomes.size > capacity) {
+        const oldest = outcomes.keys().next();
+        if (!oldest.done) outcomes.delete(oldest.value);
+      }
+    },
+    async abandon(id, attempt) {
+      outcomes.delete(`${id}/${attempt}`);
     },
   };
 }
