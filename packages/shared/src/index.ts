@@ -24,3 +24,6 @@ export * from './customers/preferences-store.js';
 export * from './webhooks/signature.js';
 export * from './webhooks/address-policy.js';
 export * from './webhooks/endpoint-store.js';
+export * from './channel/rate-limiter.js';
+export * from './channel/circuit-breaker.js';
+export * from './channel/dedup.js';

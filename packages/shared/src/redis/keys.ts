@@ -15,6 +15,12 @@ export interface RedisKeys {
   /** Bounded list of the deliveries an endpoint never accepted. */
   webhookDead(endpointId: string): string;
   stats(): string;
+  /** Hash of one provider account's token bucket (tokens, last refill), shared by every replica. */
+  rateLimit(name: string): string;
+  /** Hash of one provider account's circuit breaker (state, ramp step, failure window). */
+  breaker(name: string): string;
+  /** A send's in-flight marker, then its outcome (JSON): de-duplicates queue redeliveries. */
+  sendLedger(notificationId: string, attempt: number): string;
 }
 
 export function redisKeys(prefix = ''): RedisKeys {
@@ -29,5 +35,8 @@ export function redisKeys(prefix = ''): RedisKeys {
     webhookDeliveries: () => `${p}whdlv`,
     webhookDead: (e) => `${p}whdead:${e}`,
     stats: () => `${p}stats`,
+    rateLimit: (n) => `${p}rl:${n}`,
+    breaker: (n) => `${p}cb:${n}`,
+    sendLedger: (id, a) => `${p}sent:${id}:${a}`,
   };
 }

@@ -1,0 +1,99 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../redis/keys.js';
+
+// One token bucket per provider account, kept in Redis and shared by every replica of a
+// channel app. A limiter per pod lets N pods send N times the provider's limit once the app
+// scales out (the review's finding); here the pods draw from the same bucket, so together
+// they stay within `ratePerSec` however many there are.
+//
+// The bucket is refilled lazily: each take adds `elapsed × rate` tokens (capped at `burst`)
+// before taking one, all inside one Lua script so concurrent takers cannot both spend the
+// same token. The clock is Redis's own `TIME`, not the callers': replicas' clocks differ,
+// and a replica whose clock ran ahead would otherwise mint tokens for everyone.
+
+export interface TokenBucketOptions {
+  /** The provider account the limit belongs to, e.g. `sendgrid:acct-1`. */
+  name: string;
+  ratePerSec: number;
+  /** Tokens an idle bucket saves up; defaults to one second's worth (at least 1). */
+  burst?: number;
+}
+
+export type TakeResult = { granted: true } | { granted: false; waitMs: number };
+
+export interface TokenBucket {
+  /** Takes one token if there is one; otherwise says how long until there will be. */
+  take(): Promise<TakeResult>;
+  /**
+   * Waits until a token is granted. Resolves false only when `maxWaitMs` would be exceeded or
+   * `signal` aborts; a Redis error rejects (the caller retries the message later).
+   */
+  acquire(opts?: { maxWaitMs?: number; signal?: AbortSignal }): Promise<boolean>;
+}
+
+// KEYS: bucket. ARGV: rate (tokens per ms), burst, ttl (ms).
+// Fields: `tokens` (may be fractional) and `ts` (Redis time of the last refill, ms).
+// Returns { 1, 0 } when granted, { 0, ms until one token } when not.
+const TAKE = `
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local saved = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(saved[1]) or burst
+local ts = tonumber(saved[2]) or now
+-- After a failover the new primary's clock may be behind: never refill by a negative time.
+if now > ts then
+  tokens = math.min(burst, tokens + (now - ts) * rate)
+  ts = now
+end
+if tokens < 1 then
+  -- Nothing is written: the refill is recomputed from the same ts next time.
+  return { 0, math.ceil((1 - tokens) / rate) }
+end
+-- Numbers passed to redis.call keep 17 significant digits (tostring would keep 14).
+redis.call('HSET', KEYS[1], 'tokens', tokens - 1, 'ts', ts)
+-- An idle bucket is full again after burst / rate; expiring it then loses nothing.
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return { 1, 0 }`;
+
+type TakeCommand = (key: string, ratePerMs: number, burst: number, ttlMs: number) => Promise<[number, number]>;
+
+/** Upper bound of the random delay added to each wait, so waiters do not all wake together. */
+const MAX_JITTER_MS = 10;
+
+export function createTokenBucket(redis: Redis, keys: RedisKeys, opts: TokenBucketOptions): TokenBucket {
+  if (!(opts.ratePerSec > 0) || !Number.isFinite(opts.ratePerSec)) throw new RangeError(`ratePerSec must be a positive number, got ${opts.ratePerSec}`);
+  const ratePerMs = opts.ratePerSec / 1000;
+  const burst = Math.max(1, opts.burst ?? opts.ratePerSec);
+  const ttlMs = Math.ceil(burst / ratePerMs) + 1000;
+  const key = keys.rateLimit(opts.name);
+  redis.defineCommand('heraldTokenBucketTake', { numberOfKeys: 1, lua: TAKE });
+  const takeCommand = (redis as unknown as { heraldTokenBucketTake: TakeCommand }).heraldTokenBucketTake.bind(redis);
+
+  async function take(): Promise<TakeResult> {
+    const [granted, waitMs] = await takeCommand(key, ratePerMs, burst, ttlMs);
+    return granted === 1 ? { granted: true } : { granted: false, waitMs: Math.max(1, waitMs) };
+  }
+
+  return {
+    take,
+    async acquire({ maxWaitMs = Infinity, signal } = {}) {
+      const deadline = Date.now() + maxWaitMs;
+      for (;;) {
+        if (signal?.aborted) return false;
+        const result = await take();
+        if (result.granted) return true;
+        // Other replicas may take the token first; then we are told a new wait and go again.
+        const delay = result.waitMs + Math.random() * Math.min(MAX_JITTER_MS, result.waitMs);
+        if (Date.now() + result.waitMs > deadline) return false;
+        try {
+          await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), undefined, signal ? { signal } : {});
+        } catch {
+          return false; // aborted
+        }
+      }
+    },
+  };
+}
