@@ -1,0 +1,44 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Gate } from '../domain/provider-gate.js';
+import type { ProviderName } from '../domain/sim-config.js';
+import type { Reply } from './http-io.js';
+
+export interface ProviderRequest {
+  /** Path parameters of the matched route (accountSid, hubName). */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The Host the client used, for absolute URLs in answers. */
+  host: string;
+}
+
+/** Random identifiers in the providers' formats. */
+export interface IdSource {
+  /** `length` lowercase hex digits. */
+  hex(length: number): string;
+  /** `length` URL-safe base64 characters. */
+  token(length: number): string;
+  uuid(): string;
+}
+
+export interface ReplyContext {
+  ids: IdSource;
+  /** Wall-clock time, for dates in answers. */
+  date: Date;
+}
+
+/**
+ * One simulated provider: its credentials check, its shapes for refusals the simulator decides
+ * (outage, throttle, fault) and its own validation and success answer.
+ */
+export interface ProviderApi {
+  provider: ProviderName;
+  /** The provider's 401 when the request carries no usable credentials, else undefined. */
+  unauthorized(req: ProviderRequest, ctx: ReplyContext): Reply | undefined;
+  refuse(gate: Exclude<Gate, { kind: 'pass' }>, ctx: ReplyContext): Reply;
+  handle(req: ProviderRequest, ctx: ReplyContext): Reply;
+}
+
+/** Whole seconds for a Retry-After header: at least 1. */
+export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1_000));

@@ -1,0 +1,155 @@
+// Pointing the official SDKs at the simulator (read from their sources: @sendgrid/client 8.1,
+// twilio 6.2, @azure/notification-hubs 2.1). None of them has a documented "base URL" option;
+// these are the narrowest hooks each one has.
+//
+// SendGrid (@sendgrid/mail 8): the client's `baseUrl` default request option (axios baseURL,
+// default https://api.sendgrid.com/). `setApiKey` and `setDataResidency` overwrite it, so set
+// it after them, on a client of your own (MailService's `client` field is not in its types):
+//     const client = new Client();                    // import { Client } from '@sendgrid/client'
+//     client.setApiKey(apiKey);
+//     client.setDefaultRequest('baseUrl', 'http://127.0.0.1:3010/');
+//     mail.setClient(client);                          // then mail.send(...) → POST /v3/mail/send
+//
+// Twilio (twilio 6): each API domain's `baseUrl` field (default https://api.twilio.com), read at
+// request time, so it can be set any time after construction:
+//     const client = twilio(accountSid, authToken);
+//     client.api.baseUrl = 'http://127.0.0.1:3010';   // client.messages.create(...) → POST /2010-04-01/Accounts/{sid}/Messages.json
+// Leave `region`/`edge` (and TWILIO_REGION/TWILIO_EDGE) unset: they rewrite the hostname.
+// (The other way is the `httpClient` client option: a RequestClient that rewrites `uri`.)
+//
+// Azure Notification Hubs (@azure/notification-hubs 2): the connection string's `Endpoint`; the
+// SDK only turns `sb://` into `https://`, so `http://` passes through. The Azure pipeline
+// refuses plain http unless each request allows it (the client-level `allowInsecureConnection`
+// option is ignored: the SDK sends through `pipeline.sendRequest`), and it retries 429/5xx
+// itself (3 times, honouring Retry-After) unless told not to:
+//     const client = new NotificationHubsClient(
+//       'Endpoint=http://127.0.0.1:3010/;SharedAccessKeyName=sim;SharedAccessKey=c2lt', hubName,
+//       { retryOptions: { maxRetries: 0 } });           // optional: let Herald own retries
+//     await client.sendNotification(notification, {
+//       deviceHandle, requestOptions: { allowInsecureConnection: true } });
+//     // → POST /{hub}/messages/?api-version=2020-06&direct=true, success = 201 exactly
+// (Or once per client: `additionalPolicies: [{ position: 'perCall', policy: { name: 'allow-http',
+// sendRequest: (req, next) => { req.allowInsecureConnection = true; return next(req); } } }]`.)
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from '@herald/shared';
+import type { Simulator } from '../domain/simulator.js';
+import { controlReply, notAllowed } from './control.js';
+import { json, readBody, writeReply } from './http-io.js';
+import { notificationHubsApi } from './notification-hubs.js';
+import type { IdSource, ProviderApi, ProviderRequest, ReplyContext } from './provider-api.js';
+import { sendgridApi } from './sendgrid.js';
+import { twilioApi } from './twilio.js';
+
+export interface SimServerDeps {
+  simulator: Simulator;
+  log: Logger;
+  /** Monotonic milliseconds, for rate limits and statistics. */
+  now?: () => number;
+  /** Wall-clock time, for dates in answers. */
+  date?: () => Date;
+  /** Draws in [0, 1) for the error rate. */
+  random?: () => number;
+  ids?: IdSource;
+}
+
+const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const PROVIDER_ROUTES: ReadonlyArray<{ pattern: RegExp; api: ProviderApi }> = [
+  { pattern: /^\/v3\/mail\/send$/, api: sendgridApi },
+  { pattern: /^\/2010-04-01\/Accounts\/(?<accountSid>[^/]+)\/Messages\.json$/, api: twilioApi },
+  // The SDK posts to `/{hub}/messages/` (trailing slash); accept it without too.
+  { pattern: /^\/(?<hubName>[^/]+)\/messages\/?$/, api: notificationHubsApi },
+];
+
+export const cryptoIds: IdSource = {
+  hex: (length) => randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length),
+  token: (length) => randomBytes(Math.ceil((length * 3) / 4)).toString('base64url').slice(0, length),
+  uuid: () => randomUUID(),
+};
+
+export function createSimServer(deps: SimServerDeps): Server {
+  const { simulator, log } = deps;
+  const now = deps.now ?? (() => performance.now());
+  const date = deps.date ?? (() => new Date());
+  const random = deps.random ?? Math.random;
+  const ids = deps.ids ?? cryptoIds;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://provider-sim');
+    const body = await readBody(req, BODY_LIMIT_BYTES);
+    if (body === undefined) return writeReply(res, json(413, { error: 'payload_too_large', limitBytes: BODY_LIMIT_BYTES }));
+
+    const control = controlReply(method, url.pathname, body, simulator, log);
+    if (control) return writeReply(res, control);
+
+    const route = PROVIDER_ROUTES.map(({ pattern, api }) => ({ api, match: pattern.exec(url.pathname) })).find((r) => r.match);
+    if (!route?.match) return writeReply(res, json(404, { error: 'not_found', message: `no route for ${method} ${url.pathname}` }));
+    if (method !== 'POST') return writeReply(res, notAllowed('POST'));
+
+    const { api } = route;
+    const at = now();
+    const ctx: ReplyContext = { ids, date: date() };
+    const request: ProviderRequest = {
+      params: { ...route.match.groups },
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+      host: req.headers.host ?? 'provider-sim',
+    };
+    let reply = api.unauthorized(request, ctx);
+    if (!reply) {
+      const gate = simulator.gate(api.provider, at, random);
+      reply = gate.kind === 'pass' ? api.handle(request, ctx) : api.refuse(gate, ctx);
+    }
+    simulator.record(api.provider, reply.status, at);
+    log.debug({ provider: api.provider, status: reply.status }, 'provider request');
+
+    const { latencyMs } = simulator.config()[api.provider];
+    if (latencyMs > 0) await delay(latencyMs);
+    writeReply(res, reply);
+  }
+
+  return createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err }, 'request failed');
+      if (res.headersSent) res.destroy();
+      else writeReply(res, json(500, { error: 'internal', message: 'the simulator failed; see its log' }));
+    });
+  });
+}
+
+export interface RunningSim {
+  /** `http://host:port`, no trailing slash. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the simulator on `port` (0 picks a free one). */
+export async function startSimServer(deps: SimServerDeps, port: number, host: string): Promise<RunningSim> {
+  const server = createSimServer(deps);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}

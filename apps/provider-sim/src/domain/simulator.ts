@@ -1,0 +1,44 @@
+import { createProviderGate, type Gate, type ProviderGate } from './provider-gate.js';
+import { createStatsRecorder, type ProviderStats, type StatsRecorder } from './provider-stats.js';
+import { defaultConfig, mergeConfig, PROVIDERS, type ProviderName, type SimConfig, type SimConfigPatch } from './sim-config.js';
+
+export type SimStats = Record<ProviderName, ProviderStats>;
+
+/** The simulator's whole state: configuration, rate-limit windows and statistics per provider. */
+export interface Simulator {
+  config(): SimConfig;
+  /** Merges a partial configuration and answers the full one. */
+  configure(patch: SimConfigPatch): SimConfig;
+  gate(provider: ProviderName, now: number, random: () => number): Gate;
+  /** Counts a provider request answered `status`; `now` is when it was decided. */
+  record(provider: ProviderName, status: number, now: number): void;
+  stats(): SimStats;
+  /** Clears statistics and rate-limit windows; the configuration stays. */
+  reset(): void;
+}
+
+export function createSimulator(initial: SimConfigPatch = {}): Simulator {
+  let config = mergeConfig(defaultConfig(), initial);
+  const gates = perProvider<ProviderGate>(createProviderGate);
+  const recorders = perProvider<StatsRecorder>(createStatsRecorder);
+  return {
+    config: () => structuredClone(config),
+    configure(patch) {
+      config = mergeConfig(config, patch);
+      return structuredClone(config);
+    },
+    gate: (provider, now, random) => gates[provider].decide(config[provider], now, random),
+    record: (provider, status, now) => recorders[provider].record(status, now),
+    stats: () => perProvider((provider) => recorders[provider].view()),
+    reset() {
+      for (const provider of PROVIDERS) {
+        recorders[provider].reset();
+        gates[provider].clear();
+      }
+    },
+  };
+}
+
+function perProvider<T>(make: (provider: ProviderName) => T): Record<ProviderName, T> {
+  return { sendgrid: make('sendgrid'), twilio: make('twilio'), notificationhubs: make('notificationhubs') };
+}
