@@ -119,53 +119,49 @@ describe('channel worker', () => {
   describe('with a shared ledger, breaker and rate limiter', () => {
     const sentOutcome = { kind: 'sent', provider: 'fake', providerMessageId: 'p-1' } as const;
 
-    it('reports what another replica already sent for this attempt, without sending', async () => {
+    it('reports what another replica remembered for this attempt, without sending', async () => {
       const provider = fakeProvider(() => sentOutcome);
       const { sidecar, calls } = fakeSidecar();
-      const ledger: SendLedgerPort = { begin: async () => ({ kind: 'done', outcome: sentOutcome }), finish: async () => undefined, abandon: async () => undefined };
+      const ledger: SendLedgerPort = { recall: async () => sentOutcome, finish: async () => undefined };
       const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
       await expect(worker.handle(message)).resolves.toBe('ack');
       expect(provider.sends).toHaveLength(0);
       expect(calls[0]?.body).toMatchObject({ outcome: sentOutcome });
     });
 
-    it('waits while another replica has the same attempt in flight, then reports its outcome', async () => {
-      const provider = fakeProvider(() => sentOutcome);
-      const { sidecar, calls } = fakeSidecar();
-      let asked = 0;
-      const ledger: SendLedgerPort = {
-        begin: async () => (++asked < 3 ? { kind: 'in-flight' } : { kind: 'done', outcome: sentOutcome }),
-        finish: async () => undefined,
-        abandon: async () => undefined,
-      };
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
-      await expect(worker.handle(message)).resolves.toBe('ack');
-      expect(asked).toBe(3);
-      expect(provider.sends).toHaveLength(0);
-      expect(calls).toHaveLength(1);
+    it('remembers an outcome only when its report fails, and never a deferral', async () => {
+      const remembered: string[] = [];
+      const ledger: SendLedgerPort = { recall: async () => undefined, finish: async (_id, n, o) => void remembered.push(`${n}:${o.kind}`) };
+      const ok = createChannelWorker({ channel: 'sms', provider: fakeProvider(() => sentOutcome), sidecar: fakeSidecar().sidecar, log, now, ledger });
+      await ok.handle(message);
+      expect(remembered).toEqual([]);
+      const failing = createChannelWorker({ channel: 'sms', provider: fakeProvider(() => sentOutcome), sidecar: fakeSidecar(9).sidecar, log, now, ledger });
+      await expect(failing.handle({ ...message, attempt: 2 })).resolves.toBe('retry');
+      expect(remembered).toEqual(['2:sent']);
+      const breaker: BreakerPort = { admit: async () => ({ admitted: false, retryAfterMs: 1_000 }), record: async () => undefined };
+      const deferred = createChannelWorker({ channel: 'sms', provider: fakeProvider(() => sentOutcome), sidecar: fakeSidecar(9).sidecar, log, now, ledger, breaker });
+      await deferred.handle({ ...message, attempt: 3 });
+      expect(remembered).toEqual(['2:sent']);
     });
 
     it('hands the message back when the ledger is unavailable, rather than risk a double send', async () => {
       const provider = fakeProvider(() => sentOutcome);
       const { sidecar, calls } = fakeSidecar();
-      const ledger: SendLedgerPort = { begin: async () => Promise.reject(new Error('redis down')), finish: async () => undefined, abandon: async () => undefined };
+      const ledger: SendLedgerPort = { recall: async () => Promise.reject(new Error('redis down')), finish: async () => undefined };
       const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
       await expect(worker.handle(message)).resolves.toBe('retry');
       expect(provider.sends).toHaveLength(0);
       expect(calls).toHaveLength(0);
     });
 
-    it('defers without sending while the breaker is open, and forgets the attempt so it can be tried again', async () => {
+    it('defers without sending while the breaker is open', async () => {
       const provider = fakeProvider(() => sentOutcome);
       const { sidecar, calls } = fakeSidecar();
-      const abandoned: string[] = [];
-      const ledger: SendLedgerPort = { begin: async () => ({ kind: 'new' }), finish: async () => undefined, abandon: async (id, n) => void abandoned.push(`${id}/${n}`) };
       const breaker: BreakerPort = { admit: async () => ({ admitted: false, retryAfterMs: 4_000 }), record: async () => undefined };
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger, breaker });
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, breaker });
       await expect(worker.handle(message)).resolves.toBe('ack');
       expect(provider.sends).toHaveLength(0);
       expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'deferred', retryAfterMs: 4_000 } });
-      expect(abandoned).toEqual([`${message.notificationId}/1`]);
     });
 
     it('takes a token before each send, and tells the breaker about transient failures only', async () => {

@@ -13,11 +13,10 @@ export interface ChannelWorker {
   handle(body: unknown, traceparent?: string): Promise<Ack>;
 }
 
-/** Remembers sends by (notification id, attempt) for every replica (see dedup.ts). */
+/** Outcomes by (notification id, attempt), shared by every replica (see dedup.ts). */
 export interface SendLedgerPort {
-  begin(id: string, attempt: number): Promise<{ kind: 'new' } | { kind: 'done'; outcome: DeliveryOutcome } | { kind: 'in-flight' }>;
+  recall(id: string, attempt: number): Promise<DeliveryOutcome | undefined>;
   finish(id: string, attempt: number, outcome: DeliveryOutcome): Promise<void>;
-  abandon(id: string, attempt: number): Promise<void>;
 }
 
 /** The provider account's shared token bucket (see rate-limiter.ts). */
@@ -40,8 +39,6 @@ export interface ChannelWorkerDeps {
   limiter?: RateLimiterPort;
   breaker?: BreakerPort;
   now?: () => Date;
-  /** How long to wait for another replica's send of the same attempt to finish. */
-  inFlightWaitMs?: number;
   /** Without a shared ledger: how many recent outcomes this replica remembers. */
   rememberOutcomes?: number;
 }
@@ -54,18 +51,22 @@ const MAX_TOKEN_WAIT_MS = 30_000;
  * actor. Never throws. In order:
  *
  * 1. De-duplicate by (notification id, attempt) in the shared ledger: a queue redelivery, to
- *    this replica or another, reports the remembered outcome instead of sending again.
+ *    this replica or another, reports the remembered outcome instead of sending again. The
+ *    outcome is written only when its report to the actor fails, which is the one case that
+ *    brings the same message back after a send: RabbitMQ hands a message to one consumer at a
+ *    time, and a report that succeeded is recorded by the actor, which ignores repeats. That
+ *    keeps the ledger to one read per message on the main path; the crash window between the
+ *    provider's answer and the report stays, as DESIGN.md says it does.
  * 2. Expired in the queue: not sent.
  * 3. The provider's breaker is open: not sent, reported `deferred` (the actor waits, no attempt
  *    used up).
  * 4. A token from the provider account's bucket, shared by every replica: waiting for it never
  *    drops the message; the queue's prefetch keeps a replica from hoarding work meanwhile.
- * 5. Send, tell the breaker how it went, remember the outcome, report it.
+ * 5. Send, tell the breaker how it went, report the outcome.
  */
 export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
   const now = deps.now ?? (() => new Date());
   const ledger = deps.ledger ?? localLedger(deps.rememberOutcomes ?? 10_000);
-  const inFlightWaitMs = deps.inFlightWaitMs ?? 65_000;
   const provider = deps.provider.name;
 
   async function attempt(message: ChannelDispatch): Promise<DeliveryOutcome> {
@@ -92,22 +93,10 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
     return outcome;
   }
 
-  /** The outcome of this (id, attempt): remembered, or made now. Waits out another replica's send. */
-  async function outcomeOf(message: ChannelDispatch): Promise<DeliveryOutcome> {
-    const { notificationId: id, attempt: n } = message;
-    const deadline = Date.now() + inFlightWaitMs;
-    for (;;) {
-      const entry = await ledger.begin(id, n);
-      if (entry.kind === 'done') return entry.outcome;
-      if (entry.kind === 'new') break;
-      if (Date.now() > deadline) break; // the marker outlived its owner: send
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const outcome = await attempt(message);
-    // Nothing sent: forget it, so a later delivery of this attempt tries again.
-    if (outcome.kind === 'deferred') await ledger.abandon(id, n);
-    else await ledger.finish(id, n, outcome);
-    return outcome;
+  /** The outcome of this (id, attempt): remembered from an earlier delivery, or made now. */
+  async function outcomeOf(message: ChannelDispatch): Promise<{ outcome: DeliveryOutcome; remembered: boolean }> {
+    const remembered = await ledger.recall(message.notificationId, message.attempt);
+    return remembered ? { outcome: remembered, remembered: true } : { outcome: await attempt(message), remembered: false };
   }
 
   return {
@@ -124,8 +113,9 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
         return 'ack';
       }
       let outcome: DeliveryOutcome;
+      let remembered: boolean;
       try {
-        outcome = await outcomeOf(message);
+        ({ outcome, remembered } = await outcomeOf(message));
       } catch (err) {
         // The ledger (Redis) failed: hand the message back rather than risk a double send.
         deps.log.warn({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(err) }, 'send ledger unavailable; will be redelivered');
@@ -145,6 +135,13 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
         await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, message.notificationId, 'recordResult', result, { traceparent });
       } catch (err) {
         deps.log.warn({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(err) }, 'result report failed; redelivery will report it');
+        // Something went out (or was decided): the redelivery must report it, not send again.
+        // Deferred means nothing was tried, so it is not remembered.
+        if (!remembered && outcome.kind !== 'deferred') {
+          await ledger.finish(message.notificationId, message.attempt, outcome).catch((e: unknown) => {
+            deps.log.error({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(e) }, 'could not remember the outcome; a redelivery may send again');
+          });
+        }
         return 'retry';
       }
       deps.log.debug({ notificationId: message.notificationId, attempt: message.attempt, outcome: outcome.kind }, 'delivered to provider');
@@ -157,9 +154,8 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
 function localLedger(capacity: number): SendLedgerPort {
   const outcomes = new Map<string, DeliveryOutcome>();
   return {
-    async begin(id, attempt) {
-      const outcome = outcomes.get(`${id}/${attempt}`);
-      return outcome ? { kind: 'done', outcome } : { kind: 'new' };
+    async recall(id, attempt) {
+      return outcomes.get(`${id}/${attempt}`);
     },
     async finish(id, attempt, outcome) {
       outcomes.set(`${id}/${attempt}`, outcome);
@@ -167,9 +163,6 @@ function localLedger(capacity: number): SendLedgerPort {
         const oldest = outcomes.keys().next();
         if (!oldest.done) outcomes.delete(oldest.value);
       }
-    },
-    async abandon(id, attempt) {
-      outcomes.delete(`${id}/${attempt}`);
     },
   };
 }

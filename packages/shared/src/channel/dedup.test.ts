@@ -35,6 +35,15 @@ describe('send ledger', () => {
     expect(await redis.ttl(keys.sendLedger(n, 1))).toBeGreaterThan(86_000);
   });
 
+  it('recalls a remembered outcome with one read, on any replica, and nothing for an unknown or in-flight send', async () => {
+    const n = id();
+    await expect(theirs.recall(n, 1)).resolves.toBeUndefined();
+    await mine.begin(n, 1);
+    await expect(theirs.recall(n, 1)).resolves.toBeUndefined();
+    await mine.finish(n, 1, sent);
+    await expect(theirs.recall(n, 1)).resolves.toEqual(sent);
+  });
+
   it('keeps attempts apart: a retry of the same notification is a new send', async () => {
     const n = id();
     await mine.begin(n, 1);

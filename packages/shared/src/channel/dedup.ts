@@ -22,6 +22,11 @@ export interface SendLedgerOptions {
 export type LedgerEntry = { kind: 'new' } | { kind: 'done'; outcome: DeliveryOutcome } | { kind: 'in-flight' };
 
 export interface SendLedger {
+  /**
+   * The outcome remembered for (notification, attempt), if any: one read, no claim. What the
+   * channel worker uses on its hot path (see channel-worker.ts for why a claim is not needed).
+   */
+  recall(notificationId: string, attempt: number): Promise<DeliveryOutcome | undefined>;
   /** Claims the send, or says it is done (with its outcome) or under way elsewhere. */
   begin(notificationId: string, attempt: number): Promise<LedgerEntry>;
   /** Remembers the outcome of a send this replica claimed. */
@@ -71,16 +76,12 @@ export function createSendLedger(redis: Redis, keys: RedisKeys, opts: SendLedger
       const found = await commands.heraldLedgerBegin(keys.sendLedger(notificationId, attempt), marker, inFlightMs);
       if (found === null) return { kind: 'new' };
       if (found.startsWith(IN_FLIGHT)) return { kind: 'in-flight' };
-      // Not sending again is the safe reading of an outcome we cannot read: say so loudly.
-      let json: unknown;
-      try {
-        json = JSON.parse(found);
-      } catch {
-        throw new SendLedgerError(`stored outcome of ${notificationId}/${attempt} is not JSON`);
-      }
-      const parsed = DeliveryOutcomeSchema.safeParse(json);
-      if (!parsed.success) throw new SendLedgerError(`stored outcome of ${notificationId}/${attempt} does not parse: ${parsed.error.message}`);
-      return { kind: 'done', outcome: parsed.data };
+      return { kind: 'done', outcome: parseOutcome(found, notificationId, attempt) };
+    },
+
+    async recall(notificationId, attempt) {
+      const found = await redis.get(keys.sendLedger(notificationId, attempt));
+      return found === null || found.startsWith(IN_FLIGHT) ? undefined : parseOutcome(found, notificationId, attempt);
     },
 
     async finish(notificationId, attempt, outcome) {
@@ -92,4 +93,16 @@ export function createSendLedger(redis: Redis, keys: RedisKeys, opts: SendLedger
       await commands.heraldLedgerAbandon(keys.sendLedger(notificationId, attempt), marker);
     },
   };
+}
+
+function parseOutcome(found: string, notificationId: string, attempt: number): DeliveryOutcome {
+  let json: unknown;
+  try {
+    json = JSON.parse(found);
+  } catch {
+    throw new SendLedgerError(`stored outcome of ${notificationId}/${attempt} is not JSON`);
+  }
+  const parsed = DeliveryOutcomeSchema.safeParse(json);
+  if (!parsed.success) throw new SendLedgerError(`stored outcome of ${notificationId}/${attempt} does not parse: ${parsed.error.message}`);
+  return parsed.data;
 }
