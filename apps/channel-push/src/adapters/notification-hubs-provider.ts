@@ -1,0 +1,177 @@
+import { createClientContext, sendNotification } from '@azure/notification-hubs/api';
+import {
+  createAppleNotification,
+  createAppleNotificationBody,
+  createFcmV1Notification,
+  createFirebaseV1NotificationBody,
+  type AppleNotification,
+  type FcmV1Notification,
+} from '@azure/notification-hubs/models';
+import type { ChannelDispatch, DeliveryOutcome, ProviderPort } from '@herald/shared';
+
+export interface NotificationHubsProviderOptions {
+  /**
+   * Secret AZURE_NH_CONNECTION_STRING: `Endpoint=sb://<namespace>.servicebus.windows.net/;
+   * SharedAccessKeyName=…;SharedAccessKey=…`. The SDK turns `sb://` into `https://` (port kept);
+   * an `http://` endpoint is used as it is, which is how a plain-HTTP simulator is reached.
+   */
+  connectionString: string;
+  /** AZURE_NH_HUB_NAME. */
+  hubName: string;
+  /** Which native format device tokens are in. Default fcmv1 (Firebase Cloud Messaging HTTP v1). */
+  platform?: 'fcmv1' | 'apple';
+  /** Deadline of one send, response included. Default 10 s. */
+  timeoutMs?: number;
+  /** Clock for a Retry-After given as a date; tests pass their own. */
+  now?: () => number;
+}
+
+const PROVIDER = 'notificationhubs';
+
+/**
+ * Push through Azure Notification Hubs' direct send
+ * (POST https://<namespace>.servicebus.windows.net/<hub>/messages/?api-version=2020-06&direct=true,
+ * device token in the ServiceBusNotification-DeviceHandle header) with the official SDK.
+ *
+ * The SDK's pipeline would retry 429s, 5xx and socket errors itself (three times by default);
+ * retries are the notification actor's (durable, jittered, bounded), so the pipeline's are off.
+ */
+export function createNotificationHubsProvider(opts: NotificationHubsProviderOptions): ProviderPort {
+  const platform = opts.platform ?? 'fcmv1';
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const now = opts.now ?? Date.now;
+  const context = createClientContext(opts.connectionString, opts.hubName, { retryOptions: { maxRetries: 0 } });
+  // The pipeline refuses http:// unless told otherwise per request; only a simulator is reached that way.
+  const allowInsecureConnection = context.requestUrl().protocol === 'http:';
+
+  return {
+    name: PROVIDER,
+    async send(message: ChannelDispatch): Promise<DeliveryOutcome> {
+      const token = message.to.deviceToken;
+      if (token === undefined) return permanent('dispatch has no device token');
+      // Our own deadline rather than the pipeline's `timeout`: whichever error the aborted socket
+      // surfaces first (AbortError or a RestError), `deadline.aborted` says it was the clock.
+      const deadline = AbortSignal.timeout(timeoutMs);
+      try {
+        const response = await sendNotification(context, nativeNotification(platform, message), {
+          deviceHandle: token,
+          abortSignal: deadline,
+          requestOptions: { allowInsecureConnection },
+        });
+        // notificationId (from Location) exists on Standard tier and keys the outcome-details API;
+        // the TrackingId header is always there and is what Azure support asks for.
+        const id = response.notificationId ?? response.trackingId ?? response.correlationId ?? 'unknown';
+        return { kind: 'sent', provider: PROVIDER, providerMessageId: id };
+      } catch (err) {
+        if (deadline.aborted) return transient(`${PROVIDER} timed out after ${timeoutMs} ms`);
+        return classifyFailure(err, { token, now });
+      }
+    },
+  };
+}
+
+/** Title, text and data in the platform's own payload; the critical lane asks for immediate delivery. */
+function nativeNotification(platform: 'fcmv1' | 'apple', message: ChannelDispatch): FcmV1Notification | AppleNotification {
+  const { title, subject, text, data } = message.content;
+  const heading = title ?? subject;
+  const critical = message.priority === 'critical';
+  if (platform === 'apple') {
+    const custom = Object.fromEntries(Object.entries(data ?? {}).filter(([key]) => key !== 'aps'));
+    return createAppleNotification({
+      body: createAppleNotificationBody({ aps: { alert: heading !== undefined ? { title: heading, body: text } : { body: text } }, ...custom }),
+      headers: { 'apns-push-type': 'alert', 'apns-priority': critical ? '10' : '5' },
+    });
+  }
+  return createFcmV1Notification({
+    body: createFirebaseV1NotificationBody({
+      message: {
+        notification: heading !== undefined ? { title: heading, body: text } : { body: text },
+        ...(data !== undefined ? { data } : {}),
+        android: { priority: critical ? 'high' : 'normal' },
+      },
+    }),
+  });
+}
+
+interface FailureContext {
+  token: string;
+  now: () => number;
+}
+
+function permanent(reason: string): DeliveryOutcome {
+  return { kind: 'permanent', provider: PROVIDER, reason };
+}
+
+function transient(reason: string, retryAfterMs?: number): DeliveryOutcome {
+  return { kind: 'transient', provider: PROVIDER, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+}
+
+/**
+ * The SDK throws a RestError: with `statusCode` and the response for an HTTP answer other than
+ * 201, with the socket's `code` (ECONNRESET, ENOTFOUND, …) when none came. Anything else is a
+ * bug here or in the SDK, and is thrown.
+ */
+function classifyFailure(err: unknown, ctx: FailureContext): DeliveryOutcome {
+  if (isRecord(err) && typeof err.statusCode === 'number') {
+    const response = isRecord(err.response) ? err.response : {};
+    return classifyHttp(err.statusCode, detail(response.bodyAsText, ctx.token), response.headers, ctx.now);
+  }
+  if (isRecord(err) && typeof err.code === 'string') return transient(`${PROVIDER} network error: ${err.code}`);
+  throw err;
+}
+
+/** Direct send's answers: https://learn.microsoft.com/rest/api/notificationhubs/direct-send */
+function classifyHttp(status: number, detailText: string, headers: unknown, now: () => number): DeliveryOutcome {
+  const reason = `${PROVIDER} HTTP ${status}${detailText ? `: ${detailText}` : ''}`;
+  // 403 is "quota exceeded or message too large": the quota passes, an oversized payload does not.
+  if (status === 403 && /too large|size/i.test(detailText)) return permanent(reason);
+  if (status === 429 || status === 403) return transient(reason, retryAfterMs(headers, now));
+  if (status >= 500 || status === 408) return transient(reason, retryAfterMs(headers, now));
+  // A wrong SAS key is our configuration, not the message: retrying keeps the notification alive
+  // until an operator fixes it, and bounded attempts still end it.
+  if (status === 401) return transient(`provider rejected credentials (HTTP 401)${detailText ? `: ${detailText}` : ''}`);
+  // 404 / 410: the handle is unknown or expired; 400 / 413: the payload or the handle is malformed.
+  if (status >= 400) return permanent(reason);
+  return transient(`${PROVIDER} unexpected HTTP ${status}`);
+}
+
+/** The <Detail> of Notification Hubs' XML error body, without anything that could be the token. */
+function detail(bodyAsText: unknown, token: string): string {
+  if (typeof bodyAsText !== 'string') return '';
+  const match = /<Detail>([\s\S]*?)<\/Detail>/i.exec(bodyAsText);
+  if (!match?.[1]) return '';
+  return redact(match[1].trim(), token).slice(0, 500);
+}
+
+/**
+ * Device tokens: FCM registration tokens run past 100 characters, APNs tokens are 64 hex digits.
+ * Azure's TrackingId (a GUID and a short suffix, under 48) stays: support asks for it.
+ */
+const TOKEN_LIKE = /[A-Za-z0-9_-]{48,}/g;
+const EMAIL_LIKE = /[^\s@<>()[\]"',;:]+@[^\s@<>()[\]"',;:]+/g;
+
+function redact(text: string, token: string): string {
+  return text.split(token).join('<token>').replace(TOKEN_LIKE, '<token>').replace(EMAIL_LIKE, '<address>');
+}
+
+/** Retry-After in seconds or as an HTTP date; Azure also sends retry-after-ms / x-ms-retry-after-ms. */
+function retryAfterMs(headers: unknown, now: () => number): number | undefined {
+  const ms = header(headers, 'retry-after-ms') ?? header(headers, 'x-ms-retry-after-ms');
+  if (ms !== undefined && /^\d+$/.test(ms.trim())) return Number(ms.trim());
+  const value = header(headers, 'retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now());
+}
+
+/** core-rest-pipeline's HttpHeaders: case-insensitive `get`. */
+function header(headers: unknown, name: string): string | undefined {
+  if (!isRecord(headers) || typeof headers.get !== 'function') return undefined;
+  const value: unknown = (headers.get as (n: string) => unknown).call(headers, name);
+  return typeof value === 'string' ? value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
