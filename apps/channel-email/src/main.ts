@@ -1,5 +1,10 @@
 import { runChannelApp } from '@herald/shared';
+import { createSendGridProvider } from './adapters/sendgrid-provider.js';
 
-// The email channel. Provider adapters for real accounts arrive with the channels issue; until a
-// provider is configured the app runs the sandbox.
-await runChannelApp('email', 3002);
+// The email channel: SendGrid when SENDGRID_API_KEY and SENDGRID_FROM are in the secret store,
+// the sandbox otherwise. SENDGRID_BASE_URL points it elsewhere (the provider simulator).
+await runChannelApp('email', 3002, async ({ secret, env }) => {
+  const [apiKey, from] = await Promise.all([secret('SENDGRID_API_KEY'), secret('SENDGRID_FROM')]);
+  if (!apiKey || !from) return undefined;
+  return createSendGridProvider({ apiKey, from, ...(env.SENDGRID_BASE_URL ? { baseUrl: env.SENDGRID_BASE_URL } : {}) });
+});

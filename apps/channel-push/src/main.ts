@@ -1,5 +1,11 @@
 import { runChannelApp } from '@herald/shared';
+import { createNotificationHubsProvider } from './adapters/notification-hubs-provider.js';
 
-// The push channel. Provider adapters for real accounts arrive with the channels issue; until a
-// provider is configured the app runs the sandbox.
-await runChannelApp('push', 3004);
+// The push channel: Azure Notification Hubs when AZURE_NH_CONNECTION_STRING and
+// AZURE_NH_HUB_NAME are in the secret store, the sandbox otherwise. An `Endpoint=http://…`
+// in the connection string points it at the provider simulator.
+await runChannelApp('push', 3004, async ({ secret, env }) => {
+  const [connectionString, hubName] = await Promise.all([secret('AZURE_NH_CONNECTION_STRING'), secret('AZURE_NH_HUB_NAME')]);
+  if (!connectionString || !hubName) return undefined;
+  return createNotificationHubsProvider({ connectionString, hubName, platform: env.AZURE_NH_PLATFORM === 'apple' ? 'apple' : 'fcmv1' });
+});

@@ -7,13 +7,15 @@ import {
   createSidecar,
   createWebhookEndpointStore,
   NOTIFICATION_ACTOR,
+  optionalSecret,
   redisKeys,
+  requiredSecret,
 } from '@herald/shared';
 import { createAuthenticator } from './adapters/api-keys.js';
 import { createIntakeApp } from './adapters/http-app.js';
 import { createIdempotencyStore } from './adapters/idempotency-store.js';
 import { createProviderCallbackRouter } from './adapters/provider-callbacks.js';
-import { optionalSecret, requiredSecret } from './adapters/secrets.js';
+
 import { loadConfig } from './config.js';
 
 const config = loadConfig();

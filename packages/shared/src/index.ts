@@ -7,6 +7,7 @@ export * from './log.js';
 export * from './dapr/sidecar.js';
 export * from './dapr/names.js';
 export * from './dapr/trace.js';
+export * from './dapr/secrets.js';
 export * from './channel/provider-port.js';
 export * from './channel/sandbox-provider.js';
 export * from './channel/sandbox-directives.js';

@@ -2,45 +2,89 @@ import { z } from 'zod';
 import { baseEnvSchema, parseEnv, portSchema } from '../config.js';
 import type { Channel } from '../contracts/notification-request.js';
 import { channelInBinding } from '../dapr/names.js';
+import { optionalSecret } from '../dapr/secrets.js';
 import { createSidecar } from '../dapr/sidecar.js';
-import { createLogger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
+import { createRedis, redisEnvSchema } from '../redis/client.js';
+import { redisKeys } from '../redis/keys.js';
 import { startChannelServer } from './channel-server.js';
-import { createChannelWorker } from './channel-worker.js';
+import { createChannelWorker, type BreakerPort, type RateLimiterPort } from './channel-worker.js';
+import { createCircuitBreaker } from './circuit-breaker.js';
+import { createSendLedger } from './dedup.js';
 import type { ProviderPort } from './provider-port.js';
+import { createTokenBucket } from './rate-limiter.js';
 import { createSandboxProvider } from './sandbox-provider.js';
 
-const channelEnvSchema = baseEnvSchema.extend({ APP_PORT: portSchema, APP_HOST: z.string().default('127.0.0.1') });
+const channelEnvSchema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
+  APP_PORT: portSchema,
+  APP_HOST: z.string().default('127.0.0.1'),
+  SECRET_STORE: z.string().default('secretstore'),
+  /** The provider account's limit, shared by every replica (0: none, e.g. for the sandbox). */
+  PROVIDER_RATE_PER_SEC: z.coerce.number().nonnegative().default(0),
+  PROVIDER_BURST: z.coerce.number().int().positive().optional(),
+  /** Names the account's bucket and breaker: replicas sending through one account share them. */
+  PROVIDER_ACCOUNT: z.string().optional(),
+  /** The provider's breaker: on for real providers, off for the sandbox unless set. */
+  BREAKER: z.enum(['on', 'off']).optional(),
+  BREAKER_OPEN_MS: z.coerce.number().int().positive().default(5_000),
+});
+export type ChannelAppConfig = z.infer<typeof channelEnvSchema>;
+
+/** What a channel's provider factory gets: its secrets (from the Dapr secret store) and its environment. */
+export interface ProviderContext {
+  secret: (name: string) => Promise<string | undefined>;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+}
+/** Builds the channel's real provider, or answers undefined when it is not configured (the sandbox runs). */
+export type ProviderFactory = (ctx: ProviderContext) => Promise<ProviderPort | undefined>;
 
 /**
- * Starts a channel app: its provider (the sandbox unless one is given), the worker, and the
- * server its sidecar delivers queue messages to. Each apps/channel-* main calls this with its
- * own channel and provider.
+ * Starts a channel app: its provider (the sandbox unless the factory configures a real one),
+ * the shared send ledger, the provider account's token bucket and breaker, the worker, and the
+ * server its sidecar delivers queue messages to. Each apps/channel-* main calls this.
  */
-export async function runChannelApp(channel: Channel, defaultPort: number, provider?: ProviderPort): Promise<void> {
+export async function runChannelApp(channel: Channel, defaultPort: number, makeProvider?: ProviderFactory): Promise<void> {
   const config = parseEnv(channelEnvSchema.extend({ APP_PORT: portSchema.default(defaultPort) }));
   const log = createLogger(`channel-${channel}`, config.LOG_LEVEL);
   const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+  await sidecar.waitUntilReady(60_000);
+  const real = await makeProvider?.({ secret: (name) => optionalSecret(sidecar, config.SECRET_STORE, name), env: process.env, log });
   const sandbox = createSandboxProvider(channel);
-  const chosen = provider ?? sandbox;
-  const inSandbox = chosen === sandbox;
-  if (inSandbox) log.warn({ provider: sandbox.name }, 'no provider configured: running the sandbox (records, sends nothing)');
+  const provider = real ?? sandbox;
+  if (!real) log.warn({ provider: sandbox.name }, 'no provider credentials in the secret store: running the sandbox (records, sends nothing)');
 
-  const worker = createChannelWorker({ channel, provider: chosen, sidecar, log });
-  const routes = inSandbox ? { '/sandbox/messages': () => ({ total: sandbox.count(), recent: sandbox.recent() }) } : {};
-  const server = await startChannelServer({
-    host: config.APP_HOST,
-    port: config.APP_PORT,
-    binding: channelInBinding(channel),
-    worker,
+  const redis = createRedis(config.REDIS_URL);
+  const keys = redisKeys(config.KEY_PREFIX);
+  const account = config.PROVIDER_ACCOUNT ?? provider.name;
+  const limiter: RateLimiterPort | undefined =
+    config.PROVIDER_RATE_PER_SEC > 0
+      ? createTokenBucket(redis, keys, { name: account, ratePerSec: config.PROVIDER_RATE_PER_SEC, ...(config.PROVIDER_BURST ? { burst: config.PROVIDER_BURST } : {}) })
+      : undefined;
+  if (real && !limiter) log.warn({ provider: provider.name }, 'no PROVIDER_RATE_PER_SEC: sending without a rate limit');
+  const breaker: BreakerPort | undefined =
+    (config.BREAKER ?? (real ? 'on' : 'off')) === 'on' ? createCircuitBreaker(redis, keys, { name: account, openMs: config.BREAKER_OPEN_MS }) : undefined;
+
+  const worker = createChannelWorker({
+    channel,
+    provider,
+    sidecar,
     log,
-    routes,
+    ledger: createSendLedger(redis, keys),
+    ...(limiter ? { limiter } : {}),
+    ...(breaker ? { breaker } : {}),
   });
-  log.info({ port: config.APP_PORT, provider: chosen.name }, `channel-${channel} ready`);
+  const routes = real ? {} : { '/sandbox/messages': () => ({ total: sandbox.count(), recent: sandbox.recent() }) };
+  const server = await startChannelServer({ host: config.APP_HOST, port: config.APP_PORT, binding: channelInBinding(channel), worker, log, routes });
+  log.info({ port: config.APP_PORT, provider: provider.name, ratePerSec: config.PROVIDER_RATE_PER_SEC, breaker: breaker !== undefined }, `channel-${channel} ready`);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log.info({ signal }, 'stopping');
-      server.close(() => process.exit(0));
+      server.close(() => {
+        redis.disconnect();
+        process.exit(0);
+      });
       setTimeout(() => process.exit(0), 5_000).unref();
     });
   }

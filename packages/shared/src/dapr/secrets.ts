@@ -1,4 +1,4 @@
-import { SidecarError, type Sidecar } from '@herald/shared';
+import { SidecarError, type Sidecar } from './sidecar.js';
 
 export async function requiredSecret(sidecar: Sidecar, store: string, name: string): Promise<string> {
   const value = await optionalSecret(sidecar, store, name);
