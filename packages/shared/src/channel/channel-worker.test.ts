@@ -129,19 +129,23 @@ describe('channel worker', () => {
       expect(calls[0]?.body).toMatchObject({ outcome: sentOutcome });
     });
 
-    it('remembers an outcome only when its report fails, and never a deferral', async () => {
+    it('remembers every outcome it made, never a deferral or one it recalled', async () => {
       const remembered: string[] = [];
-      const ledger: SendLedgerPort = { recall: async () => undefined, finish: async (_id, n, o) => void remembered.push(`${n}:${o.kind}`) };
-      const ok = createChannelWorker({ channel: 'sms', provider: fakeProvider(() => sentOutcome), sidecar: fakeSidecar().sidecar, log, now, ledger });
-      await ok.handle(message);
-      expect(remembered).toEqual([]);
-      const failing = createChannelWorker({ channel: 'sms', provider: fakeProvider(() => sentOutcome), sidecar: fakeSidecar(9).sidecar, log, now, ledger });
-      await expect(failing.handle({ ...message, attempt: 2 })).resolves.toBe('retry');
-      expect(remembered).toEqual(['2:sent']);
+      const stored = new Map<number, DeliveryOutcome>();
+      const ledger: SendLedgerPort = {
+        recall: async (_id, n) => stored.get(n),
+        finish: async (_id, n, o) => void (remembered.push(`${n}:${o.kind}`), stored.set(n, o)),
+      };
+      const provider = fakeProvider(() => sentOutcome);
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar: fakeSidecar().sidecar, log, now, ledger });
+      await worker.handle(message);
+      await worker.handle(message); // a second copy of attempt 1
+      expect(remembered).toEqual(['1:sent']);
+      expect(provider.sends).toHaveLength(1);
       const breaker: BreakerPort = { admit: async () => ({ admitted: false, retryAfterMs: 1_000 }), record: async () => undefined };
-      const deferred = createChannelWorker({ channel: 'sms', provider: fakeProvider(() => sentOutcome), sidecar: fakeSidecar(9).sidecar, log, now, ledger, breaker });
-      await deferred.handle({ ...message, attempt: 3 });
-      expect(remembered).toEqual(['2:sent']);
+      const deferred = createChannelWorker({ channel: 'sms', provider, sidecar: fakeSidecar().sidecar, log, now, ledger, breaker });
+      await deferred.handle({ ...message, attempt: 2 });
+      expect(remembered).toEqual(['1:sent']);
     });
 
     it('hands the message back when the ledger is unavailable, rather than risk a double send', async () => {

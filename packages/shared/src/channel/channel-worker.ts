@@ -50,19 +50,19 @@ const MAX_TOKEN_WAIT_MS = 30_000;
  * Takes one message from the channel's queue and reports its outcome to the notification's
  * actor. Never throws. In order:
  *
- * 1. De-duplicate by (notification id, attempt) in the shared ledger: a queue redelivery, to
- *    this replica or another, reports the remembered outcome instead of sending again. The
- *    outcome is written only when its report to the actor fails, which is the one case that
- *    brings the same message back after a send: RabbitMQ hands a message to one consumer at a
- *    time, and a report that succeeded is recorded by the actor, which ignores repeats. That
- *    keeps the ledger to one read per message on the main path; the crash window between the
- *    provider's answer and the report stays, as DESIGN.md says it does.
+ * 1. De-duplicate by (notification id, attempt) in the shared ledger: a queue redelivery or a
+ *    second copy of the dispatch (a publish retried by the sidecar, a send the actor re-issued
+ *    on a redelivered event), to this replica or another, reports the remembered outcome
+ *    instead of sending again. One read before, one write after each send; no claim, because
+ *    RabbitMQ hands a message to one consumer at a time, so two copies rarely race, and a claim
+ *    would be a second write. The crash window between the provider's answer and the write
+ *    stays, as DESIGN.md says it does.
  * 2. Expired in the queue: not sent.
  * 3. The provider's breaker is open: not sent, reported `deferred` (the actor waits, no attempt
  *    used up).
  * 4. A token from the provider account's bucket, shared by every replica: waiting for it never
  *    drops the message; the queue's prefetch keeps a replica from hoarding work meanwhile.
- * 5. Send, tell the breaker how it went, report the outcome.
+ * 5. Send, tell the breaker how it went, remember the outcome, report it.
  */
 export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
   const now = deps.now ?? (() => new Date());
@@ -94,9 +94,13 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
   }
 
   /** The outcome of this (id, attempt): remembered from an earlier delivery, or made now. */
-  async function outcomeOf(message: ChannelDispatch): Promise<{ outcome: DeliveryOutcome; remembered: boolean }> {
+  async function outcomeOf(message: ChannelDispatch): Promise<DeliveryOutcome> {
     const remembered = await ledger.recall(message.notificationId, message.attempt);
-    return remembered ? { outcome: remembered, remembered: true } : { outcome: await attempt(message), remembered: false };
+    if (remembered) return remembered;
+    const outcome = await attempt(message);
+    // Deferred means nothing was tried: a later copy must try.
+    if (outcome.kind !== 'deferred') await ledger.finish(message.notificationId, message.attempt, outcome);
+    return outcome;
   }
 
   return {
@@ -113,11 +117,11 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
         return 'ack';
       }
       let outcome: DeliveryOutcome;
-      let remembered: boolean;
       try {
-        ({ outcome, remembered } = await outcomeOf(message));
+        outcome = await outcomeOf(message);
       } catch (err) {
-        // The ledger (Redis) failed: hand the message back rather than risk a double send.
+        // The ledger (Redis) failed: hand the message back. (Failing after a send, the
+        // redelivery may send again: the crash window, widened by a Redis outage.)
         deps.log.warn({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(err) }, 'send ledger unavailable; will be redelivered');
         return 'retry';
       }
@@ -135,13 +139,6 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
         await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, message.notificationId, 'recordResult', result, { traceparent });
       } catch (err) {
         deps.log.warn({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(err) }, 'result report failed; redelivery will report it');
-        // Something went out (or was decided): the redelivery must report it, not send again.
-        // Deferred means nothing was tried, so it is not remembered.
-        if (!remembered && outcome.kind !== 'deferred') {
-          await ledger.finish(message.notificationId, message.attempt, outcome).catch((e: unknown) => {
-            deps.log.error({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(e) }, 'could not remember the outcome; a redelivery may send again');
-          });
-        }
         return 'retry';
       }
       deps.log.debug({ notificationId: message.notificationId, attempt: message.attempt, outcome: outcome.kind }, 'delivered to provider');
