@@ -1,6 +1,21 @@
 import { Client } from '@sendgrid/client';
 import { MailService, type MailDataRequired } from '@sendgrid/mail';
-import type { ChannelDispatch, DeliveryOutcome, ProviderPort } from '@herald/shared';
+import {
+  axiosTransportOutcome,
+  credentialsReason,
+  headerValue,
+  httpReason,
+  isRecord,
+  MAX_REASON_DETAIL,
+  providerOutcomes,
+  redactEmailLike,
+  redactKnown,
+  retryAfterMs,
+  unexpectedStatusReason,
+  type ChannelDispatch,
+  type DeliveryOutcome,
+  type ProviderPort,
+} from '@herald/shared';
 
 export interface SendGridProviderOptions {
   /** Secret SENDGRID_API_KEY (starts with `SG.`). */
@@ -17,6 +32,7 @@ export interface SendGridProviderOptions {
 
 const PROVIDER = 'sendgrid';
 const DEFAULT_BASE_URL = 'https://api.sendgrid.com';
+const { permanent, transient } = providerOutcomes(PROVIDER);
 
 /**
  * Email through SendGrid's v3 Mail Send API (POST /v3/mail/send) with the official SDK.
@@ -57,7 +73,7 @@ export function createSendGridProvider(opts: SendGridProviderOptions): ProviderP
       try {
         const [response] = await mail.send(data);
         // X-Message-Id is the prefix of sg_message_id in the Event Webhook; SendGrid always sends it on 202.
-        return { kind: 'sent', provider: PROVIDER, providerMessageId: header(response.headers, 'x-message-id') ?? 'unknown' };
+        return { kind: 'sent', provider: PROVIDER, providerMessageId: headerValue(response.headers, 'x-message-id') ?? 'unknown' };
       } catch (err) {
         return classifyFailure(err, { recipient: to, timeoutMs, now });
       }
@@ -71,14 +87,6 @@ interface FailureContext {
   now: () => number;
 }
 
-function permanent(reason: string): DeliveryOutcome {
-  return { kind: 'permanent', provider: PROVIDER, reason };
-}
-
-function transient(reason: string, retryAfterMs?: number): DeliveryOutcome {
-  return { kind: 'transient', provider: PROVIDER, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-}
-
 /**
  * The SDK rejects with a ResponseError ({ code: <HTTP status>, response: { headers, body } }) for
  * an HTTP answer ≥ 400, and with axios's error ({ code: 'ECONNRESET' | 'ECONNABORTED' | … }) when
@@ -87,14 +95,9 @@ function transient(reason: string, retryAfterMs?: number): DeliveryOutcome {
 function classifyFailure(err: unknown, ctx: FailureContext): DeliveryOutcome {
   const http = httpFailure(err);
   if (http) return classifyHttp(http.status, http.body, http.headers, ctx);
-  const code = isRecord(err) && typeof err.code === 'string' ? err.code : undefined;
-  if (code === undefined) throw err;
-  const message = err instanceof Error ? err.message : '';
-  if (code === 'ETIMEDOUT' || (code === 'ECONNABORTED' && /timeout/i.test(message))) {
-    return transient(`${PROVIDER} timed out after ${ctx.timeoutMs} ms (${code})`);
-  }
-  // The code only: axios's message for ENOTFOUND/ECONNREFUSED quotes host and port, not worth keeping.
-  return transient(`${PROVIDER} network error: ${code}`);
+  const transport = axiosTransportOutcome(PROVIDER, err, ctx.timeoutMs);
+  if (transport) return transport;
+  throw err;
 }
 
 function httpFailure(err: unknown): { status: number; body: unknown; headers: unknown } | undefined {
@@ -112,16 +115,15 @@ function httpFailure(err: unknown): { status: number; body: unknown; headers: un
 
 function classifyHttp(status: number, body: unknown, headers: unknown, ctx: FailureContext): DeliveryOutcome {
   const detail = errorMessages(body, ctx.recipient);
-  const suffix = detail ? `: ${detail}` : '';
-  if (status === 429) return transient(`${PROVIDER} HTTP 429: rate limited`, retryAfterMs(headers, ctx.now));
-  if (status >= 500 || status === 408) return transient(`${PROVIDER} HTTP ${status}${suffix}`, retryAfterMs(headers, ctx.now));
+  if (status === 429) return transient(httpReason(PROVIDER, 429, 'rate limited'), waitMs(headers, ctx.now));
+  if (status >= 500 || status === 408) return transient(httpReason(PROVIDER, status, detail), waitMs(headers, ctx.now));
   // A revoked key or an unverified sender is our configuration, not the message: retrying keeps the
   // notification alive until an operator fixes it, and bounded attempts still end it.
-  if (status === 401 || status === 403) return transient(`provider rejected credentials (HTTP ${status})${suffix}`);
+  if (status === 401 || status === 403) return transient(credentialsReason(status, detail));
   // Not found / method not allowed on the mail send path: a wrong baseUrl, not a bad message.
-  if (status === 404 || status === 405) return transient(`${PROVIDER} HTTP ${status}: mail send endpoint not found, check the base URL`);
-  if (status >= 400) return permanent(`${PROVIDER} HTTP ${status}${suffix}`);
-  return transient(`${PROVIDER} unexpected HTTP ${status}`);
+  if (status === 404 || status === 405) return transient(httpReason(PROVIDER, status, 'mail send endpoint not found, check the base URL'));
+  if (status >= 400) return permanent(httpReason(PROVIDER, status, detail));
+  return transient(unexpectedStatusReason(PROVIDER, status));
 }
 
 /**
@@ -133,43 +135,17 @@ function errorMessages(body: unknown, recipient: string): string {
   const messages = body.errors
     .map((e: unknown) => (isRecord(e) && typeof e.message === 'string' ? e.message : undefined))
     .filter((m): m is string => m !== undefined && m.length > 0);
-  return redact(messages.join('; '), recipient).slice(0, 500);
-}
-
-const EMAIL_LIKE = /[^\s@<>()[\]"',;:]+@[^\s@<>()[\]"',;:]+/g;
-
-function redact(text: string, recipient: string): string {
-  return text.split(recipient).join('<address>').replace(EMAIL_LIKE, '<address>');
+  return redactEmailLike(redactKnown(messages.join('; '), [recipient], '<address>')).slice(0, MAX_REASON_DETAIL);
 }
 
 /**
  * How long SendGrid asks us to wait: Retry-After (seconds or an HTTP date) when present, else
  * X-RateLimit-Reset (the unix second the limit resets), which is what SendGrid's 429 carries.
  */
-function retryAfterMs(headers: unknown, now: () => number): number | undefined {
-  const retryAfter = header(headers, 'retry-after')?.trim();
-  if (retryAfter) {
-    if (/^\d+$/.test(retryAfter)) return Number(retryAfter) * 1000;
-    const at = Date.parse(retryAfter);
-    if (!Number.isNaN(at)) return Math.max(0, at - now());
-  }
-  const reset = header(headers, 'x-ratelimit-reset')?.trim();
+function waitMs(headers: unknown, now: () => number): number | undefined {
+  const asked = retryAfterMs(headers, now);
+  if (asked !== undefined) return asked;
+  const reset = headerValue(headers, 'x-ratelimit-reset')?.trim();
   if (reset && /^\d+$/.test(reset)) return Math.max(0, Number(reset) * 1000 - now());
   return undefined;
-}
-
-/** A response header by name, whatever the case it was stored in (axios keeps Node's lower case). */
-function header(headers: unknown, name: string): string | undefined {
-  if (!isRecord(headers)) return undefined;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name) continue;
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number') return String(value);
-    if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  }
-  return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }

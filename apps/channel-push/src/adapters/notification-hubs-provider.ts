@@ -7,7 +7,23 @@ import {
   type AppleNotification,
   type FcmV1Notification,
 } from '@azure/notification-hubs/models';
-import type { ChannelDispatch, DeliveryOutcome, ProviderPort } from '@herald/shared';
+import {
+  credentialsReason,
+  errorCode,
+  httpReason,
+  isRecord,
+  MAX_REASON_DETAIL,
+  networkErrorReason,
+  providerOutcomes,
+  redactEmailLike,
+  redactKnown,
+  retryAfterMs,
+  timeoutReason,
+  unexpectedStatusReason,
+  type ChannelDispatch,
+  type DeliveryOutcome,
+  type ProviderPort,
+} from '@herald/shared';
 
 export interface NotificationHubsProviderOptions {
   /**
@@ -27,6 +43,9 @@ export interface NotificationHubsProviderOptions {
 }
 
 const PROVIDER = 'notificationhubs';
+const { permanent, transient } = providerOutcomes(PROVIDER);
+/** Azure's throttling answers also say how long in whole milliseconds; these win over Retry-After. */
+const MS_RETRY_HEADERS = ['retry-after-ms', 'x-ms-retry-after-ms'];
 
 /**
  * Push through Azure Notification Hubs' direct send
@@ -63,7 +82,7 @@ export function createNotificationHubsProvider(opts: NotificationHubsProviderOpt
         const id = response.notificationId ?? response.trackingId ?? response.correlationId ?? 'unknown';
         return { kind: 'sent', provider: PROVIDER, providerMessageId: id };
       } catch (err) {
-        if (deadline.aborted) return transient(`${PROVIDER} timed out after ${timeoutMs} ms`);
+        if (deadline.aborted) return transient(timeoutReason(PROVIDER, timeoutMs));
         return classifyFailure(err, { token, now });
       }
     },
@@ -98,14 +117,6 @@ interface FailureContext {
   now: () => number;
 }
 
-function permanent(reason: string): DeliveryOutcome {
-  return { kind: 'permanent', provider: PROVIDER, reason };
-}
-
-function transient(reason: string, retryAfterMs?: number): DeliveryOutcome {
-  return { kind: 'transient', provider: PROVIDER, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-}
-
 /**
  * The SDK throws a RestError: with `statusCode` and the response for an HTTP answer other than
  * 201, with the socket's `code` (ECONNRESET, ENOTFOUND, …) when none came. Anything else is a
@@ -116,23 +127,24 @@ function classifyFailure(err: unknown, ctx: FailureContext): DeliveryOutcome {
     const response = isRecord(err.response) ? err.response : {};
     return classifyHttp(err.statusCode, detail(response.bodyAsText, ctx.token), response.headers, ctx.now);
   }
-  if (isRecord(err) && typeof err.code === 'string') return transient(`${PROVIDER} network error: ${err.code}`);
+  const code = errorCode(err);
+  if (code !== undefined) return transient(networkErrorReason(PROVIDER, code));
   throw err;
 }
 
 /** Direct send's answers: https://learn.microsoft.com/rest/api/notificationhubs/direct-send */
 function classifyHttp(status: number, detailText: string, headers: unknown, now: () => number): DeliveryOutcome {
-  const reason = `${PROVIDER} HTTP ${status}${detailText ? `: ${detailText}` : ''}`;
+  const reason = httpReason(PROVIDER, status, detailText);
   // 403 is "quota exceeded or message too large": the quota passes, an oversized payload does not.
   if (status === 403 && /too large|size/i.test(detailText)) return permanent(reason);
-  if (status === 429 || status === 403) return transient(reason, retryAfterMs(headers, now));
-  if (status >= 500 || status === 408) return transient(reason, retryAfterMs(headers, now));
+  if (status === 429 || status === 403) return transient(reason, retryAfterMs(headers, now, MS_RETRY_HEADERS));
+  if (status >= 500 || status === 408) return transient(reason, retryAfterMs(headers, now, MS_RETRY_HEADERS));
   // A wrong SAS key is our configuration, not the message: retrying keeps the notification alive
   // until an operator fixes it, and bounded attempts still end it.
-  if (status === 401) return transient(`provider rejected credentials (HTTP 401)${detailText ? `: ${detailText}` : ''}`);
+  if (status === 401) return transient(credentialsReason(401, detailText));
   // 404 / 410: the handle is unknown or expired; 400 / 413: the payload or the handle is malformed.
   if (status >= 400) return permanent(reason);
-  return transient(`${PROVIDER} unexpected HTTP ${status}`);
+  return transient(unexpectedStatusReason(PROVIDER, status));
 }
 
 /** The <Detail> of Notification Hubs' XML error body, without anything that could be the token. */
@@ -140,7 +152,7 @@ function detail(bodyAsText: unknown, token: string): string {
   if (typeof bodyAsText !== 'string') return '';
   const match = /<Detail>([\s\S]*?)<\/Detail>/i.exec(bodyAsText);
   if (!match?.[1]) return '';
-  return redact(match[1].trim(), token).slice(0, 500);
+  return redact(match[1].trim(), token).slice(0, MAX_REASON_DETAIL);
 }
 
 /**
@@ -148,30 +160,7 @@ function detail(bodyAsText: unknown, token: string): string {
  * Azure's TrackingId (a GUID and a short suffix, under 48) stays: support asks for it.
  */
 const TOKEN_LIKE = /[A-Za-z0-9_-]{48,}/g;
-const EMAIL_LIKE = /[^\s@<>()[\]"',;:]+@[^\s@<>()[\]"',;:]+/g;
 
 function redact(text: string, token: string): string {
-  return text.split(token).join('<token>').replace(TOKEN_LIKE, '<token>').replace(EMAIL_LIKE, '<address>');
-}
-
-/** Retry-After in seconds or as an HTTP date; Azure also sends retry-after-ms / x-ms-retry-after-ms. */
-function retryAfterMs(headers: unknown, now: () => number): number | undefined {
-  const ms = header(headers, 'retry-after-ms') ?? header(headers, 'x-ms-retry-after-ms');
-  if (ms !== undefined && /^\d+$/.test(ms.trim())) return Number(ms.trim());
-  const value = header(headers, 'retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now());
-}
-
-/** core-rest-pipeline's HttpHeaders: case-insensitive `get`. */
-function header(headers: unknown, name: string): string | undefined {
-  if (!isRecord(headers) || typeof headers.get !== 'function') return undefined;
-  const value: unknown = (headers.get as (n: string) => unknown).call(headers, name);
-  return typeof value === 'string' ? value : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
+  return redactEmailLike(redactKnown(text, [token], '<token>').replace(TOKEN_LIKE, '<token>'));
 }

@@ -2,7 +2,20 @@ import twilio from 'twilio';
 import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponseModule from 'twilio/lib/http/response.js';
 import type { MessageListInstanceCreateOptions } from 'twilio/lib/rest/api/v2010/account/message.js';
-import type { ChannelDispatch, DeliveryOutcome, ProviderPort } from '@herald/shared';
+import {
+  axiosTransportOutcome,
+  credentialsReason,
+  httpReason,
+  isRecord,
+  MAX_REASON_DETAIL,
+  providerOutcomes,
+  redactKnown,
+  retryAfterMs,
+  unexpectedStatusReason,
+  type ChannelDispatch,
+  type DeliveryOutcome,
+  type ProviderPort,
+} from '@herald/shared';
 
 export interface TwilioProviderOptions {
   /** Secret TWILIO_ACCOUNT_SID (AC…). */
@@ -24,6 +37,7 @@ export interface TwilioProviderOptions {
 }
 
 const PROVIDER = 'twilio';
+const { permanent, transient } = providerOutcomes(PROVIDER);
 /** Intake's route for Twilio status callbacks (apps/intake TWILIO_STATUS_PATH); it reads herald_id and herald_attempt. */
 const STATUS_CALLBACK_PATH = '/v1/providers/twilio/status';
 /** Twilio error codes that mean "later", not "never": rate limited (20429), the sender's queue is full (21611). */
@@ -116,14 +130,6 @@ function rebase(uri: string, baseUrl: string): string {
   return `${baseUrl.replace(/\/+$/, '')}${url.pathname}${url.search}`;
 }
 
-function permanent(reason: string): DeliveryOutcome {
-  return { kind: 'permanent', provider: PROVIDER, reason };
-}
-
-function transient(reason: string, retryAfterMs?: number): DeliveryOutcome {
-  return { kind: 'transient', provider: PROVIDER, reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-}
-
 /**
  * Twilio's error body: legacy `{ code, message, more_info, status }` or RFC 9457
  * `{ type, title, status, code, detail }`. https://www.twilio.com/docs/api/errors
@@ -133,56 +139,26 @@ function classifyHttp(failure: TwilioHttpFailure, redactions: string[], now: () 
   const body = isRecord(failure.body) ? failure.body : {};
   const code = typeof body.code === 'number' ? body.code : undefined;
   const text = [body.message, body.detail, body.title].find((t): t is string => typeof t === 'string' && t.length > 0);
-  const reason = code !== undefined ? `${PROVIDER} ${code}: ${redact(text ?? `HTTP ${status}`, redactions)}` : `${PROVIDER} HTTP ${status}`;
+  const reason = code !== undefined ? `${PROVIDER} ${code}: ${redact(text ?? `HTTP ${status}`, redactions)}` : httpReason(PROVIDER, status);
   if (status === 429 || (code !== undefined && TRANSIENT_CODES.has(code))) return transient(reason, retryAfterMs(failure.headers, now));
   if (status >= 500 || status === 408) return transient(reason, retryAfterMs(failure.headers, now));
   // 20003 "Authenticate": a wrong SID or token is our configuration, not the message; retrying keeps
   // the notification alive until an operator fixes it, and bounded attempts still end it.
-  if (status === 401) return transient(`provider rejected credentials (HTTP 401): ${reason}`);
+  if (status === 401) return transient(credentialsReason(401, reason));
   if (status >= 400) return permanent(reason);
-  return transient(`${PROVIDER} unexpected HTTP ${status}`);
+  return transient(unexpectedStatusReason(PROVIDER, status));
 }
 
 /** No answer at all: axios's error carries the socket's code (ECONNRESET, ENOTFOUND, ECONNABORTED on timeout). */
 function classifyTransport(err: unknown, timeoutMs: number): DeliveryOutcome {
-  const code = isRecord(err) && typeof err.code === 'string' ? err.code : undefined;
-  if (code === undefined) throw err; // not a transport failure: a bug here or in the SDK
-  const message = err instanceof Error ? err.message : '';
-  if (code === 'ETIMEDOUT' || (code === 'ECONNABORTED' && /timeout/i.test(message))) {
-    return transient(`${PROVIDER} timed out after ${timeoutMs} ms (${code})`);
-  }
-  return transient(`${PROVIDER} network error: ${code}`);
+  const transport = axiosTransportOutcome(PROVIDER, err, timeoutMs);
+  if (transport) return transport;
+  throw err; // not a transport failure: a bug here or in the SDK
 }
 
 /** Anything shaped like a phone number (7+ digits, with the usual separators) goes, as do the known numbers. */
 const PHONE_LIKE = /\+?\d[\d\s().-]{5,}\d/g;
 
 function redact(text: string, known: string[]): string {
-  let out = text;
-  for (const value of known) out = out.split(value).join('<number>');
-  return out.replace(PHONE_LIKE, '<number>').slice(0, 500);
-}
-
-/** Retry-After in seconds (what Twilio sends) or as an HTTP date. */
-function retryAfterMs(headers: unknown, now: () => number): number | undefined {
-  const value = header(headers, 'retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now());
-}
-
-function header(headers: unknown, name: string): string | undefined {
-  if (!isRecord(headers)) return undefined;
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() !== name) continue;
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number') return String(value);
-    if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  }
-  return undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
+  return redactKnown(text, known, '<number>').replace(PHONE_LIKE, '<number>').slice(0, MAX_REASON_DETAIL);
 }
