@@ -52,6 +52,8 @@ export interface StackInfo {
   /** Where this description is kept (see StackOptions.stateFile). */
   stateFile?: string;
   fixtures: Record<string, string>;
+  /** The provider simulator's port, when it runs. */
+  simulatorPort?: number;
 }
 
 export interface StackOptions {
@@ -70,6 +72,15 @@ export interface StackOptions {
   secrets?: Record<string, string>;
   /** Anything the tests need to know about how the stack was set up (kept in StackInfo). */
   fixtures?: Record<string, string>;
+  /** Extra instances of an app, each with a sidecar of its own (same app id: competing consumers). */
+  replicas?: Partial<Record<AppName, number>>;
+  /**
+   * Run the provider simulator (apps/provider-sim) and give the channel apps credentials for
+   * it, so they use their real SendGrid, Twilio and Notification Hubs adapters against it.
+   */
+  simulator?: boolean;
+  /** Extra environment for the channel apps only. */
+  channelEnv?: Record<string, string>;
 }
 
 function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
@@ -142,7 +153,17 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const schedulerPort = base + 5;
   const apiKeys = { 'test-key-tenant-a-0123456789': 'tenant-a', 'test-key-tenant-b-0123456789': 'tenant-b' };
   const ports = [placementPort, base + 2, base + 3, base + 4, schedulerPort, base + 6, base + 7, base + 8, base + 9];
-  for (const p of Object.values(apps)) ports.push(p.app, p.daprHttp, p.daprGrpc, p.metrics, p.internalGrpc);
+  // Every app instance: the five apps, then any replicas, each on ports of its own.
+  const instances: Array<{ name: string; appId: AppName; ports: AppPorts }> = APPS.map((name) => ({ name, appId: name, ports: apps[name] }));
+  for (const [appId, count] of Object.entries(opts.replicas ?? {}) as Array<[AppName, number]>) {
+    for (let r = 2; r <= count; r++) {
+      const b = base + 100 + instances.length * 5;
+      instances.push({ name: `${appId}-r${r}`, appId, ports: { app: b, daprHttp: b + 1, daprGrpc: b + 2, metrics: b + 3, internalGrpc: b + 4 } });
+    }
+  }
+  for (const { ports: p } of instances) ports.push(p.app, p.daprHttp, p.daprGrpc, p.metrics, p.internalGrpc);
+  const simulatorPort = opts.simulator ? base + 99 : undefined;
+  if (simulatorPort) ports.push(simulatorPort);
 
   for (const port of ports) {
     if (await portOpen(port)) throw new Error(`port ${port} is in use: is another test stack running? (HERALD_TEST_PORT_BASE moves it)`);
@@ -151,8 +172,19 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const info: StackInfo = {
     runId, dir, topicPrefix: `${runId}-`, queuePrefix, placementPort, schedulerPort, apps, apiKeys, processes: [], ports,
     keyPrefix: `${runId}:`, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
+    ...(simulatorPort ? { simulatorPort } : {}),
   };
-  const secretEnv = Object.fromEntries(Object.entries(opts.secrets ?? {}).map(([k, v]) => [`HERALD_${k}`, v]));
+  const sim = simulatorPort ? `http://127.0.0.1:${simulatorPort}` : undefined;
+  // Credentials for the simulator (it checks their shape, not their value).
+  const simSecrets: Record<string, string> = sim
+    ? {
+        SENDGRID_API_KEY: 'SG.simulator', SENDGRID_FROM: 'herald@example.com',
+        TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`, TWILIO_AUTH_TOKEN: opts.secrets?.TWILIO_AUTH_TOKEN ?? 'simulator', TWILIO_FROM: '+15005550006',
+        AZURE_NH_CONNECTION_STRING: `Endpoint=${sim}/;SharedAccessKeyName=sim;SharedAccessKey=c2lt`, AZURE_NH_HUB_NAME: 'herald',
+      }
+    : {};
+  const channelEnv: Record<string, string> = { ...(sim ? { SENDGRID_BASE_URL: sim, TWILIO_BASE_URL: sim } : {}), ...opts.channelEnv };
+  const secretEnv = Object.fromEntries(Object.entries({ ...simSecrets, ...opts.secrets }).map(([k, v]) => [`HERALD_${k}`, v]));
   const sidecarEnv = { ...process.env, ...secretEnv, HERALD_API_KEYS: JSON.stringify(apiKeys) };
   const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => spawnLogged(info, name, cmd, args, env);
 
@@ -169,19 +201,24 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     await waitFor('placement', async () => ((await portOpen(placementPort)) ? true : undefined), 30_000);
     await waitFor('scheduler', async () => ((await portOpen(schedulerPort)) ? true : undefined), 60_000);
 
-    for (const name of APPS) {
-      const p = apps[name];
+    if (simulatorPort) {
+      const launch = { args: [join(ROOT, 'apps/provider-sim/dist/main.js')], env: { PORT: String(simulatorPort) } };
+      info.launch['provider-sim'] = launch;
+      start('provider-sim', process.execPath, launch.args, { ...process.env, ...launch.env });
+    }
+    for (const { name, appId, ports: p } of instances) {
       start(`${name}-daprd`, bins.daprd, [
-        '--app-id', name, '--app-port', String(p.app), '--app-protocol', 'http',
+        '--app-id', appId, '--app-port', String(p.app), '--app-protocol', 'http',
         '--dapr-http-port', String(p.daprHttp), '--dapr-grpc-port', String(p.daprGrpc),
         '--dapr-internal-grpc-port', String(p.internalGrpc), '--metrics-port', String(p.metrics),
         '--placement-host-address', `127.0.0.1:${placementPort}`, '--scheduler-host-address', `127.0.0.1:${schedulerPort}`,
         '--resources-path', resources, '--config', config, '--log-level', 'info',
       ], sidecarEnv);
       const launch = {
-        args: ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', name, 'dist/main.js')],
+        args: ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', appId, 'dist/main.js')],
         env: {
           ...opts.appEnv,
+          ...(appId.startsWith('channel-') ? channelEnv : {}),
           APP_PORT: String(p.app),
           DAPR_HTTP_PORT: String(p.daprHttp),
           TOPIC_PREFIX: info.topicPrefix,
@@ -195,12 +232,13 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     }
 
     // Ready when every sidecar reports healthy (components loaded, app reachable).
-    for (const name of APPS) {
+    for (const { name, ports: p } of instances) {
       await waitFor(`${name} sidecar healthy`, async () => {
-        const res = await fetch(`http://127.0.0.1:${apps[name].daprHttp}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) });
+        const res = await fetch(`http://127.0.0.1:${p.daprHttp}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) });
         return res.status === 204 ? true : undefined;
       }, 90_000, 250);
     }
+    if (simulatorPort) await waitFor('provider simulator', async () => ((await portOpen(simulatorPort)) ? true : undefined), 30_000);
     await waitFor('intake listening', async () => ((await portOpen(apps.intake.app)) ? true : undefined), 30_000);
     return info;
   } catch (err) {
