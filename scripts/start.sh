@@ -52,6 +52,21 @@ export DAPR_SCHEDULER_HOST_ADDRESS_DNS_A="${DAPR_SCHEDULER_HOST_ADDRESS_DNS_A:-l
 # Local development API key → tenant. Production keys come from the real secret store.
 export HERALD_API_KEYS="${HERALD_API_KEYS:-{\"herald-local-dev-key\":\"local-dev\"\}}"
 
+# HERALD_PROVIDERS=simulator: the channel apps use their real SendGrid, Twilio and
+# Notification Hubs adapters against the local provider simulator (apps/provider-sim) instead
+# of the sandbox. Its control API is http://127.0.0.1:3010/_sim/config and /_sim/stats.
+if [[ "${HERALD_PROVIDERS:-sandbox}" == "simulator" ]]; then
+  SIM="http://127.0.0.1:${HERALD_SIM_PORT:-3010}"
+  PORT="${HERALD_SIM_PORT:-3010}" node "$HERALD_ROOT/apps/provider-sim/dist/main.js" >"$LOG_DIR/provider-sim.log" 2>&1 &
+  pids+=($!)
+  wait_port provider-sim "${HERALD_SIM_PORT:-3010}" 30
+  export HERALD_SENDGRID_API_KEY=SG.simulator HERALD_SENDGRID_FROM=herald@example.com
+  export HERALD_TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 HERALD_TWILIO_AUTH_TOKEN=simulator HERALD_TWILIO_FROM=+15005550006
+  export HERALD_AZURE_NH_CONNECTION_STRING="Endpoint=$SIM/;SharedAccessKeyName=sim;SharedAccessKey=c2lt" HERALD_AZURE_NH_HUB_NAME=herald
+  export SENDGRID_BASE_URL="$SIM" TWILIO_BASE_URL="$SIM" PROVIDER_RATE_PER_SEC="${PROVIDER_RATE_PER_SEC:-100}"
+  say "providers: the simulator at $SIM (PUT /_sim/config, GET /_sim/stats)"
+fi
+
 say "starting the apps: intake on http://127.0.0.1:3000 (API key: herald-local-dev-key)"
 cd "$HERALD_ROOT"
 "$HERALD_DAPR_CLI" run -f dapr.yaml &
