@@ -185,6 +185,9 @@ try {
     // EVAL: Dapr's state-store writes (the actor's saves); EVALSHA: Herald's own write scripts
     // (the history index, and the webhook queue's claims, which also run when idle).
     ['state writes / notification', `${f(stateWrites / count, 2)}  (Redis write scripts: Dapr state EVAL ${redisDelta.eval ?? 0}, Herald EVALSHA ${redisDelta.evalsha ?? 0})`],
+    // Outside the notification's state, and said apart: the channels' send ledger (one SET per
+    // send, DESIGN's de-duplication by notification and attempt).
+    ['send-ledger writes / notification', `${f((redisDelta.set ?? 0) / count, 2)}  (Redis SET ${redisDelta.set ?? 0})`],
     ['CPU-ms / notification, all processes', f(cpuTotal / count, 2)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
