@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { useNockOnly } from '../../../../test/support/nock-lifecycle.js';
 import type { ChannelDispatch, DeliveryOutcome } from '@herald/shared';
 import { createSendGridProvider } from './sendgrid-provider.js';
 
@@ -33,17 +34,7 @@ function expectNoPii(outcome: DeliveryOutcome): void {
  */
 const networkError = (code: string) => Object.assign(new Error(`${code} (simulated)`), { code });
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-});
-// restore() takes nock's interceptor off http/https: jest runs several test files in one worker,
-// and an interceptor left applied by an earlier file would catch this file's requests.
-afterAll(() => {
-  nock.enableNetConnect();
-  nock.restore();
-});
+useNockOnly();
 
 describe('SendGrid provider', () => {
   it('sends with the key, the content and the custom_args intake correlates by, and answers the X-Message-Id', async () => {

@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { useNockOnly } from '../../../../test/support/nock-lifecycle.js';
 import type { ChannelDispatch, DeliveryOutcome } from '@herald/shared';
 import { createNotificationHubsProvider, type NotificationHubsProviderOptions } from './notification-hubs-provider.js';
 
@@ -49,17 +50,7 @@ function expectNoPii(outcome: DeliveryOutcome): void {
 
 const sendTo = (interceptor: nock.Interceptor) => interceptor.query(QUERY);
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-});
-// restore() takes nock's interceptor off http/https: jest runs several test files in one worker,
-// and an interceptor left applied by an earlier file would catch this file's requests.
-afterAll(() => {
-  nock.enableNetConnect();
-  nock.restore();
-});
+useNockOnly();
 
 describe('Notification Hubs provider', () => {
   it('direct-sends the FCM v1 payload to the device handle, signed, and answers the notification id', async () => {

@@ -1,4 +1,5 @@
 import nock from 'nock';
+import { useNockOnly } from '../../../../test/support/nock-lifecycle.js';
 import type { ChannelDispatch, DeliveryOutcome } from '@herald/shared';
 import { createTwilioProvider, type TwilioProviderOptions } from './twilio-provider.js';
 
@@ -54,17 +55,7 @@ function reply(interceptor: nock.Interceptor, status: number, body: unknown, hea
 
 const created = { sid: 'SM0123456789abcdef0123456789abcdef', status: 'queued', to: RECIPIENT, from: SENDER };
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  nock.abortPendingRequests();
-  nock.cleanAll();
-});
-// restore() takes nock's interceptor off http/https: jest runs several test files in one worker,
-// and an interceptor left applied by an earlier file would catch this file's requests.
-afterAll(() => {
-  nock.enableNetConnect();
-  nock.restore();
-});
+useNockOnly();
 
 describe('Twilio provider', () => {
   it('posts To, From, Body and the StatusCallback intake correlates by, with basic auth, and answers the sid', async () => {
