@@ -1,7 +1,0 @@
-/**
- * The nock lifecycle the provider adapter tests share: no real network, a clean slate after
- * each test, and nock's interceptor taken off http/https at the end (jest runs several test
- * files in one worker, and an interceptor left applied by an earlier file would catch this
- * file's requests).
- */
-export declare function useNockOnly(): void;
