@@ -21,7 +21,7 @@ const channelEnvSchema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   SECRET_STORE: z.string().default('secretstore'),
   /** The provider account's limit, shared by every replica (0: none, e.g. for the sandbox). */
   PROVIDER_RATE_PER_SEC: z.coerce.number().nonnegative().default(0),
-  /** Tokens an idle account may spend at once (default 4% of a second's worth, at least 1). */
+  /** Tokens an idle account may spend at once (default 2% of a second's worth, at least 1). */
   PROVIDER_BURST: z.coerce.number().int().positive().optional(),
   /** Names the account's bucket and breaker: replicas sending through one account share them. */
   PROVIDER_ACCOUNT: z.string().optional(),
@@ -60,7 +60,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
   const account = config.PROVIDER_ACCOUNT ?? provider.name;
   // A small burst by default: a full bucket of one second's tokens would let an idle account
   // send twice its limit in the first second, and providers count per second.
-  const burst = config.PROVIDER_BURST ?? Math.max(1, Math.floor(config.PROVIDER_RATE_PER_SEC * 0.04));
+  const burst = config.PROVIDER_BURST ?? Math.max(1, Math.floor(config.PROVIDER_RATE_PER_SEC * 0.02));
   const limiter: RateLimiterPort | undefined =
     config.PROVIDER_RATE_PER_SEC > 0 ? createTokenBucket(redis, keys, { name: account, ratePerSec: config.PROVIDER_RATE_PER_SEC, burst }) : undefined;
   if (real && !limiter) log.warn({ provider: provider.name }, 'no PROVIDER_RATE_PER_SEC: sending without a rate limit');
