@@ -35,3 +35,6 @@ export function createLogger(app: string, level: string = process.env.LOG_LEVEL 
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/** The message of something thrown, for a log line or a reason: an Error's message, else its text. */
+export const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

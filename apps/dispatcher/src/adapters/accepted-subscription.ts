@@ -1,5 +1,5 @@
 import { DaprPubSubStatusEnum } from '@dapr/dapr';
-import { NOTIFICATION_ACTOR, NotificationAcceptedSchema, type Logger, type Sidecar } from '@herald/shared';
+import { errMessage, NOTIFICATION_ACTOR, NotificationAcceptedSchema, type Logger, type Sidecar } from '@herald/shared';
 
 export interface DeadLetters {
   /** Parks a message that can never be processed, with why; resolves once it is durably kept. */
@@ -39,4 +39,3 @@ export function createAcceptedHandler(deps: { sidecar: Sidecar; log: Logger; dea
   };
 }
 
-const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -2,6 +2,7 @@ import { AbstractActor } from '@dapr/dapr';
 import {
   channelOutBinding,
   DeliveryResultSchema,
+  errMessage,
   NOTIFICATION_ACTOR,
   NotificationAcceptedSchema,
   ProviderEventSchema,
@@ -185,4 +186,3 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorClass
   };
 }
 
-const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -1,4 +1,4 @@
-import type { Logger, PreferencesStore } from '@herald/shared';
+import { errMessage, type Logger, type PreferencesStore } from '@herald/shared';
 import type { PreferencesLookup } from '../domain/notification-machine.js';
 
 /**
@@ -16,7 +16,7 @@ export function createPreferencesReader(store: PreferencesStore, log: Logger, ti
       const found = await Promise.race([store.get(tenantId, customerId), timeout]);
       return found ? { kind: 'found', preferences: found } : { kind: 'none' };
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errMessage(err);
       log.warn({ tenantId, err: reason }, 'preferences unavailable');
       return { kind: 'unavailable', reason };
     } finally {

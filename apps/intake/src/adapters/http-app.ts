@@ -1,9 +1,9 @@
 import express, { type ErrorRequestHandler } from 'express';
-import type { HistoryIndex, Logger, PreferencesStore, Sidecar, WebhookEndpointStore, WebhookUrlCheck } from '@herald/shared';
+import { errMessage, type HistoryIndex, type Logger, type PreferencesStore, type Sidecar, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
 import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
-import { errMessage, requireTenant } from './routes/common.js';
+import { requireTenant } from './routes/common.js';
 import { mountCustomerRoutes } from './routes/customers.js';
 import { mountNotificationRoutes } from './routes/notifications.js';
 import { mountWebhookRoutes } from './routes/webhooks.js';

@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import type { Logger, ProviderEvent } from '@herald/shared';
+import { errMessage, type Logger, type ProviderEvent } from '@herald/shared';
 import { apiError } from '../domain/api-error.js';
 import { fromSendGridEvent, fromTwilioStatus } from '../domain/provider-events.js';
 import {
@@ -9,6 +9,7 @@ import {
   verifySendGridSignature,
   verifyTwilioSignature,
 } from './provider-signatures.js';
+import { mapLimit, unavailable } from './routes/common.js';
 
 export interface ProviderCallbackDeps {
   /** SendGrid's Signed Event Webhook verification key (secret SENDGRID_WEBHOOK_PUBLIC_KEY). */
@@ -79,9 +80,9 @@ export function createProviderCallbackRouter(deps: ProviderCallbackDeps): expres
         return;
       }
       const events = batch.map(fromSendGridEvent).filter((e): e is ProviderEvent => e !== undefined);
-      const results = await mapBounded(events, RECORD_CONCURRENCY, record);
+      const results = await mapLimit(events, RECORD_CONCURRENCY, record);
       if (results.includes(false)) {
-        retryLater(res);
+        unavailable(res, 'could not record the callback now; deliver it again later', 5);
         return;
       }
       res.json({ received: batch.length, recorded: events.length, ignored: batch.length - events.length });
@@ -104,7 +105,7 @@ export function createProviderCallbackRouter(deps: ProviderCallbackDeps): expres
       const query = { herald_id: queryString(req, 'herald_id'), herald_attempt: queryString(req, 'herald_attempt') };
       const event = fromTwilioStatus(params, query, now());
       if (event && !(await record(event))) {
-        retryLater(res);
+        unavailable(res, 'could not record the callback now; deliver it again later', 5);
         return;
       }
       res.status(204).end();
@@ -135,10 +136,6 @@ function invalidSignature(res: Response, log: Logger, provider: string, header: 
   res.status(401).json(apiError('invalid_signature', `missing or invalid ${header}`, header));
 }
 
-function retryLater(res: Response): void {
-  res.status(503).set('Retry-After', '5').json(apiError('unavailable', 'could not record the callback now; deliver it again later'));
-}
-
 const onBodyError: ErrorRequestHandler = (err: unknown, _req, res, next) => {
   const type = typeof err === 'object' && err !== null && 'type' in err ? err.type : undefined;
   if (type === 'entity.too.large') {
@@ -164,16 +161,3 @@ function queryString(req: Request, name: string): string | undefined {
   const value: unknown = (req.query as Record<string, unknown>)[name];
   return typeof value === 'string' ? value : undefined;
 }
-
-/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of results. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { Logger } from '../log.js';
+import { errMessage, type Logger } from '../log.js';
 import type { ChannelWorker } from './channel-worker.js';
 
 export interface ChannelServerOptions {
@@ -34,7 +34,7 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
         .then((body) => opts.worker.handle(body, header(req, 'traceparent')))
         .then((ack) => reply(ack === 'ack' ? 200 : 500))
         .catch((err: unknown) => {
-          opts.log.error({ err: err instanceof Error ? err.message : String(err) }, 'unreadable queue message dropped');
+          opts.log.error({ err: errMessage(err) }, 'unreadable queue message dropped');
           reply(200);
         });
       return;

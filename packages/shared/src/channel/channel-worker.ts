@@ -3,7 +3,7 @@ import type { Channel } from '../contracts/notification-request.js';
 import { NOTIFICATION_ACTOR } from '../dapr/names.js';
 import type { Sidecar } from '../dapr/sidecar.js';
 import { traceIdOf } from '../dapr/trace.js';
-import type { Logger } from '../log.js';
+import { errMessage, type Logger } from '../log.js';
 import type { ProviderPort } from './provider-port.js';
 
 /** What to tell the queue about one message. */
@@ -164,4 +164,3 @@ function localLedger(capacity: number): SendLedgerPort {
   };
 }
 
-const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

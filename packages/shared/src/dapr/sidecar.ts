@@ -1,3 +1,4 @@
+import { errMessage } from '../log.js';
 // A small client for the Dapr sidecar's HTTP API (Dapr docs, "API reference"): the calls
 // Herald makes on its hot path, over keep-alive connections, with nothing hidden. The @dapr/dapr
 // SDK's client checks the sidecar's metadata on construction and wraps every call; here each
@@ -100,7 +101,7 @@ export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_
           if (res.ok) return;
           last = `HTTP ${res.status}`;
         } catch (err) {
-          last = err instanceof Error ? err.message : String(err);
+          last = errMessage(err);
         }
         await new Promise((r) => setTimeout(r, 200));
       }

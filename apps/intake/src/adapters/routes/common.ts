@@ -23,7 +23,6 @@ export function unavailable(res: Response, message: string, retryAfterSeconds = 
   res.status(503).set('Retry-After', String(retryAfterSeconds)).json(apiError('unavailable', message));
 }
 
-export const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** Runs `work` over `items` with at most `limit` in flight, keeping the order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {

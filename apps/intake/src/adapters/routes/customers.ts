@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Router } from 'express';
 import {
+  errMessage,
   CustomerIdSchema,
   NOTIFICATION_ACTOR,
   parseHistoryCursor,
@@ -11,7 +12,7 @@ import {
   type Sidecar,
 } from '@herald/shared';
 import { apiError, validationError } from '../../domain/api-error.js';
-import { errMessage, mapLimit, unavailable, type Authed } from './common.js';
+import { mapLimit, unavailable, type Authed } from './common.js';
 
 export interface CustomerRoutesDeps {
   sidecar: Sidecar;

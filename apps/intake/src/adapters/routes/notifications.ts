@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Router } from 'express';
 import {
+  errMessage,
   laneTopic,
   newNotificationId,
   NOTIFICATION_ACTOR,
@@ -15,7 +16,7 @@ import {
 import { acceptedEvent, timingIssues } from '../../domain/accept.js';
 import { apiError, validationError } from '../../domain/api-error.js';
 import type { IdempotencyStore } from '../idempotency-store.js';
-import { errMessage, unavailable, type Authed } from './common.js';
+import { unavailable, type Authed } from './common.js';
 
 export interface NotificationRoutesDeps {
   sidecar: Sidecar;

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Router } from 'express';
-import { WebhookRegistrationSchema, type Logger, type WebhookEndpoint, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
+import { errMessage, WebhookRegistrationSchema, type Logger, type WebhookEndpoint, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
 import { apiError, validationError } from '../../domain/api-error.js';
-import { errMessage, unavailable, type Authed } from './common.js';
+import { unavailable, type Authed } from './common.js';
 
 export interface WebhookRoutesDeps {
   endpoints: WebhookEndpointStore;
