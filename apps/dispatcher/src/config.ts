@@ -1,4 +1,4 @@
-import { baseEnvSchema, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
+import { baseEnvSchema, envFlag, historyRetentionDaysSchema, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
 import { z } from 'zod';
 
 const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
@@ -9,9 +9,9 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).default(300_000),
   /** Deactivate actors idle this long (Go duration), to bound memory at 50M notifications a day. */
   ACTOR_IDLE_TIMEOUT: z.string().default('5m'),
-  HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).max(400).default(30),
+  HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,
   /** Development only: let webhooks be delivered to loopback/private addresses. */
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: envFlag,
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),
   WEBHOOK_BASE_DELAY_MS: z.coerce.number().int().min(10).default(1_000),
 });

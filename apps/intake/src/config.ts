@@ -1,7 +1,5 @@
-import { baseEnvSchema, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
+import { baseEnvSchema, envFlag, historyRetentionDaysSchema, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
 import { z } from 'zod';
-
-const flag = z.enum(['true', 'false']).default('false').transform((v) => v === 'true');
 
 const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   APP_PORT: portSchema.default(3000),
@@ -13,9 +11,9 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   /** How long an Idempotency-Key is remembered: at least a day, so a client's retries the next morning still match. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(86_400).default(86_400),
-  HISTORY_RETENTION_DAYS: z.coerce.number().int().min(1).max(400).default(30),
+  HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,
   /** Development only: let webhooks point at loopback/private addresses. */
-  WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag,
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: envFlag,
   /** How providers reach intake (Twilio signs the URL it calls). */
   PUBLIC_BASE_URL: z.string().url().default('http://127.0.0.1:3000'),
 });

@@ -29,3 +29,12 @@ export const baseEnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PUBSUB_NAME: z.string().default('pubsub'),
 });
+
+/** An on/off setting given as `true` or `false` (off when unset). */
+export const envFlag = z.enum(['true', 'false']).default('false').transform((v) => v === 'true');
+
+/**
+ * How long a customer's history is kept, in days. The dispatcher writes the index with it and
+ * intake reads back as far as it: both must read the same variable.
+ */
+export const historyRetentionDaysSchema = z.coerce.number().int().min(1).max(400).default(30);
