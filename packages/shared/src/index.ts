@@ -16,6 +16,7 @@ export * from './channel/channel-server.js';
 export * from './channel/channel-app.js';
 export * from './redis/client.js';
 export * from './redis/keys.js';
+export * from './redis/script.js';
 export * from './contracts/provider-event.js';
 export * from './contracts/status-event.js';
 export * from './contracts/webhook-endpoint.js';

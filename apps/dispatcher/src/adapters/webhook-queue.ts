@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { StatusEventSchema, type Redis, type RedisKeys, type StatusEvent } from '@herald/shared';
+import { redisScript, StatusEventSchema, type Redis, type RedisKeys, type StatusEvent } from '@herald/shared';
 import { z } from 'zod';
 
 // The durable queue of webhook deliveries, in Redis:
@@ -86,21 +85,9 @@ redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 return 1`;
 
-/** Runs a Lua script by digest, sending its source only when Redis does not have it yet. */
-function luaScript(source: string) {
-  const sha = createHash('sha1').update(source).digest('hex');
-  return async (redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown> => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(source, keys.length, ...keys, ...args);
-    }
-  };
-}
-const enqueueScript = luaScript(ENQUEUE);
-const claimScript = luaScript(CLAIM);
-const rescheduleScript = luaScript(RESCHEDULE);
+const enqueueScript = redisScript(ENQUEUE);
+const claimScript = redisScript(CLAIM);
+const rescheduleScript = redisScript(RESCHEDULE);
 
 async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
   const results = await multi.exec();

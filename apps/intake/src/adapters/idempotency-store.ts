@@ -1,4 +1,4 @@
-import type { Redis, RedisKeys } from '@herald/shared';
+import { redisScript, type Redis, type RedisKeys } from '@herald/shared';
 
 export type IdempotencyClaim = 'new' | 'same' | 'conflict';
 
@@ -13,26 +13,26 @@ export interface IdempotencyStore {
   release(tenantId: string, notificationId: string, fingerprint: string): Promise<void>;
 }
 
-const CLAIM = `
+const CLAIM = redisScript(`
 local current = redis.call('GET', KEYS[1])
 if not current then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
   return 'new'
 end
 if current == ARGV[1] then return 'same' end
-return 'conflict'`;
+return 'conflict'`);
 
-const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+const RELEASE = redisScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`);
 
 export function createIdempotencyStore(redis: Redis, keys: RedisKeys, ttlSeconds: number): IdempotencyStore {
   return {
     async claim(tenantId, notificationId, fingerprint) {
-      const answer = await redis.eval(CLAIM, 1, keys.idempotency(tenantId, notificationId), fingerprint, ttlSeconds);
+      const answer = await CLAIM(redis, [keys.idempotency(tenantId, notificationId)], [fingerprint, ttlSeconds]);
       if (answer === 'new' || answer === 'same' || answer === 'conflict') return answer;
       throw new Error(`unexpected idempotency answer ${String(answer)}`);
     },
     async release(tenantId, notificationId, fingerprint) {
-      await redis.eval(RELEASE, 1, keys.idempotency(tenantId, notificationId), fingerprint);
+      await RELEASE(redis, [keys.idempotency(tenantId, notificationId)], [fingerprint]);
     },
   };
 }

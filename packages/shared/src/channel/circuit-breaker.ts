@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.js';
+import { redisScript } from '../redis/script.js';
 
 // A graduated circuit breaker per provider account, kept in Redis and shared by every replica.
 //
@@ -64,12 +65,12 @@ if state == 'open' and now >= openUntil then state = 'half-open'; step = 0; ok =
 `;
 
 // KEYS: breaker. Returns { state, step, ms until an open breaker's time is over }.
-const READ = `${LOAD}
-return { state, step, state == 'open' and (openUntil - now) or 0 }`;
+const READ = redisScript(`${LOAD}
+return { state, step, state == 'open' and (openUntil - now) or 0 }`);
 
 // KEYS: breaker. ARGV: outcome, openMs, maxOpenMs, steps, successesPerStep, failure rate,
 // minCalls, bucketMs, ttlMs.
-const RECORD = `${LOAD}
+const RECORD = redisScript(`${LOAD}
 local function open(ms)
   -- Starting over: the window and the ramp are forgotten, the open time is kept for doubling.
   redis.call('DEL', KEYS[1])
@@ -124,10 +125,7 @@ else
 end
 -- Idle for a day: whatever it was doing, it starts again closed.
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
-return 0`;
-
-type ReadCommand = (key: string) => Promise<[BreakerState, number, number]>;
-type RecordCommand = (key: string, ...args: Array<string | number>) => Promise<number>;
+return 0`);
 
 export function createCircuitBreaker(redis: Redis, keys: RedisKeys, opts: CircuitBreakerOptions, random: () => number = Math.random): CircuitBreaker {
   const rate = opts.failureThreshold?.rate ?? 0.5;
@@ -148,13 +146,10 @@ export function createCircuitBreaker(redis: Redis, keys: RedisKeys, opts: Circui
   }
 
   const key = keys.breaker(opts.name);
-  redis.defineCommand('heraldBreakerRead', { numberOfKeys: 1, lua: READ });
-  redis.defineCommand('heraldBreakerRecord', { numberOfKeys: 1, lua: RECORD });
-  const commands = redis as unknown as { heraldBreakerRead: ReadCommand; heraldBreakerRecord: RecordCommand };
   const recordArgs = [openMs, maxOpenMs, rampSteps.length, successesPerStep, rate, minCalls, Math.floor(windowMs / BUCKETS), 86_400_000];
 
   async function read(): Promise<{ state: BreakerState; fraction: number; retryAfterMs: number }> {
-    const [state, step, retryAfterMs] = await commands.heraldBreakerRead(key);
+    const [state, step, retryAfterMs] = (await READ(redis, [key], [])) as [BreakerState, number, number];
     const fraction = state === 'closed' ? 1 : state === 'open' ? 0 : (rampSteps[step] ?? 1);
     return { state, fraction, retryAfterMs };
   }
@@ -168,7 +163,7 @@ export function createCircuitBreaker(redis: Redis, keys: RedisKeys, opts: Circui
       return { admitted: false, retryAfterMs: Math.max(1, Math.ceil(openMs * (1 - fraction))) };
     },
     async record(outcome) {
-      await commands.heraldBreakerRecord(key, outcome, ...recordArgs);
+      await RECORD(redis, [key], [outcome, ...recordArgs]);
     },
     async state() {
       const { state, fraction } = await read();

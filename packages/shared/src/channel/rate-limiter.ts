@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.js';
+import { redisScript } from '../redis/script.js';
 
 // One token bucket per provider account, kept in Redis and shared by every replica of a
 // channel app. A limiter per pod lets N pods send N times the provider's limit once the app
@@ -35,7 +36,7 @@ export interface TokenBucket {
 // KEYS: bucket. ARGV: rate (tokens per ms), burst, ttl (ms).
 // Fields: `tokens` (may be fractional) and `ts` (Redis time of the last refill, ms).
 // Returns { 1, 0 } when granted, { 0, ms until one token } when not.
-const TAKE = `
+const TAKE = redisScript(`
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -56,9 +57,7 @@ end
 redis.call('HSET', KEYS[1], 'tokens', tokens - 1, 'ts', ts)
 -- An idle bucket is full again after burst / rate; expiring it then loses nothing.
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return { 1, 0 }`;
-
-type TakeCommand = (key: string, ratePerMs: number, burst: number, ttlMs: number) => Promise<[number, number]>;
+return { 1, 0 }`);
 
 /** Upper bound of the random delay added to each wait, so waiters do not all wake together. */
 const MAX_JITTER_MS = 10;
@@ -69,11 +68,9 @@ export function createTokenBucket(redis: Redis, keys: RedisKeys, opts: TokenBuck
   const burst = Math.max(1, opts.burst ?? opts.ratePerSec);
   const ttlMs = Math.ceil(burst / ratePerMs) + 1000;
   const key = keys.rateLimit(opts.name);
-  redis.defineCommand('heraldTokenBucketTake', { numberOfKeys: 1, lua: TAKE });
-  const takeCommand = (redis as unknown as { heraldTokenBucketTake: TakeCommand }).heraldTokenBucketTake.bind(redis);
 
   async function take(): Promise<TakeResult> {
-    const [granted, waitMs] = await takeCommand(key, ratePerMs, burst, ttlMs);
+    const [granted, waitMs] = (await TAKE(redis, [key], [ratePerMs, burst, ttlMs])) as [number, number];
     return granted === 1 ? { granted: true } : { granted: false, waitMs: Math.max(1, waitMs) };
   }
 

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../redis/keys.js';
+import { redisScript } from '../redis/script.js';
 
 // A customer's recent notifications, newest first, without scanning the store: one sorted set
 // per customer per hour (score = accepted time in ms, member = notification id). A busy
@@ -48,22 +49,20 @@ export function parseHistoryCursor(text: string): HistoryCursor | undefined {
 }
 
 // One round trip, one write: add, and give a new bucket its expiry.
-const ADD_SCRIPT = `
+const ADD = redisScript(`
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-return 1`;
+return 1`);
 
 export function createHistoryIndex(redis: Redis, keys: RedisKeys, retentionDays: number): HistoryIndex {
   const retentionMs = retentionDays * 24 * HOUR_MS;
-  redis.defineCommand('heraldHistoryAdd', { numberOfKeys: 1, lua: ADD_SCRIPT });
-  const add = (redis as unknown as { heraldHistoryAdd(key: string, score: number, id: string, ttl: number): Promise<number> }).heraldHistoryAdd.bind(redis);
 
   return {
     async add(tenantId, customerId, notificationId, acceptedAtMs) {
       // The bucket lives until its last entry is `retentionMs` old.
       const ttl = Math.floor(acceptedAtMs / HOUR_MS) * HOUR_MS + HOUR_MS + retentionMs - Date.now();
       if (ttl <= 0) return;
-      await add(keys.history(tenantId, customerId, historyBucket(acceptedAtMs)), acceptedAtMs, notificationId, ttl);
+      await ADD(redis, [keys.history(tenantId, customerId, historyBucket(acceptedAtMs))], [acceptedAtMs, notificationId, ttl]);
     },
 
     async list(tenantId, customerId, { limit, before, nowMs }) {
