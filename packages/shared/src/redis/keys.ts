@@ -19,7 +19,7 @@ export interface RedisKeys {
   rateLimit(name: string): string;
   /** Hash of one provider account's circuit breaker (state, ramp step, failure window). */
   breaker(name: string): string;
-  /** A send's in-flight marker, then its outcome (JSON): de-duplicates queue redeliveries. */
+  /** A send's outcome (JSON): a second copy of the dispatch reports it instead of sending. */
   sendLedger(notificationId: string, attempt: number): string;
 }
 
