@@ -3,6 +3,7 @@ import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponseModule from 'twilio/lib/http/response.js';
 import type { MessageListInstanceCreateOptions } from 'twilio/lib/rest/api/v2010/account/message.js';
 import {
+  TWILIO_STATUS_PATH,
   axiosTransportOutcome,
   credentialsReason,
   httpReason,
@@ -38,8 +39,6 @@ export interface TwilioProviderOptions {
 
 const PROVIDER = 'twilio';
 const { permanent, transient } = providerOutcomes(PROVIDER);
-/** Intake's route for Twilio status callbacks (apps/intake TWILIO_STATUS_PATH); it reads herald_id and herald_attempt. */
-const STATUS_CALLBACK_PATH = '/v1/providers/twilio/status';
 /** Twilio error codes that mean "later", not "never": rate limited (20429), the sender's queue is full (21611). */
 const TRANSIENT_CODES = new Set([20429, 21611]);
 
@@ -88,7 +87,7 @@ export function createTwilioProvider(opts: TwilioProviderOptions): ProviderPort 
 
 function statusCallbackUrl(base: string, message: ChannelDispatch): string {
   const query = new URLSearchParams({ herald_id: message.notificationId, herald_attempt: String(message.attempt) });
-  return `${base}${STATUS_CALLBACK_PATH}?${query.toString()}`;
+  return `${base}${TWILIO_STATUS_PATH}?${query.toString()}`;
 }
 
 /** A non-2xx answer from Twilio, with the headers the SDK's RestException would have dropped. */

@@ -1,5 +1,5 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { errMessage, type Logger, type ProviderEvent } from '@herald/shared';
+import { errMessage, TWILIO_STATUS_PATH, type Logger, type ProviderEvent } from '@herald/shared';
 import { apiError } from '../domain/api-error.js';
 import { fromSendGridEvent, fromTwilioStatus } from '../domain/provider-events.js';
 import {
@@ -25,7 +25,6 @@ export interface ProviderCallbackDeps {
 }
 
 export const SENDGRID_EVENTS_PATH = '/v1/providers/sendgrid/events';
-export const TWILIO_STATUS_PATH = '/v1/providers/twilio/status';
 
 const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Events of one SendGrid batch recorded at once: enough to answer quickly, few enough for the sidecar. */

@@ -19,3 +19,9 @@ export const ProviderEventSchema = z.object({
   at: z.iso.datetime(),
 });
 export type ProviderEvent = z.infer<typeof ProviderEventSchema>;
+
+/**
+ * Intake's route for Twilio status callbacks: the SMS channel sends it as each message's
+ * `StatusCallback` (with `herald_id` and `herald_attempt` in the query), intake serves it.
+ */
+export const TWILIO_STATUS_PATH = '/v1/providers/twilio/status';
