@@ -110,7 +110,7 @@ export function createSimServer(deps: SimServerDeps): Server {
     simulator.record(api.provider, reply.status, at);
     log.debug({ provider: api.provider, status: reply.status }, 'provider request');
 
-    const { latencyMs } = simulator.config()[api.provider];
+    const latencyMs = simulator.latencyMs(api.provider);
     if (latencyMs > 0) await delay(latencyMs);
     writeReply(res, reply);
   }

@@ -7,6 +7,8 @@ export type SimStats = Record<ProviderName, ProviderStats>;
 /** The simulator's whole state: configuration, rate-limit windows and statistics per provider. */
 export interface Simulator {
   config(): SimConfig;
+  /** The latency to add to a provider's answers (read per request, so no copy of the config). */
+  latencyMs(provider: ProviderName): number;
   /** Merges a partial configuration and answers the full one. */
   configure(patch: SimConfigPatch): SimConfig;
   gate(provider: ProviderName, now: number, random: () => number): Gate;
@@ -23,6 +25,7 @@ export function createSimulator(initial: SimConfigPatch = {}): Simulator {
   const recorders = perProvider<StatsRecorder>(createStatsRecorder);
   return {
     config: () => structuredClone(config),
+    latencyMs: (provider) => config[provider].latencyMs,
     configure(patch) {
       config = mergeConfig(config, patch);
       return structuredClone(config);
