@@ -183,7 +183,7 @@ try {
     ['not sent (lost)', String(notSent)],
     ['broker messages / notification', `${f(brokerMessages / count, 2)}  (Redis XADD ${redisDelta.xadd ?? 0}, RabbitMQ received ${rabbitAfter !== undefined && rabbitBefore !== undefined ? rabbitAfter - rabbitBefore : 'n/a'})`],
     // EVAL: Dapr's state-store writes (the actor's saves); EVALSHA: Herald's own write scripts
-    // (the history index, and the webhook queue's claims, which also run when idle).
+    // (the history index; the webhook queue's claims, only when a delivery is due).
     ['state writes / notification', `${f(stateWrites / count, 2)}  (Redis write scripts: Dapr state EVAL ${redisDelta.eval ?? 0}, Herald EVALSHA ${redisDelta.evalsha ?? 0})`],
     // Outside the notification's state, and said apart: the channels' send ledger (one SET per
     // send, DESIGN's de-duplication by notification and attempt).

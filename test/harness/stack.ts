@@ -202,9 +202,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     await waitFor('scheduler', async () => ((await portOpen(schedulerPort)) ? true : undefined), 60_000);
 
     if (simulatorPort) {
-      const launch = { args: [join(ROOT, 'apps/provider-sim/dist/main.js')], env: { PORT: String(simulatorPort) } };
-      info.launch['provider-sim'] = launch;
-      start('provider-sim', process.execPath, launch.args, { ...process.env, ...launch.env });
+      start('provider-sim', process.execPath, [join(ROOT, 'apps/provider-sim/dist/main.js')], { ...process.env, PORT: String(simulatorPort) });
     }
     for (const { name, appId, ports: p } of instances) {
       start(`${name}-daprd`, bins.daprd, [

@@ -1,8 +1,8 @@
 import { createClient, loadStack, request } from '../harness/client.js';
+import { uniqueCustomer } from '../harness/ids.js';
 
 const stack = loadStack();
 const api = createClient(stack);
-const uid = () => `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 const cases = [
   { channel: 'email', to: { email: 'a@example.com' }, content: { subject: 'Hi', text: 'Hello' } },
@@ -12,7 +12,7 @@ const cases = [
 
 describe('one notification end to end', () => {
   it.each(cases)('is accepted, dispatched and sent on $channel', async (c) => {
-    const res = await api.send({ customerId: uid(), ...c });
+    const res = await api.send({ customerId: uniqueCustomer(), ...c });
     expect(res.status).toBe(202);
     const body = res.body as { id: string; status: string; statusUrl: string };
     expect(body.id).toMatch(/^ntf_[0-9a-z]{26}$/);
@@ -40,7 +40,7 @@ describe('one notification end to end', () => {
   });
 
   it('travels the critical lane too', async () => {
-    const res = await api.send({ customerId: uid(), ...cases[0], priority: 'critical' });
+    const res = await api.send({ customerId: uniqueCustomer(), ...cases[0], priority: 'critical' });
     expect(res.status).toBe(202);
     const view = await api.waitForStatus((res.body as { id: string }).id, 'sent');
     expect(view.priority).toBe('critical');
@@ -49,7 +49,7 @@ describe('one notification end to end', () => {
   it('answers 404 for an unknown id, a malformed id, and another tenant’s notification', async () => {
     expect((await api.status('ntf_00000000000000000000000000')).status).toBe(404);
     expect((await api.status('nope')).status).toBe(404);
-    const res = await api.send({ customerId: uid(), ...cases[0] });
+    const res = await api.send({ customerId: uniqueCustomer(), ...cases[0] });
     const id = (res.body as { id: string }).id;
     await api.waitForStatus(id, 'sent');
     const other = createClient(stack, 'tenant-b');
@@ -65,7 +65,7 @@ describe('another Dapr app calling intake through service invocation', () => {
     const url = `http://127.0.0.1:${stack.apps.dispatcher.daprHttp}/v1.0/invoke/intake/method/v1/notifications`;
     const res = await request(url, {
       method: 'POST',
-      body: JSON.stringify({ customerId: uid(), ...cases[1] }),
+      body: JSON.stringify({ customerId: uniqueCustomer(), ...cases[1] }),
       headers: { authorization: `Bearer ${Object.keys(stack.apiKeys)[0]}` },
     });
     expect(res.status).toBe(202);

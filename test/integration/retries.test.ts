@@ -1,13 +1,13 @@
 import { createClient, loadStack } from '../harness/client.js';
+import { uniqueCustomer } from '../harness/ids.js';
 
 // The sandbox fails on demand (packages/shared/src/channel/sandbox-directives.ts); the stack
 // runs with RETRY_MAX_ATTEMPTS=4 and delays of at most one second (global-setup.ts).
 const stack = loadStack();
 const api = createClient(stack);
-const uid = () => `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
 async function send(body: Record<string, unknown>): Promise<string> {
-  const res = await api.send({ customerId: uid(), ...body });
+  const res = await api.send({ customerId: uniqueCustomer(), ...body });
   expect(res.status).toBe(202);
   return (res.body as { id: string }).id;
 }

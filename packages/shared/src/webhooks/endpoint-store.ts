@@ -36,14 +36,15 @@ export function createWebhookEndpointStore(redis: Redis, keys: RedisKeys, opts: 
   const now = opts.now ?? (() => new Date());
   return {
     async create(tenantId, registration) {
+      const at = now();
       const endpoint: WebhookEndpoint = {
-        id: newWebhookId(now().getTime()),
+        id: newWebhookId(at.getTime()),
         tenantId,
         url: registration.url,
         secret: newSecret(),
         ...(registration.statuses ? { statuses: registration.statuses } : {}),
         ...(registration.description !== undefined ? { description: registration.description } : {}),
-        createdAt: now().toISOString(),
+        createdAt: at.toISOString(),
       };
       await redis.hset(keys.webhookEndpoints(tenantId), endpoint.id, JSON.stringify(endpoint));
       return endpoint;
