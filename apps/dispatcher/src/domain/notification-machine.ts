@@ -107,7 +107,6 @@ export function decide(state: NotificationState | undefined, event: Notification
 function createState(accepted: NotificationAccepted, traceId: string | undefined, at: string): NotificationState {
   const req = accepted.request;
   const channels = requestChannels(req);
-  const first = channels[0] ?? 'email'; // the request schema guarantees at least one
   return {
     id: accepted.id,
     tenantId: accepted.tenantId,
@@ -125,7 +124,7 @@ function createState(accepted: NotificationAccepted, traceId: string | undefined
     channelAttempts: 0,
     createdAt: accepted.acceptedAt,
     updatedAt: at,
-    timeline: [entry({ at: accepted.acceptedAt, status: 'accepted', channel: first, attempt: 0, traceId })],
+    timeline: [entry({ at: accepted.acceptedAt, status: 'accepted', channel: currentChannel({ channels, channelIndex: 0 }), attempt: 0, traceId })],
     ...(traceId ? { traceId } : {}),
   };
 }
@@ -187,10 +186,15 @@ function wait(state: NotificationState, at: string, untilMs: number, e: Timeline
 
 /** A final status: nothing left to wait for, so the reminder (if any) goes. */
 function end(state: NotificationState, at: string, e: TimelineEntry): Decision {
-  const hadWake = state.wakeAt !== undefined;
-  const { wakeAt: _gone, ...rest } = state;
-  const next = appendEntry(rest, at, e);
-  return { state: next, effects: [...(hadWake ? [{ type: 'cancel-wake' } as const] : []), notify(next)], changed: true };
+  const { wakeAt, ...rest } = state;
+  const ended = advance(rest, at, e);
+  return wakeAt === undefined ? ended : { ...ended, effects: [{ type: 'cancel-wake' }, ...ended.effects] };
+}
+
+/** Appends the entry and tells whoever listens: a transition with nothing else to do. */
+function advance(state: NotificationState, at: string, e: TimelineEntry): Decision {
+  const next = appendEntry(state, at, e);
+  return { state: next, effects: [notify(next)], changed: true };
 }
 
 function onResult(state: NotificationState | undefined, result: DeliveryResult, at: string, ctx: DecideContext): Decision {
@@ -201,10 +205,8 @@ function onResult(state: NotificationState | undefined, result: DeliveryResult, 
   const { outcome } = result;
   const base = { at, channel: result.channel, attempt: result.attempt, provider: outcome.provider, traceId: result.traceId };
   switch (outcome.kind) {
-    case 'sent': {
-      const next = appendEntry({ ...state, providerMessageId: outcome.providerMessageId }, at, entry({ ...base, status: 'sent', providerMessageId: outcome.providerMessageId }));
-      return { state: next, effects: [notify(next)], changed: true };
-    }
+    case 'sent':
+      return advance({ ...state, providerMessageId: outcome.providerMessageId }, at, entry({ ...base, status: 'sent', providerMessageId: outcome.providerMessageId }));
     case 'expired':
       return end(state, at, entry({ ...base, status: 'expired', reason: `reached the channel after it expired at ${state.expiresAt ?? '?'}` }));
     case 'deferred': {
@@ -251,9 +253,7 @@ function onProviderEvent(state: NotificationState | undefined, event: ProviderEv
   if (event.providerMessageId && state.providerMessageId && !sameMessage(event.providerMessageId, state.providerMessageId)) {
     return unchanged(state);
   }
-  const e = entry({ at: event.at, status: event.status, channel: currentChannel(state), attempt: state.attempt, provider: event.provider, reason: event.reason });
-  const next = appendEntry(state, at, e);
-  return { state: next, effects: [notify(next)], changed: true };
+  return advance(state, at, entry({ at: event.at, status: event.status, channel: currentChannel(state), attempt: state.attempt, provider: event.provider, reason: event.reason }));
 }
 
 /** SendGrid's event ids extend the message id the API returned (`<id>.filter…`). */
