@@ -1,5 +1,5 @@
 import { NotificationRequestSchema } from '@herald/shared';
-import { validationError } from './api-error.js';
+import { timingError, validationError } from './api-error.js';
 
 function errorFor(body: unknown) {
   const parsed = NotificationRequestSchema.safeParse(body);
@@ -47,5 +47,21 @@ describe('validationError', () => {
 
   it('lists every offending field', () => {
     expect(errorFor({ channel: 'email' }).details?.map((d) => d.field)).toEqual(['customerId', 'to', 'content']);
+  });
+});
+
+describe('timingError', () => {
+  it('answers like validationError: the first field at fault, every one in details', () => {
+    expect(timingError([{ field: 'expiresAt', message: 'has already passed' }, { field: 'sendAt', message: 'must be at most 366 days ahead' }])).toEqual({
+      error: {
+        code: 'validation_failed',
+        message: 'expiresAt: has already passed',
+        field: 'expiresAt',
+        details: [
+          { field: 'expiresAt', message: 'has already passed', code: 'invalid_time' },
+          { field: 'sendAt', message: 'must be at most 366 days ahead', code: 'invalid_time' },
+        ],
+      },
+    });
   });
 });

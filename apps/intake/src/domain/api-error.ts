@@ -40,3 +40,10 @@ function issueCode(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return 'unknown_field';
   return issue.code;
 }
+
+/** What the schema could not check because it needed the time (see accept.ts timingIssues), in validationError's shape. */
+export function timingError(issues: ReadonlyArray<{ field: string; message: string }>): ApiError {
+  const details = issues.map((i) => ({ ...i, code: 'invalid_time' }));
+  const first = details[0];
+  return { error: { code: 'validation_failed', message: first ? `${first.field}: ${first.message}` : 'invalid request', ...(first ? { field: first.field } : {}), details } };
+}

@@ -14,7 +14,7 @@ import {
   type Sidecar,
 } from '@herald/shared';
 import { acceptedEvent, timingIssues } from '../../domain/accept.js';
-import { apiError, validationError } from '../../domain/api-error.js';
+import { apiError, timingError, validationError } from '../../domain/api-error.js';
 import type { IdempotencyStore } from '../idempotency-store.js';
 import { unavailable, type Authed } from './common.js';
 
@@ -25,6 +25,13 @@ export interface NotificationRoutesDeps {
   pubsubName: string;
   topicPrefix: string;
   now: () => Date;
+}
+
+/** A malformed id names no notification: 404, as for one that does not exist. */
+function isNotificationId(id: string, res: Authed): boolean {
+  if (NotificationIdSchema.safeParse(id).success) return true;
+  res.status(404).json(apiError('not_found', 'no such notification', 'id'));
+  return false;
 }
 
 const notVisibleYet = 'no such notification (one accepted moments ago may not be visible yet; retry shortly)';
@@ -39,9 +46,8 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
     }
     const now = deps.now();
     const late = timingIssues(parsed.data, now);
-    if (late[0]) {
-      const details = late.map((i) => ({ ...i, code: 'invalid_time' }));
-      res.status(400).json({ error: { code: 'validation_failed', message: `${late[0].field}: ${late[0].message}`, field: late[0].field, details } });
+    if (late.length > 0) {
+      res.status(400).json(timingError(late));
       return;
     }
     const tenantId = res.locals.tenantId;
@@ -87,10 +93,7 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
 
   router.get('/v1/notifications/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {
     const id = req.params.id;
-    if (!NotificationIdSchema.safeParse(id).success) {
-      res.status(404).json(apiError('not_found', 'no such notification', 'id'));
-      return;
-    }
+    if (!isNotificationId(id, res)) return;
     let view: NotificationView | null;
     try {
       view = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'view')) as NotificationView | null;
@@ -109,10 +112,7 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
 
   router.post('/v1/notifications/:id/cancel', auth, async (req: Request<{ id: string }>, res: Authed) => {
     const id = req.params.id;
-    if (!NotificationIdSchema.safeParse(id).success) {
-      res.status(404).json(apiError('not_found', 'no such notification', 'id'));
-      return;
-    }
+    if (!isNotificationId(id, res)) return;
     let answer: { outcome: string; view?: NotificationView };
     try {
       answer = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'cancel', { tenantId: res.locals.tenantId })) as typeof answer;
