@@ -1,7 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { isIP } from 'node:net';
-import { isPublicAddress, publicOnlyLookup, signWebhook, WEBHOOK_SIGNATURE_HEADER, type StatusEvent, type WebhookEndpoint } from '@herald/shared';
+import { hostOf, isNonPublicLiteral, publicOnlyLookup, signWebhook, WEBHOOK_SIGNATURE_HEADER, type StatusEvent, type WebhookEndpoint } from '@herald/shared';
 
 const USER_AGENT = 'Herald-Webhooks/1';
 
@@ -47,8 +46,7 @@ export function createWebhookPoster({ allowPrivate, timeoutMs, maxRetryAfterMs, 
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, reason: 'unsupported scheme' };
     // Node connects to an IP literal without calling `lookup`, so literals are checked here.
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    if (!allowPrivate && isIP(host) && !isPublicAddress(host)) return { ok: false, reason: 'ERR_NON_PUBLIC_ADDRESS' };
+    if (!allowPrivate && isNonPublicLiteral(hostOf(url))) return { ok: false, reason: 'ERR_NON_PUBLIC_ADDRESS' };
     const body = JSON.stringify(event);
     const options: RequestOptions = {
       method: 'POST',

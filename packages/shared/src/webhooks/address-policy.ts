@@ -105,6 +105,12 @@ async function lookupAll(host: string): Promise<string[]> {
  * they name neither the resolved addresses (that would map our internal DNS for an attacker)
  * nor the URL's query.
  */
+/** A URL's host as an address or name: IPv6 literals without their brackets. */
+export const hostOf = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
+
+/** True for a host that is an IP literal outside public address space (Node connects to literals without a lookup). */
+export const isNonPublicLiteral = (host: string): boolean => isIP(host) !== 0 && !isPublicAddress(host);
+
 export async function checkWebhookUrl(url: string, opts: CheckWebhookUrlOptions): Promise<WebhookUrlCheck> {
   let parsed: URL;
   try {
@@ -115,10 +121,11 @@ export async function checkWebhookUrl(url: string, opts: CheckWebhookUrlOptions)
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { ok: false, reason: 'the scheme must be http or https' };
   if (parsed.username || parsed.password) return { ok: false, reason: 'credentials in the URL are not allowed' };
   // WHATWG URL parsing has already turned "0x7f.1" or "2130706433" into "127.0.0.1".
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const host = hostOf(parsed);
   if (!host) return { ok: false, reason: 'the URL has no host' };
   if (opts.allowPrivate) return { ok: true };
-  if (isIP(host)) return isPublicAddress(host) ? { ok: true } : { ok: false, reason: 'the host is not a public address' };
+  if (isNonPublicLiteral(host)) return { ok: false, reason: 'the host is not a public address' };
+  if (isIP(host)) return { ok: true };
   let addresses: string[];
   try {
     addresses = await (opts.lookup ?? lookupAll)(host);
