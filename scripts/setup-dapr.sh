@@ -20,6 +20,14 @@ BIN="$RUNTIME_PATH/.dapr/bin"
 
 log() { printf '[setup-dapr] %s\n' "$*" >&2; }
 
+# Two commands started at once (tests and the bench, say) must not build into the same cache
+# together: the second waits for the first, then finds the binaries there.
+mkdir -p "$CACHE_ROOT"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$CACHE_ROOT/.setup.lock"
+  flock 9
+fi
+
 emit() {
   # $1 runtime path (parent of .dapr), $2 dir with dapr CLI, $3 dir with placement/scheduler
   printf 'export DAPR_RUNTIME_PATH=%q\n' "$1"

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
+import { dispatchRoute, type ChannelDispatch } from '@herald/shared';
 import { createClient, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { cleanBrokers, startStack, stopStack, waitFor, type StackInfo } from '../harness/stack.js';
@@ -114,11 +115,13 @@ describe('de-duplication', () => {
     // The same attempt again, as a retried publish or a re-issued send would put it on the queue.
     const dispatch = { schemaVersion: 1, notificationId: id, attempt: 1, channel: 'sms', priority: 'bulk', to: { phone: '+14155550100' }, content: { text: 'once' } };
     const daprd = `http://127.0.0.1:${stack.apps.dispatcher.daprHttp}`;
-    const published = await fetch(`${daprd}/v1.0/bindings/sms-queue-out`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ operation: 'create', data: dispatch }) });
+    const route = dispatchRoute(dispatch as ChannelDispatch, stack.topicPrefix);
+    const published = await fetch(`${daprd}/v1.0/publish/${route.pubsub}/${route.topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dispatch) });
     expect(published.ok).toBe(true);
     await waitFor('the copy to be consumed', () => {
       const out = execFileSync('rabbitmqctl', ['list_queues', '-q', 'name', 'messages'], { encoding: 'utf8' });
-      const line = out.split('\n').find((l) => l.startsWith(`${stack.queuePrefix}sms`));
+      // `messages` counts ready and unacknowledged ones: 0 once the copy has been settled.
+      const line = out.split('\n').find((l) => l.startsWith(`channel-sms-${route.topic}\t`) || l.startsWith(`channel-sms-${route.topic} `));
       return line && Number(line.split(/\s+/)[1]) === 0 ? true : undefined;
     }, 20_000, 200);
     expect((await twilioStats()).received).toBe(before.received);

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { baseEnvSchema, parseEnv, portSchema } from '../config.js';
 import type { Channel } from '../contracts/notification-request.js';
-import { channelInBinding } from '../dapr/names.js';
 import { optionalSecret } from '../dapr/secrets.js';
 import { createSidecar } from '../dapr/sidecar.js';
 import { createLogger, type Logger } from '../log.js';
@@ -19,10 +18,14 @@ const channelEnvSchema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   APP_PORT: portSchema,
   APP_HOST: z.string().default('127.0.0.1'),
   SECRET_STORE: z.string().default('secretstore'),
+  /** Prefixes the channel topics (tests and regions run isolated queues). */
+  TOPIC_PREFIX: z.string().default(''),
   /** The provider account's limit, shared by every replica (0: none, e.g. for the sandbox). */
   PROVIDER_RATE_PER_SEC: z.coerce.number().nonnegative().default(0),
   /** Tokens an idle account may spend at once (default 2% of a second's worth, at least 1). */
   PROVIDER_BURST: z.coerce.number().int().positive().optional(),
+  /** Tokens of the burst only critical may take (default half the burst: none below a burst of 2). */
+  PROVIDER_CRITICAL_RESERVE: z.coerce.number().int().nonnegative().optional(),
   /** Names the account's bucket and breaker: replicas sending through one account share them. */
   PROVIDER_ACCOUNT: z.string().optional(),
   /** The provider's breaker: on for real providers, off for the sandbox unless set. */
@@ -61,8 +64,11 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
   // A small burst by default: a full bucket of one second's tokens would let an idle account
   // send twice its limit in the first second, and providers count per second.
   const burst = config.PROVIDER_BURST ?? Math.max(1, Math.floor(config.PROVIDER_RATE_PER_SEC * 0.02));
+  const criticalReserve = config.PROVIDER_CRITICAL_RESERVE ?? Math.floor(burst / 2);
   const limiter: RateLimiterPort | undefined =
-    config.PROVIDER_RATE_PER_SEC > 0 ? createTokenBucket(redis, keys, { name: account, ratePerSec: config.PROVIDER_RATE_PER_SEC, burst }) : undefined;
+    config.PROVIDER_RATE_PER_SEC > 0
+      ? createTokenBucket(redis, keys, { name: account, ratePerSec: config.PROVIDER_RATE_PER_SEC, burst, criticalReserve })
+      : undefined;
   if (real && !limiter) log.warn({ provider: provider.name }, 'no PROVIDER_RATE_PER_SEC: sending without a rate limit');
   const breaker: BreakerPort | undefined =
     (config.BREAKER ?? (real ? 'on' : 'off')) === 'on' ? createCircuitBreaker(redis, keys, { name: account, openMs: config.BREAKER_OPEN_MS }) : undefined;
@@ -77,7 +83,15 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
     ...(breaker ? { breaker } : {}),
   });
   const routes = real ? {} : { '/sandbox/messages': () => ({ total: sandbox.count(), recent: sandbox.recent() }) };
-  const server = await startChannelServer({ host: config.APP_HOST, port: config.APP_PORT, binding: channelInBinding(channel), worker, log, routes });
+  const server = await startChannelServer({
+    host: config.APP_HOST,
+    port: config.APP_PORT,
+    channel,
+    topicPrefix: config.TOPIC_PREFIX,
+    worker,
+    log,
+    routes,
+  });
   log.info({ port: config.APP_PORT, provider: provider.name, ratePerSec: config.PROVIDER_RATE_PER_SEC, breaker: breaker !== undefined }, `channel-${channel} ready`);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,12 +1,15 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { PrioritySchema, type Channel, type Priority } from '../contracts/notification-request.js';
+import { channelPubsub, channelTopic, QUEUE_MAX_PRIORITY } from '../dapr/names.js';
 import { errMessage, type Logger } from '../log.js';
 import type { ChannelWorker } from './channel-worker.js';
 
 export interface ChannelServerOptions {
   host: string;
   port: number;
-  /** The input binding's name: its sidecar POSTs each queue message to `/<binding>`. */
-  binding: string;
+  channel: Channel;
+  /** Prefixes the channel topics (tests and regions run isolated queues). */
+  topicPrefix: string;
   worker: ChannelWorker;
   log: Logger;
   /** Extra read-only routes (e.g. the sandbox's record), path → JSON producer. */
@@ -14,28 +17,61 @@ export interface ChannelServerOptions {
   maxBodyBytes?: number;
 }
 
+/** Where the sidecar delivers a lane's queue messages. */
+const lanePath = (lane: Priority): string => `/queues/${lane}`;
+
 /**
- * The channel app's HTTP face toward its sidecar (Dapr docs, "Bindings API": the sidecar asks
- * `OPTIONS /<binding>` once to learn the app consumes it, then POSTs each message; a non-2xx
- * answer makes the RabbitMQ binding requeue the message).
+ * The channel's subscriptions: its queue in each lane (Dapr docs, "Pub/sub API", programmatic
+ * subscriptions). RabbitMQ declares each queue with `x-max-priority`, so a retry can go ahead of
+ * first attempts. Replicas of the app share one queue per lane (the queue is named after the app
+ * id and the topic), so they compete for messages.
+ */
+export function channelSubscriptions(channel: Channel, topicPrefix: string) {
+  return PrioritySchema.options.map((lane) => ({
+    pubsubname: channelPubsub(lane),
+    topic: channelTopic(channel, lane, topicPrefix),
+    route: lanePath(lane),
+    metadata: { maxPriority: String(QUEUE_MAX_PRIORITY) },
+  }));
+}
+
+/** The payload of a delivered CloudEvent (the dispatch the dispatcher published). */
+function cloudEventData(body: unknown): { data: unknown; traceparent?: string } {
+  if (body && typeof body === 'object' && 'data' in body) {
+    const traceparent = 'traceparent' in body && typeof body.traceparent === 'string' ? body.traceparent : undefined;
+    return { data: body.data, ...(traceparent ? { traceparent } : {}) };
+  }
+  return { data: body };
+}
+
+/**
+ * The channel app's HTTP face toward its sidecar (Dapr docs, "Pub/sub API"): the sidecar reads
+ * `/dapr/subscribe` once, then POSTs each message of a lane's queue to that lane's route, many
+ * at once (the component's prefetch bounds how many). The answer `{status}` settles the message:
+ * SUCCESS acknowledges it, RETRY puts it back on the queue.
  */
 export function startChannelServer(opts: ChannelServerOptions): Promise<Server> {
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
-  const bindingPath = `/${opts.binding}`;
+  const subscriptions = channelSubscriptions(opts.channel, opts.topicPrefix);
+  const routes = new Set(subscriptions.map((s) => s.route));
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, body?: unknown) => {
       res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
-    if (path === bindingPath && req.method === 'OPTIONS') return reply(200);
-    if (path === bindingPath && req.method === 'POST') {
+    if (req.method === 'GET' && path === '/dapr/subscribe') return reply(200, subscriptions);
+    if (req.method === 'POST' && path && routes.has(path)) {
       readJson(req, maxBody)
-        .then((body) => opts.worker.handle(body, header(req, 'traceparent')))
-        .then((ack) => reply(ack === 'ack' ? 200 : 500))
+        .then((body) => {
+          const event = cloudEventData(body);
+          return opts.worker.handle(event.data, event.traceparent ?? header(req, 'traceparent'));
+        })
+        .then((ack) => reply(200, { status: ack === 'ack' ? 'SUCCESS' : 'RETRY' }))
         .catch((err: unknown) => {
+          // Redelivering it would fail the same way.
           opts.log.error({ err: errMessage(err) }, 'unreadable queue message dropped');
-          reply(200);
+          reply(200, { status: 'SUCCESS' });
         });
       return;
     }

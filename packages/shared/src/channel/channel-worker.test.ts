@@ -27,6 +27,7 @@ function fakeSidecar(failActorCalls = 0) {
   let failures = failActorCalls;
   const sidecar: Sidecar = {
     publish: async () => undefined,
+    publishBulk: async () => new Map(),
     invokeBinding: async () => undefined,
     invokeActor: async (_type, id, method, body) => {
       if (failures-- > 0) throw new Error('sidecar unavailable');

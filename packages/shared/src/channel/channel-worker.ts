@@ -1,5 +1,5 @@
 import { ChannelDispatchSchema, type ChannelDispatch, type DeliveryOutcome, type DeliveryResult } from '../contracts/events.js';
-import type { Channel } from '../contracts/notification-request.js';
+import type { Channel, Priority } from '../contracts/notification-request.js';
 import { NOTIFICATION_ACTOR } from '../dapr/names.js';
 import type { Sidecar } from '../dapr/sidecar.js';
 import { traceIdOf } from '../dapr/trace.js';
@@ -21,7 +21,8 @@ export interface SendLedgerPort {
 
 /** The provider account's shared token bucket (see rate-limiter.ts). */
 export interface RateLimiterPort {
-  acquire(opts?: { maxWaitMs?: number }): Promise<boolean>;
+  /** `lane`: critical may spend the tokens kept in reserve for it, bulk may not. */
+  acquire(opts?: { maxWaitMs?: number; lane?: Priority }): Promise<boolean>;
 }
 
 /** The provider's shared, graduated breaker (see circuit-breaker.ts). */
@@ -78,7 +79,7 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
     if (!admission.admitted) {
       return { kind: 'deferred', provider, reason: 'provider circuit open', retryAfterMs: admission.retryAfterMs };
     }
-    if (deps.limiter && !(await deps.limiter.acquire({ maxWaitMs: MAX_TOKEN_WAIT_MS }))) {
+    if (deps.limiter && !(await deps.limiter.acquire({ maxWaitMs: MAX_TOKEN_WAIT_MS, lane: message.priority }))) {
       return { kind: 'deferred', provider, reason: 'provider rate limit: no token in time', retryAfterMs: 1_000 };
     }
     let outcome: DeliveryOutcome;

@@ -31,6 +31,23 @@ describe('token bucket', () => {
     if (!denied.granted) expect(denied.waitMs).toBeGreaterThan(900); // one token takes 1000 ms at 1/s
   });
 
+  it('keeps the critical reserve from bulk: bulk stops at the reserve, critical takes it', async () => {
+    const bucket = createTokenBucket(redis, keys, { name: 'lanes', ratePerSec: 1, burst: 4, criticalReserve: 2 });
+    // Holds the burst, 4: bulk may take 2 of them.
+    await expect(bucket.take('bulk')).resolves.toEqual({ granted: true });
+    await expect(bucket.take('bulk')).resolves.toEqual({ granted: true });
+    const bulkDenied = await bucket.take('bulk');
+    expect(bulkDenied.granted).toBe(false);
+    // ...while critical still finds its two at once.
+    await expect(bucket.take('critical')).resolves.toEqual({ granted: true });
+    await expect(bucket.take('critical')).resolves.toEqual({ granted: true });
+    await expect(bucket.take('critical')).resolves.toMatchObject({ granted: false });
+    // Bulk now waits for three tokens' refill (the reserve first, then its own).
+    const wait = await bucket.take('bulk');
+    expect(wait.granted).toBe(false);
+    if (!wait.granted) expect(wait.waitMs).toBeGreaterThan(2_900);
+  });
+
   it('defaults burst to one second of rate, and to at least 1', async () => {
     const fast = createTokenBucket(redis, keys, { name: 'default-burst', ratePerSec: 5 });
     for (let i = 0; i < 5; i++) await expect(fast.take()).resolves.toEqual({ granted: true });

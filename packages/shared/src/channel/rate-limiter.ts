@@ -19,21 +19,32 @@ export interface TokenBucketOptions {
   ratePerSec: number;
   /** Tokens an idle bucket saves up; defaults to one second's worth (at least 1). */
   burst?: number;
+  /**
+   * Tokens kept for the critical lane: bulk takes a token only while more than this many are
+   * left, critical takes any. While bulk waiters drain the bucket, it hovers at the reserve,
+   * so a password reset finds a token at once instead of queueing behind a campaign. The
+   * reserve is carved out of the burst (the bucket holds max(burst, reserve + 1)), so lanes do
+   * not raise what any one second can send: at most rate + burst. Default 0 (no lanes).
+   */
+  criticalReserve?: number;
 }
+
+export type Lane = 'critical' | 'bulk';
 
 export type TakeResult = { granted: true } | { granted: false; waitMs: number };
 
 export interface TokenBucket {
-  /** Takes one token if there is one; otherwise says how long until there will be. */
-  take(): Promise<TakeResult>;
+  /** Takes one token if there is one for the lane; otherwise says how long until there will be. */
+  take(lane?: Lane): Promise<TakeResult>;
   /**
    * Waits until a token is granted. Resolves false only when `maxWaitMs` would be exceeded or
    * `signal` aborts; a Redis error rejects (the caller retries the message later).
    */
-  acquire(opts?: { maxWaitMs?: number; signal?: AbortSignal }): Promise<boolean>;
+  acquire(opts?: { maxWaitMs?: number; signal?: AbortSignal; lane?: Lane }): Promise<boolean>;
 }
 
-// KEYS: bucket. ARGV: rate (tokens per ms), burst, ttl (ms).
+// KEYS: bucket. ARGV: rate (tokens per ms), capacity, ttl (ms), floor (tokens the taker must
+// leave: the critical reserve for bulk, 0 for critical).
 // Fields: `tokens` (may be fractional) and `ts` (Redis time of the last refill, ms).
 // Returns { 1, 0 } when granted, { 0, ms until one token } when not.
 const TAKE = redisScript(`
@@ -49,9 +60,10 @@ if now > ts then
   tokens = math.min(burst, tokens + (now - ts) * rate)
   ts = now
 end
-if tokens < 1 then
+local need = 1 + tonumber(ARGV[4])
+if tokens < need then
   -- Nothing is written: the refill is recomputed from the same ts next time.
-  return { 0, math.ceil((1 - tokens) / rate) }
+  return { 0, math.ceil((need - tokens) / rate) }
 end
 -- Numbers passed to redis.call keep 17 significant digits (tostring would keep 14).
 redis.call('HSET', KEYS[1], 'tokens', tokens - 1, 'ts', ts)
@@ -65,22 +77,24 @@ const MAX_JITTER_MS = 10;
 export function createTokenBucket(redis: Redis, keys: RedisKeys, opts: TokenBucketOptions): TokenBucket {
   if (!(opts.ratePerSec > 0) || !Number.isFinite(opts.ratePerSec)) throw new RangeError(`ratePerSec must be a positive number, got ${opts.ratePerSec}`);
   const ratePerMs = opts.ratePerSec / 1000;
-  const burst = Math.max(1, opts.burst ?? opts.ratePerSec);
-  const ttlMs = Math.ceil(burst / ratePerMs) + 1000;
+  const reserve = Math.max(0, Math.floor(opts.criticalReserve ?? 0));
+  const capacity = Math.max(1, opts.burst ?? opts.ratePerSec, reserve + 1);
+  const ttlMs = Math.ceil(capacity / ratePerMs) + 1000;
   const key = keys.rateLimit(opts.name);
 
-  async function take(): Promise<TakeResult> {
-    const [granted, waitMs] = (await TAKE(redis, [key], [ratePerMs, burst, ttlMs])) as [number, number];
+  async function take(lane: Lane = 'critical'): Promise<TakeResult> {
+    const floor = lane === 'bulk' ? reserve : 0;
+    const [granted, waitMs] = (await TAKE(redis, [key], [ratePerMs, capacity, ttlMs, floor])) as [number, number];
     return granted === 1 ? { granted: true } : { granted: false, waitMs: Math.max(1, waitMs) };
   }
 
   return {
     take,
-    async acquire({ maxWaitMs = Infinity, signal } = {}) {
+    async acquire({ maxWaitMs = Infinity, signal, lane } = {}) {
       const deadline = Date.now() + maxWaitMs;
       for (;;) {
         if (signal?.aborted) return false;
-        const result = await take();
+        const result = await take(lane);
         if (result.granted) return true;
         // Other replicas may take the token first; then we are told a new wait and go again.
         const delay = result.waitMs + Math.random() * Math.min(MAX_JITTER_MS, result.waitMs);

@@ -14,10 +14,15 @@ export const NotificationAcceptedSchema = z.object({
   tenantId: z.string().min(1),
   acceptedAt: z.iso.datetime(),
   request: NotificationRequestSchema,
+  /**
+   * The caller's trace context. Carried in the event itself because intake publishes in bulk
+   * (many requests in one publish), where a per-request header has nowhere to go.
+   */
+  traceparent: z.string().max(128).optional(),
 });
 export type NotificationAccepted = z.infer<typeof NotificationAcceptedSchema>;
 
-/** Sent by the notification actor through the channel's output binding (a queue). */
+/** Published by the notification actor to its channel's queue in its lane. */
 export const ChannelDispatchSchema = z.object({
   schemaVersion: z.literal(1),
   notificationId: NotificationIdSchema,

@@ -9,12 +9,33 @@ export function laneTopic(priority: Priority, prefix = ''): string {
   return `${prefix}notifications-${priority}`;
 }
 
-/** The output binding (dispatcher side) and input binding (channel side) of a channel's queue. */
-export function channelOutBinding(channel: Channel): string {
-  return `${channel}-queue-out`;
+/**
+ * A channel's queue for one lane: the dispatcher publishes a dispatch to it, the channel app
+ * subscribes. Each lane is its own pub/sub component (RabbitMQ), so its queue, its prefetch and
+ * its consumer concurrency are its own: a bulk backlog never sits in front of a critical
+ * message. The topic names the lane too: RabbitMQ makes one exchange per topic name.
+ */
+export function channelPubsub(lane: Priority): string {
+  return `channels-${lane}`;
 }
-export function channelInBinding(channel: Channel): string {
-  return `${channel}-queue-in`;
+export function channelTopic(channel: Channel, lane: Priority, prefix = ''): string {
+  return `${prefix}${channel}-${lane}`;
+}
+
+/** The queues' `x-max-priority` (the channel apps declare it on subscribing). */
+export const QUEUE_MAX_PRIORITY = 2;
+
+/**
+ * Where one dispatch is published: its channel's queue in its lane, with a RabbitMQ priority.
+ * A retry or a fallback (attempt > 1) has already waited its backoff, so it goes ahead of
+ * first attempts queued behind a burst.
+ */
+export function dispatchRoute(dispatch: { channel: Channel; priority: Priority; attempt: number }, prefix = '') {
+  return {
+    pubsub: channelPubsub(dispatch.priority),
+    topic: channelTopic(dispatch.channel, dispatch.priority, prefix),
+    metadata: { priority: String(dispatch.attempt > 1 ? QUEUE_MAX_PRIORITY : 1) },
+  };
 }
 
 /** Where messages that can never be processed are parked, with their reason. */

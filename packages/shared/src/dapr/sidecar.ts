@@ -29,9 +29,21 @@ function parseErrorCode(body: string): string | undefined {
   return undefined;
 }
 
+function failedEntriesOf(body: string): Map<string, string> | undefined {
+  try {
+    const parsed = JSON.parse(body) as { failedEntries?: Array<{ entryId?: unknown; error?: unknown }> };
+    if (!Array.isArray(parsed.failedEntries) || parsed.failedEntries.length === 0) return undefined;
+    return new Map(parsed.failedEntries.map((f) => [String(f.entryId), typeof f.error === 'string' ? f.error : 'failed']));
+  } catch {
+    return undefined;
+  }
+}
+
 export interface RequestOptions {
   traceparent?: string | undefined;
   timeoutMs?: number;
+  /** Component metadata for this request (`?metadata.<key>=`), e.g. a message's priority. */
+  metadata?: Record<string, string>;
 }
 
 export interface ReminderSpec {
@@ -41,8 +53,20 @@ export interface ReminderSpec {
   data?: unknown;
 }
 
+/** One entry of a bulk publish: `entryId` names it in the answer. */
+export interface BulkPublishEntry {
+  entryId: string;
+  event: unknown;
+}
+
 export interface Sidecar {
   publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions): Promise<void>;
+  /**
+   * Publishes many events in one request (Dapr docs, "Pub/sub API", bulk publish, alpha API).
+   * Resolves with the entries that failed, by entryId, and their error; rejects when the
+   * sidecar could not be asked at all (then none is known to be published).
+   */
+  publishBulk(pubsub: string, topic: string, entries: readonly BulkPublishEntry[], opts?: RequestOptions): Promise<Map<string, string>>;
   invokeBinding(name: string, operation: string, data: unknown, metadata?: Record<string, string>, opts?: RequestOptions): Promise<void>;
   invokeActor(actorType: string, actorId: string, method: string, body?: unknown, opts?: RequestOptions): Promise<unknown>;
   registerReminder(actorType: string, actorId: string, name: string, spec: ReminderSpec): Promise<void>;
@@ -73,7 +97,20 @@ export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_
   const enc = encodeURIComponent;
   return {
     async publish(pubsub, topic, data, opts) {
-      await call('publish', 'POST', `/v1.0/publish/${enc(pubsub)}/${enc(topic)}`, data, opts);
+      const query = Object.entries(opts?.metadata ?? {}).map(([k, v]) => `metadata.${enc(k)}=${enc(v)}`).join('&');
+      await call('publish', 'POST', `/v1.0/publish/${enc(pubsub)}/${enc(topic)}${query ? '?' + query : ''}`, data, opts);
+    },
+    async publishBulk(pubsub, topic, entries, opts) {
+      const body = entries.map((e) => ({ entryId: e.entryId, event: e.event, contentType: 'application/json' }));
+      try {
+        await call('publish', 'POST', `/v1.0-alpha1/publish/bulk/${enc(pubsub)}/${enc(topic)}`, body, opts);
+        return new Map();
+      } catch (err) {
+        // A partial failure answers 500 with the entries that failed; anything else failed whole.
+        const failed = err instanceof SidecarError ? failedEntriesOf(err.body) : undefined;
+        if (!failed) throw err;
+        return failed;
+      }
     },
     async invokeBinding(name, operation, data, metadata, opts) {
       await call('binding', 'POST', `/v1.0/bindings/${enc(name)}`, { data, operation, metadata: metadata ?? {} }, opts);
