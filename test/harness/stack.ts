@@ -2,6 +2,8 @@
 // scheduler, and one daprd sidecar per app beside the app itself, on ports of their own (so
 // a developer's running system is left alone), with queue and topic names unique to the run.
 // Everything is started in its own process group and stopped by stopStack.
+import amqp from 'amqplib';
+import { channelTopic } from '@herald/shared';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
@@ -54,6 +56,8 @@ export interface StackInfo {
   fixtures: Record<string, string>;
   /** The provider simulator's port, when it runs. */
   simulatorPort?: number;
+  /** Each sidecar's Go profiling (pprof) port by instance name, when started with `profile`. */
+  profilePorts?: Record<string, number>;
 }
 
 export interface StackOptions {
@@ -81,6 +85,8 @@ export interface StackOptions {
   simulator?: boolean;
   /** Extra environment for the channel apps only. */
   channelEnv?: Record<string, string>;
+  /** Start every daprd with its pprof server (`--enable-profiling`), each on a port of its own. */
+  profile?: boolean;
 }
 
 function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
@@ -164,6 +170,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   for (const { ports: p } of instances) ports.push(p.app, p.daprHttp, p.daprGrpc, p.metrics, p.internalGrpc);
   const simulatorPort = opts.simulator ? base + 99 : undefined;
   if (simulatorPort) ports.push(simulatorPort);
+  const profilePorts = opts.profile ? Object.fromEntries(instances.map(({ name }, i) => [name, base + 60 + i])) : undefined;
+  if (profilePorts) ports.push(...Object.values(profilePorts));
 
   for (const port of ports) {
     if (await portOpen(port)) throw new Error(`port ${port} is in use: is another test stack running? (HERALD_TEST_PORT_BASE moves it)`);
@@ -173,6 +181,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     runId, dir, topicPrefix: `${runId}-`, queuePrefix, placementPort, schedulerPort, apps, apiKeys, processes: [], ports,
     keyPrefix: `${runId}:`, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
     ...(simulatorPort ? { simulatorPort } : {}),
+    ...(profilePorts ? { profilePorts } : {}),
   };
   const sim = simulatorPort ? `http://127.0.0.1:${simulatorPort}` : undefined;
   // Credentials for the simulator (it checks their shape, not their value).
@@ -211,6 +220,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
         '--dapr-internal-grpc-port', String(p.internalGrpc), '--metrics-port', String(p.metrics),
         '--placement-host-address', `127.0.0.1:${placementPort}`, '--scheduler-host-address', `127.0.0.1:${schedulerPort}`,
         '--resources-path', resources, '--config', config, '--log-level', 'info',
+        ...(profilePorts ? ['--enable-profiling', '--profile-port', String(profilePorts[name])] : []),
       ], sidecarEnv);
       const launch = {
         args: ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', appId, 'dist/main.js')],
@@ -319,12 +329,21 @@ export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Pro
 
 /** Removes the run's queues and streams from RabbitMQ and Redis. */
 export async function cleanBrokers(info: StackInfo, redis: Redis): Promise<void> {
-  for (const ch of ['email', 'sms', 'push']) {
-    try {
-      execFileSync('rabbitmqctl', ['delete_queue', `${info.queuePrefix}${ch}`], { stdio: 'ignore', timeout: 20_000 });
-    } catch {
-      // not there, or rabbitmqctl not usable by this user: the queue is small and unique to the run
+  // The channels' queues and exchanges (components/local/resources/channel-queues.yaml): one
+  // exchange per topic, one queue per (app id, topic).
+  const conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
+  try {
+    const ch = await conn.createChannel();
+    for (const channel of ['email', 'sms', 'push'] as const) {
+      for (const lane of ['critical', 'bulk'] as const) {
+        const topic = channelTopic(channel, lane, info.topicPrefix);
+        await ch.deleteQueue(`channel-${channel}-${topic}`);
+        await ch.deleteExchange(topic);
+      }
     }
+    await ch.close();
+  } finally {
+    await conn.close();
   }
   await redis.del(`${info.topicPrefix}notifications-critical`, `${info.topicPrefix}notifications-bulk`, `${info.topicPrefix}dead-letter`);
   let cursor = '0';

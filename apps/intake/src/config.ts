@@ -9,6 +9,44 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   /** Name of the secret that holds `{"<api key>": "<tenant id>"}`. */
   API_KEYS_SECRET: z.string().default('API_KEYS'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  /** A batch carries up to 1,000 notifications. */
+  BATCH_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+  /** Where the channel queues are (intake reads their depth for admission control). */
+  AMQP_URL: z.string().default('amqp://guest:guest@127.0.0.1:5672'),
+  /** The dispatcher's app id: Dapr names its consumer group on the lane streams after it. */
+  DISPATCHER_APP_ID: z.string().default('dispatcher'),
+  /**
+   * Admission control: a lane sheds new notifications (429 + Retry-After) once this many wait in
+   * it (stream + dispatcher + channel queues), and admits again below 80% of it. Bulk sheds early
+   * (its senders can wait); critical only when the system would otherwise drown.
+   */
+  ADMISSION_BULK_SHED_AT: z.coerce.number().int().positive().default(20_000),
+  ADMISSION_CRITICAL_SHED_AT: z.coerce.number().int().positive().default(200_000),
+  /** How often the lanes' backlog is read. */
+  ADMISSION_POLL_MS: z.coerce.number().int().positive().default(500),
+  /** Every tenant's quota unless TENANT_QUOTAS names it. */
+  TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(2_000),
+  TENANT_NOTIFICATIONS_PER_DAY: z.coerce.number().int().positive().default(100_000_000),
+  /** Per-tenant quotas as JSON: `{"<tenant>": {"requestsPerSecond": 50, "notificationsPerDay": 100000}}`. */
+  TENANT_QUOTAS: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.record(
+        z.string().min(1),
+        z.object({ requestsPerSecond: z.number().int().positive().optional(), notificationsPerDay: z.number().int().positive().optional() }).strict(),
+      ),
+    ),
+  /** How often tenant counts are shared with the other intake replicas. */
+  QUOTA_SYNC_MS: z.coerce.number().int().positive().default(200),
   /** How long an Idempotency-Key is remembered: at least a day, so a client's retries the next morning still match. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(86_400).default(86_400),
   HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,

@@ -11,10 +11,15 @@ import {
   redisKeys,
   requiredSecret,
 } from '@herald/shared';
+import { createAdmissionControl } from './adapters/admission-control.js';
 import { createAuthenticator } from './adapters/api-keys.js';
+import { createBacklogMonitor } from './adapters/backlog-monitor.js';
 import { createIntakeApp } from './adapters/http-app.js';
 import { createIdempotencyStore } from './adapters/idempotency-store.js';
+import { createLanePublisher } from './adapters/lane-publisher.js';
 import { createProviderCallbackRouter } from './adapters/provider-callbacks.js';
+import { createQuotaCounter } from './adapters/quota-counter.js';
+import { thresholdsFor } from './domain/admission.js';
 
 import { loadConfig } from './config.js';
 
@@ -32,13 +37,35 @@ const sendgridPublicKey = await optionalSecret(sidecar, config.SECRET_STORE, 'SE
 const twilioAuthToken = await optionalSecret(sidecar, config.SECRET_STORE, 'TWILIO_AUTH_TOKEN');
 if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) log.warn('webhooks may point at private and loopback addresses (development setting)');
 
+const monitor = createBacklogMonitor({
+  redis,
+  amqpUrl: config.AMQP_URL,
+  topicPrefix: config.TOPIC_PREFIX,
+  consumerGroup: config.DISPATCHER_APP_ID,
+  intervalMs: config.ADMISSION_POLL_MS,
+  log,
+});
+const quotas = createQuotaCounter({ redis, keys, syncMs: config.QUOTA_SYNC_MS, log });
+const admission = createAdmissionControl({
+  monitor,
+  quotas,
+  thresholds: { bulk: thresholdsFor(config.ADMISSION_BULK_SHED_AT), critical: thresholdsFor(config.ADMISSION_CRITICAL_SHED_AT) },
+  quotaOf: (tenantId) => ({
+    requestsPerSecond: config.TENANT_QUOTAS[tenantId]?.requestsPerSecond ?? config.TENANT_REQUESTS_PER_SECOND,
+    notificationsPerDay: config.TENANT_QUOTAS[tenantId]?.notificationsPerDay ?? config.TENANT_NOTIFICATIONS_PER_DAY,
+  }),
+});
+monitor.start();
+quotas.start();
+
 const app = createIntakeApp({
   sidecar,
   authenticate,
   log,
-  pubsubName: config.PUBSUB_NAME,
-  topicPrefix: config.TOPIC_PREFIX,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
+  batchBodyLimitBytes: config.BATCH_BODY_LIMIT_BYTES,
+  publisher: createLanePublisher({ sidecar, pubsubName: config.PUBSUB_NAME, topicPrefix: config.TOPIC_PREFIX }),
+  admission,
   idempotency: createIdempotencyStore(redis, keys, config.IDEMPOTENCY_TTL_SECONDS),
   history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
   preferences: createPreferencesStore(redis, keys),
@@ -61,8 +88,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'intake stopping');
     server.close(() => {
-      redis.disconnect();
-      process.exit(0);
+      void Promise.allSettled([monitor.stop(), quotas.stop()]).finally(() => {
+        redis.disconnect();
+        process.exit(0);
+      });
     });
     setTimeout(() => process.exit(0), 5_000).unref();
   });

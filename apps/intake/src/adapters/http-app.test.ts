@@ -9,6 +9,8 @@ import {
   NOTIFICATION_ACTOR,
   newNotificationId,
   newWebhookId,
+  redisKeys,
+  type BulkPublishEntry,
   type HistoryCursor,
   type HistoryIndex,
   type HistoryItem,
@@ -16,15 +18,21 @@ import {
   type NotificationView,
   type Preferences,
   type PreferencesStore,
+  type Priority,
   type RequestOptions,
   type Sidecar,
   type WebhookEndpoint,
   type WebhookEndpointStore,
 } from '@herald/shared';
+import { thresholdsFor, type LaneBacklog } from '../domain/admission.js';
 import type { ApiError } from '../domain/api-error.js';
+import { createAdmissionControl } from './admission-control.js';
 import { createAuthenticator } from './api-keys.js';
+import type { BacklogMonitor } from './backlog-monitor.js';
 import { createIntakeApp } from './http-app.js';
 import type { IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
+import { createLanePublisher } from './lane-publisher.js';
+import { createQuotaCounter } from './quota-counter.js';
 
 // The whole intake app over HTTP, with an in-memory fake for each port: the routes, the body
 // parser, authentication and the error handler are the real ones.
@@ -33,6 +41,8 @@ const NOW = new Date('2026-03-01T10:00:00.000Z');
 const DAY_MS = 24 * 3_600_000;
 const KEY_A = 'key-for-tenant-a-0123456789';
 const KEY_B = 'key-for-tenant-b-0123456789';
+/** Tenant C may send 3 notifications a day. */
+const KEY_C = 'key-for-tenant-c-0123456789';
 
 interface ActorCall {
   actorType: string;
@@ -52,6 +62,11 @@ class FakeSidecar implements Sidecar {
   async publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions): Promise<void> {
     if (this.publishError) throw this.publishError;
     this.published.push({ pubsub, topic, data, opts });
+  }
+  async publishBulk(pubsub: string, topic: string, entries: readonly BulkPublishEntry[]): Promise<Map<string, string>> {
+    if (this.publishError) throw this.publishError;
+    for (const e of entries) this.published.push({ pubsub, topic, data: e.event, opts: undefined });
+    return new Map();
   }
   async invokeActor(actorType: string, actorId: string, method: string, body?: unknown): Promise<unknown> {
     const call = { actorType, actorId, method, body };
@@ -155,7 +170,28 @@ class MemoryWebhookEndpoints implements WebhookEndpointStore {
   }
 }
 
+/** Lane backlogs as a test sets them. */
+class FakeMonitor implements BacklogMonitor {
+  lanes: Record<Priority, LaneBacklog> = { critical: idle(), bulk: idle() };
+  accepted: Record<Priority, number> = { critical: 0, bulk: 0 };
+  snapshot() {
+    return { lanes: this.lanes, observedAt: NOW.getTime() };
+  }
+  noteAccepted(lane: Priority, count: number) {
+    this.accepted[lane] += count;
+  }
+  acceptedSinceReading(lane: Priority) {
+    return this.accepted[lane];
+  }
+  start() {}
+  async stop() {}
+}
+function idle(): LaneBacklog {
+  return { streamLag: 0, streamPending: 0, queued: 0, drainPerSecond: 50 };
+}
+
 let sidecar: FakeSidecar;
+const monitor = new FakeMonitor();
 let idempotency: MemoryIdempotency;
 let history: MemoryHistory;
 let preferences: MemoryPreferences;
@@ -175,11 +211,18 @@ beforeAll(async () => {
   webhookEndpoints = new MemoryWebhookEndpoints();
   const app = createIntakeApp({
     sidecar,
-    authenticate: createAuthenticator(JSON.stringify({ [KEY_A]: 'tenant-a', [KEY_B]: 'tenant-b' })),
+    authenticate: createAuthenticator(JSON.stringify({ [KEY_A]: 'tenant-a', [KEY_B]: 'tenant-b', [KEY_C]: 'tenant-c' })),
     log: createLogger('intake-test', 'silent'),
-    pubsubName: 'pubsub',
-    topicPrefix: 'test-',
     bodyLimitBytes: 64 * 1024,
+    batchBodyLimitBytes: 1024 * 1024,
+    publisher: createLanePublisher({ sidecar, pubsubName: 'pubsub', topicPrefix: 'test-' }),
+    admission: createAdmissionControl({
+      monitor,
+      // Never started: counts stay local to this process, which is all one replica needs.
+      quotas: createQuotaCounter({ redis: undefined as never, keys: redisKeys('test:'), syncMs: 1_000, log: createLogger('quota-test', 'silent') }),
+      thresholds: { bulk: thresholdsFor(100), critical: thresholdsFor(1_000) },
+      quotaOf: (tenantId) => (tenantId === 'tenant-c' ? { requestsPerSecond: 1_000, notificationsPerDay: 3 } : { requestsPerSecond: 1_000, notificationsPerDay: 1_000_000 }),
+    }),
     idempotency,
     history,
     preferences,
@@ -201,6 +244,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   sidecar.published = [];
+  monitor.lanes = { critical: idle(), bulk: idle() };
+  monitor.accepted = { critical: 0, bulk: 0 };
   sidecar.actorCalls = [];
   sidecar.publishError = undefined;
   sidecar.views.clear();
@@ -271,8 +316,9 @@ describe('POST /v1/notifications', () => {
       {
         pubsub: 'pubsub',
         topic: 'test-notifications-critical',
-        data: { schemaVersion: 1, id: res.body.id, tenantId: 'tenant-a', acceptedAt: NOW.toISOString(), request: { ...email, priority: 'critical' } },
-        opts: { traceparent },
+        // The trace travels in the event: many requests share one bulk publish.
+        data: { schemaVersion: 1, id: res.body.id, tenantId: 'tenant-a', acceptedAt: NOW.toISOString(), request: { ...email, priority: 'critical' }, traceparent },
+        opts: undefined,
       },
     ]);
   });
@@ -324,6 +370,137 @@ describe('POST /v1/notifications', () => {
     const big = await call('POST', '/v1/notifications', { body: { ...email, content: { subject: 'Hi', text: 'x'.repeat(70_000) } } });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('payload_too_large');
+  });
+});
+
+describe('admission control', () => {
+  it('sheds bulk with 429 and Retry-After once its backlog passes the threshold, and still admits critical', async () => {
+    monitor.lanes.bulk = { streamLag: 90, streamPending: 5, queued: 10, drainPerSecond: 10 };
+    const shed = await call('POST', '/v1/notifications', { body: email });
+    expect(shed.status).toBe(429);
+    expect(shed.body.error).toMatchObject({ code: 'lane_overloaded', field: 'priority' });
+    // 105 waiting, resumes below 80: 26 to drain at 10/s.
+    expect(shed.headers.get('retry-after')).toBe('3');
+    expect(sidecar.published).toHaveLength(0);
+    const critical = await call<Accepted>('POST', '/v1/notifications', { body: { ...email, priority: 'critical' } });
+    expect(critical.status).toBe(202);
+  });
+
+  it('keeps shedding until the backlog is below 80% of the threshold (no flapping at the edge)', async () => {
+    monitor.lanes.bulk = { ...idle(), streamLag: 100 };
+    expect((await call('POST', '/v1/notifications', { body: email })).status).toBe(429);
+    monitor.lanes.bulk = { ...idle(), streamLag: 90 };
+    expect((await call('POST', '/v1/notifications', { body: email })).status).toBe(429);
+    monitor.lanes.bulk = { ...idle(), streamLag: 79 };
+    expect((await call('POST', '/v1/notifications', { body: email })).status).toBe(202);
+  });
+
+  it('counts what this replica accepted since the last reading', async () => {
+    monitor.lanes.bulk = { ...idle(), streamLag: 98 };
+    expect((await call('POST', '/v1/notifications', { body: email })).status).toBe(202);
+    expect((await call('POST', '/v1/notifications', { body: email })).status).toBe(202);
+    expect((await call('POST', '/v1/notifications', { body: email })).status).toBe(429);
+    monitor.lanes.bulk = idle();
+  });
+
+  it('refuses a tenant past its daily volume with daily_quota_exceeded until UTC midnight', async () => {
+    for (let i = 0; i < 3; i++) expect((await call('POST', '/v1/notifications', { body: email, key: KEY_C })).status).toBe(202);
+    const over = await call('POST', '/v1/notifications', { body: email, key: KEY_C });
+    expect(over.status).toBe(429);
+    expect(over.body.error.code).toBe('daily_quota_exceeded');
+    const midnight = (Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), NOW.getUTCDate() + 1) - NOW.getTime()) / 1000;
+    expect(Number(over.headers.get('retry-after'))).toBe(Math.ceil(midnight));
+  });
+
+  it('shows lanes, thresholds and the caller\'s quota on GET /v1/admission', async () => {
+    monitor.lanes.critical = { streamLag: 3, streamPending: 2, queued: 1, drainPerSecond: 40 };
+    const res = await call<{ lanes: Record<string, { state: string; backlog: number; thresholds: unknown }>; tenant: { tenantId: string; notificationsPerDay: { limit: number } } }>(
+      'GET',
+      '/v1/admission',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.lanes.critical).toMatchObject({ state: 'admitting', backlog: 6, thresholds: { shedAt: 1_000, resumeBelow: 800 }, drainPerSecond: 40 });
+    expect(res.body.lanes.bulk).toMatchObject({ state: 'admitting', thresholds: { shedAt: 100, resumeBelow: 80 } });
+    expect(res.body.tenant).toMatchObject({ tenantId: 'tenant-a', notificationsPerDay: { limit: 1_000_000 } });
+  });
+});
+
+describe('POST /v1/notifications/batch', () => {
+  type BatchAnswer = { accepted: number; rejected: number; results: Array<{ index: number; status: string; id?: string; error?: { code: string; field?: string } }> };
+
+  it('accepts each valid item with its own id and refuses each invalid one with its field', async () => {
+    const res = await call<BatchAnswer>('POST', '/v1/notifications/batch', {
+      body: { notifications: [email, { ...email, channel: 'fax' }, { ...email, priority: 'critical' }, { ...email, to: { email: 'nope' } }] },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.accepted).toBe(2);
+    expect(res.body.rejected).toBe(2);
+    expect(res.body.results.map((r) => r.status)).toEqual(['accepted', 'rejected', 'accepted', 'rejected']);
+    expect(res.body.results[1]?.error).toMatchObject({ code: 'unknown_channel', field: 'notifications.1.channel' });
+    expect(res.body.results[3]?.error).toMatchObject({ code: 'validation_failed', field: 'notifications.3.to.email' });
+    const ids = res.body.results.filter((r) => r.id).map((r) => r.id);
+    expect(new Set(ids).size).toBe(2);
+    expect(sidecar.published.map((p) => [p.topic, (p.data as NotificationAccepted).id])).toEqual(
+      expect.arrayContaining([
+        ['test-notifications-bulk', ids[0]],
+        ['test-notifications-critical', ids[1]],
+      ]),
+    );
+  });
+
+  it('answers 400 for a batch that is not a list of 1 to 1,000, and when every item is invalid', async () => {
+    expect((await call('POST', '/v1/notifications/batch', { body: { notifications: [] } })).body.error.field).toBe('notifications');
+    const tooMany = await call('POST', '/v1/notifications/batch', { body: { notifications: Array.from({ length: 1_001 }, () => email) } });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error).toMatchObject({ field: 'notifications' });
+    expect((await call('POST', '/v1/notifications/batch', { body: [email] })).status).toBe(400);
+    const allBad = await call<BatchAnswer>('POST', '/v1/notifications/batch', { body: { notifications: [42, { ...email, channel: 'fax' }] } });
+    expect(allBad.status).toBe(400);
+    expect(allBad.body.results[0]?.error?.field).toBe('notifications.0');
+    expect(sidecar.published).toHaveLength(0);
+  });
+
+  it('takes a batch of 1,000', async () => {
+    const res = await call<BatchAnswer>('POST', '/v1/notifications/batch', { body: { notifications: Array.from({ length: 1_000 }, () => email) } });
+    expect(res.status).toBe(202);
+    expect(res.body.accepted).toBe(1_000);
+    expect(sidecar.published).toHaveLength(1_000);
+  });
+
+  it('honours a per-item idempotencyKey: the same key and body give the same id, another body a conflict', async () => {
+    const key = `k-${randomBytes(4).toString('hex')}`;
+    const first = await call<BatchAnswer>('POST', '/v1/notifications/batch', { body: { notifications: [{ ...email, idempotencyKey: key }] } });
+    const again = await call<BatchAnswer>('POST', '/v1/notifications/batch', {
+      body: { notifications: [{ ...email, idempotencyKey: key }, { ...email, content: { subject: 'Hi', text: 'other' }, idempotencyKey: key }, { ...email, idempotencyKey: '' }] },
+    });
+    expect(again.body.results[0]?.id).toBe(first.body.results[0]?.id);
+    expect(again.body.results[1]?.error?.code).toBe('idempotency_key_conflict');
+    expect(again.body.results[2]?.error).toMatchObject({ code: 'invalid_idempotency_key', field: 'notifications.2.idempotencyKey' });
+  });
+
+  it('sheds a lane\'s items with lane_overloaded and answers 429 when nothing was accepted', async () => {
+    monitor.lanes.bulk = { ...idle(), streamLag: 500 };
+    const mixed = await call<BatchAnswer>('POST', '/v1/notifications/batch', { body: { notifications: [email, { ...email, priority: 'critical' }] } });
+    expect(mixed.status).toBe(202);
+    expect(mixed.body.results[0]?.error?.code).toBe('lane_overloaded');
+    expect(mixed.headers.get('retry-after')).not.toBeNull();
+    const bulkOnly = await call<BatchAnswer>('POST', '/v1/notifications/batch', { body: { notifications: [email, email] } });
+    expect(bulkOnly.status).toBe(429);
+    expect(bulkOnly.body.rejected).toBe(2);
+  });
+
+  it('refuses a whole batch that would pass the daily volume', async () => {
+    const res = await call('POST', '/v1/notifications/batch', { key: KEY_C, body: { notifications: Array.from({ length: 4 }, () => email) } });
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe('daily_quota_exceeded');
+    expect(sidecar.published).toHaveLength(0);
+  });
+
+  it('reports items whose publish failed as unavailable (503), accepting none of them', async () => {
+    sidecar.publishError = new Error('sidecar down');
+    const res = await call<BatchAnswer>('POST', '/v1/notifications/batch', { body: { notifications: [email] } });
+    expect(res.status).toBe(503);
+    expect(res.body.results[0]?.error?.code).toBe('unavailable');
   });
 });
 

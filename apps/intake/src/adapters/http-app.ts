@@ -3,6 +3,10 @@ import { errMessage, type HistoryIndex, type Logger, type PreferencesStore, type
 import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
+import type { AdmissionControl } from './admission-control.js';
+import type { LanePublisher } from './lane-publisher.js';
+import { mountAdmissionRoute } from './routes/admission.js';
+import { mountBatchRoute } from './routes/batch.js';
 import { requireTenant } from './routes/common.js';
 import { mountCustomerRoutes } from './routes/customers.js';
 import { mountNotificationRoutes } from './routes/notifications.js';
@@ -12,9 +16,10 @@ export interface IntakeDeps {
   sidecar: Sidecar;
   authenticate: Authenticate;
   log: Logger;
-  pubsubName: string;
-  topicPrefix: string;
   bodyLimitBytes: number;
+  batchBodyLimitBytes: number;
+  publisher: LanePublisher;
+  admission: AdmissionControl;
   idempotency: IdempotencyStore;
   history: Pick<HistoryIndex, 'list'>;
   preferences: PreferencesStore;
@@ -41,7 +46,10 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   const auth = requireTenant(deps.authenticate);
   const json = express.json({ limit: deps.bodyLimitBytes, strict: false, type: () => true });
   const router = express.Router();
+  // Before the routes with an id: `batch` is no notification id.
+  mountBatchRoute(router, auth, express.json({ limit: deps.batchBodyLimitBytes, strict: false, type: () => true }), { ...deps, now });
   mountNotificationRoutes(router, auth, json, { ...deps, now });
+  mountAdmissionRoute(router, auth, { admission: deps.admission, now });
   mountCustomerRoutes(router, auth, json, { ...deps, now });
   mountWebhookRoutes(router, auth, json, { endpoints: deps.webhookEndpoints, checkUrl: (url) => deps.checkWebhookUrl(url), log: deps.log });
   app.use(router);
@@ -53,7 +61,8 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     const type = typeof err === 'object' && err !== null && 'type' in err ? err.type : undefined;
     if (type === 'entity.too.large') {
-      res.status(413).json(apiError('payload_too_large', `body exceeds ${deps.bodyLimitBytes} bytes`, '(body)'));
+      const limit = typeof err === 'object' && err !== null && 'limit' in err ? String(err.limit) : String(deps.bodyLimitBytes);
+      res.status(413).json(apiError('payload_too_large', `body exceeds ${limit} bytes`, '(body)'));
     } else if (type === 'entity.parse.failed') {
       res.status(400).json(apiError('invalid_json', 'body is not valid JSON', '(body)'));
     } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {

@@ -1,29 +1,20 @@
 import type { Request, RequestHandler, Router } from 'express';
 import {
   errMessage,
-  laneTopic,
-  newNotificationId,
   NOTIFICATION_ACTOR,
   NotificationIdSchema,
   NotificationRequestSchema,
-  notificationIdFromIdempotencyKey,
   requestChannels,
-  requestFingerprint,
-  type Logger,
   type NotificationView,
   type Sidecar,
 } from '@herald/shared';
-import { acceptedEvent, timingIssues } from '../../domain/accept.js';
+import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError } from '../../domain/api-error.js';
-import type { IdempotencyStore } from '../idempotency-store.js';
+import { acceptMany, type AcceptManyDeps } from './accept-many.js';
 import { unavailable, type Authed } from './common.js';
 
-export interface NotificationRoutesDeps {
+export interface NotificationRoutesDeps extends AcceptManyDeps {
   sidecar: Sidecar;
-  idempotency: IdempotencyStore;
-  log: Logger;
-  pubsubName: string;
-  topicPrefix: string;
   now: () => Date;
 }
 
@@ -56,39 +47,21 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
       res.status(400).json(apiError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters', 'Idempotency-Key'));
       return;
     }
-    const id = idempotencyKey ? notificationIdFromIdempotencyKey(tenantId, idempotencyKey) : newNotificationId(now.getTime());
-    const fingerprint = idempotencyKey ? requestFingerprint(parsed.data) : undefined;
-    if (fingerprint) {
-      let claim;
-      try {
-        claim = await deps.idempotency.claim(tenantId, id, fingerprint);
-      } catch (err) {
-        deps.log.error({ notificationId: id, err: errMessage(err) }, 'idempotency check failed');
-        unavailable(res, 'could not accept the notification now; retry later', 5);
-        return;
-      }
-      if (claim === 'conflict') {
-        res.status(409).json(apiError('idempotency_key_conflict', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key'));
-        return;
-      }
-      // 'same' publishes again: the first attempt may have failed after the claim, and the
-      // notification's actor drops a second copy of an event it has seen.
-    }
-    const event = acceptedEvent(id, tenantId, parsed.data, now);
-    try {
-      await deps.sidecar.publish(deps.pubsubName, laneTopic(event.request.priority, deps.topicPrefix), event, {
-        traceparent: req.header('traceparent'),
-      });
-    } catch (err) {
-      // Nothing was accepted: tell the caller to come back rather than pretend.
-      deps.log.error({ notificationId: id, err: errMessage(err) }, 'publish failed');
-      if (fingerprint) await deps.idempotency.release(tenantId, id, fingerprint).catch(() => undefined);
-      unavailable(res, 'could not accept the notification now; retry later', 5);
+    const quota = deps.admission.tenant(tenantId, 1, now);
+    if (!quota.ok) {
+      res.status(429).set('Retry-After', String(quota.retryAfterSeconds)).json(apiError(quota.code, quota.message));
       return;
     }
-    deps.log.debug({ notificationId: id, tenantId, channels: requestChannels(event.request) }, 'accepted');
-    const statusUrl = `/v1/notifications/${id}`;
-    res.status(202).location(statusUrl).json({ id, status: 'accepted', statusUrl });
+    const [result] = await acceptMany(deps, tenantId, [{ request: parsed.data, idempotencyKey }], now, req.header('traceparent'));
+    if (!result) throw new Error('acceptMany answered nothing');
+    if (!result.ok) {
+      if (result.retryAfterSeconds !== undefined) res.set('Retry-After', String(result.retryAfterSeconds));
+      res.status(result.status).json({ error: result.error });
+      return;
+    }
+    deps.log.debug({ notificationId: result.id, tenantId, channels: requestChannels(parsed.data) }, 'accepted');
+    const statusUrl = `/v1/notifications/${result.id}`;
+    res.status(202).location(statusUrl).json({ id: result.id, status: 'accepted', statusUrl });
   });
 
   router.get('/v1/notifications/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {

@@ -1,0 +1,83 @@
+import { PrioritySchema, type Priority } from '@herald/shared';
+import { admitLane, checkQuota, secondsToUtcMidnight, type LaneAdmission, type LaneState, type LaneThresholds, type QuotaVerdict, type TenantQuota } from '../domain/admission.js';
+import type { BacklogMonitor } from './backlog-monitor.js';
+import type { QuotaCounter } from './quota-counter.js';
+
+/** What `GET /v1/admission` shows a tenant. */
+export interface AdmissionView {
+  lanes: Record<Priority, Omit<LaneAdmission, 'lane'>>;
+  observedAt: string | null;
+  /** Set when the last reading failed: the lanes show the one before. */
+  readingError?: string;
+  tenant: {
+    tenantId: string;
+    requestsPerSecond: { limit: number; used: number };
+    notificationsPerDay: { limit: number; used: number; resetsInSeconds: number };
+  };
+}
+
+export interface AdmissionControl {
+  /** Whether the lane takes new notifications now (counting this replica's since the last reading). */
+  lane(lane: Priority): LaneAdmission;
+  /** Whether the tenant may make one more request carrying `notifications` notifications. */
+  tenant(tenantId: string, notifications: number, now: Date): QuotaVerdict;
+  /** Counts an admitted request; `perLane` its notifications by lane. */
+  admitted(tenantId: string, perLane: Partial<Record<Priority, number>>, now: Date): void;
+  /** Gives back notifications counted but not accepted (their publish failed). */
+  refund(tenantId: string, notifications: number, now: Date): void;
+  view(tenantId: string, now: Date): AdmissionView;
+}
+
+export interface AdmissionOptions {
+  monitor: BacklogMonitor;
+  quotas: QuotaCounter;
+  thresholds: Record<Priority, LaneThresholds>;
+  quotaOf(tenantId: string): TenantQuota;
+}
+
+export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl {
+  const states: Record<Priority, LaneState> = { critical: 'admitting', bulk: 'admitting' };
+
+  function lane(name: Priority): LaneAdmission {
+    const observed = opts.monitor.snapshot().lanes[name];
+    const backlog = { ...observed, streamLag: observed.streamLag + opts.monitor.acceptedSinceReading(name) };
+    const decision = admitLane(name, states[name], backlog, opts.thresholds[name]);
+    states[name] = decision.state;
+    return decision;
+  }
+
+  return {
+    lane,
+    tenant: (tenantId, notifications, now) => checkQuota(opts.quotaOf(tenantId), opts.quotas.usage(tenantId, now), notifications, now),
+    admitted(tenantId, perLane, now) {
+      let total = 0;
+      for (const [name, count] of Object.entries(perLane) as Array<[Priority, number]>) {
+        opts.monitor.noteAccepted(name, count);
+        total += count;
+      }
+      opts.quotas.record(tenantId, total, now);
+    },
+    refund: (tenantId, notifications, now) => opts.quotas.refund(tenantId, notifications, now),
+    view(tenantId, now) {
+      const snapshot = opts.monitor.snapshot();
+      const quota = opts.quotaOf(tenantId);
+      const usage = opts.quotas.usage(tenantId, now);
+      const lanes = Object.fromEntries(
+        PrioritySchema.options.map((name) => {
+          const { lane: _lane, ...rest } = lane(name);
+          return [name, rest];
+        }),
+      ) as AdmissionView['lanes'];
+      return {
+        lanes,
+        observedAt: snapshot.observedAt > 0 ? new Date(snapshot.observedAt).toISOString() : null,
+        ...(snapshot.error ? { readingError: snapshot.error } : {}),
+        tenant: {
+          tenantId,
+          requestsPerSecond: { limit: quota.requestsPerSecond, used: usage.requestsThisSecond },
+          notificationsPerDay: { limit: quota.notificationsPerDay, used: usage.notificationsToday, resetsInSeconds: secondsToUtcMidnight(now) },
+        },
+      };
+    },
+  };
+}

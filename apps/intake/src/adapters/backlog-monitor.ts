@@ -1,0 +1,163 @@
+import amqp from 'amqplib';
+import {
+  channelTopic,
+  ChannelSchema,
+  errMessage,
+  laneTopic,
+  PrioritySchema,
+  type Logger,
+  type Priority,
+  type Redis,
+} from '@herald/shared';
+import type { LaneBacklog } from '../domain/admission.js';
+
+/** The last observation of each lane, and how old it is. */
+export interface BacklogSnapshot {
+  lanes: Record<Priority, LaneBacklog>;
+  /** When the figures were read (ms since epoch); 0 before the first reading. */
+  observedAt: number;
+  /** Why the last reading failed, if it did (the figures are then the previous ones). */
+  error?: string;
+}
+
+export interface BacklogMonitor {
+  snapshot(): BacklogSnapshot;
+  /** Counts notifications this replica accepted since the last reading (they are not in it yet). */
+  noteAccepted(lane: Priority, count: number): void;
+  /** Accepted by this replica since the last reading. */
+  acceptedSinceReading(lane: Priority): number;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface BacklogMonitorOptions {
+  redis: Redis;
+  amqpUrl: string;
+  topicPrefix: string;
+  /** The dispatcher's consumer group on the lane streams (Dapr names it after the app id). */
+  consumerGroup: string;
+  intervalMs: number;
+  log: Logger;
+}
+
+const emptyLane = (): LaneBacklog => ({ streamLag: 0, streamPending: 0, queued: 0, drainPerSecond: 0 });
+
+/**
+ * Reads each lane's backlog every `intervalMs`: the lane stream's consumer-group lag and pending
+ * count (Redis `XINFO GROUPS`, one read per lane), and the depth of every channel queue of the
+ * lane (RabbitMQ, a passive queue declare per queue). Intake decides admission from these
+ * figures; reading them costs a few commands per interval, not per request.
+ */
+export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonitor {
+  let current: BacklogSnapshot = { lanes: { critical: emptyLane(), bulk: emptyLane() }, observedAt: 0 };
+  const accepted: Record<Priority, number> = { critical: 0, bulk: 0 };
+  const lastEntriesRead: Partial<Record<Priority, { entriesRead: number; at: number }>> = {};
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let connection: amqp.ChannelModel | undefined;
+  let channel: amqp.Channel | undefined;
+  let loggedError: string | undefined;
+
+  async function queueDepth(queue: string): Promise<number> {
+    if (!connection) {
+      connection = await amqp.connect(opts.amqpUrl);
+      connection.on('error', () => undefined);
+      connection.on('close', () => {
+        connection = undefined;
+        channel = undefined;
+      });
+    }
+    if (!channel) {
+      channel = await connection.createChannel();
+      // A passive declare of a queue not declared yet closes the channel (404): no messages.
+      channel.on('error', () => undefined);
+      channel.on('close', () => {
+        channel = undefined;
+      });
+    }
+    try {
+      return (await channel.checkQueue(queue)).messageCount;
+    } catch (err) {
+      // The broker closed the channel with the error: the next queue needs a new one.
+      channel = undefined;
+      if (/NOT_FOUND|404/.test(errMessage(err))) return 0;
+      throw err;
+    }
+  }
+
+  async function streamFigures(lane: Priority): Promise<{ lag: number; pending: number; entriesRead: number }> {
+    let groups: unknown[];
+    try {
+      groups = (await opts.redis.call('XINFO', 'GROUPS', laneTopic(lane, opts.topicPrefix))) as unknown[];
+    } catch (err) {
+      // The stream appears with the first publish: until then nothing waits.
+      if (/no such key/i.test(errMessage(err))) return { lag: 0, pending: 0, entriesRead: 0 };
+      throw err;
+    }
+    for (const group of groups) {
+      const fields = group as unknown[];
+      const get = (name: string): unknown => fields[fields.indexOf(name) + 1];
+      if (get('name') !== opts.consumerGroup) continue;
+      return { lag: Number(get('lag') ?? 0), pending: Number(get('pending') ?? 0), entriesRead: Number(get('entries-read') ?? 0) };
+    }
+    // No consumer group yet (the dispatcher has not subscribed): everything in the stream waits.
+    const length = Number(await opts.redis.xlen(laneTopic(lane, opts.topicPrefix)));
+    return { lag: length, pending: 0, entriesRead: 0 };
+  }
+
+  async function read(): Promise<void> {
+    const now = Date.now();
+    const lanes = { critical: emptyLane(), bulk: emptyLane() };
+    for (const lane of PrioritySchema.options) {
+      const stream = await streamFigures(lane);
+      let queued = 0;
+      for (const ch of ChannelSchema.options) queued += await queueDepth(`channel-${ch}-${channelTopic(ch, lane, opts.topicPrefix)}`);
+      const previous = lastEntriesRead[lane];
+      const previousRate = current.lanes[lane].drainPerSecond;
+      let drainPerSecond = previousRate;
+      if (previous && now > previous.at && stream.entriesRead >= previous.entriesRead) {
+        const rate = ((stream.entriesRead - previous.entriesRead) * 1000) / (now - previous.at);
+        // Smoothed: one quiet interval must not make Retry-After jump to a minute.
+        drainPerSecond = previousRate === 0 ? rate : 0.7 * previousRate + 0.3 * rate;
+      }
+      lastEntriesRead[lane] = { entriesRead: stream.entriesRead, at: now };
+      lanes[lane] = { streamLag: stream.lag, streamPending: stream.pending, queued, drainPerSecond };
+    }
+    current = { lanes, observedAt: now };
+    accepted.critical = 0;
+    accepted.bulk = 0;
+    loggedError = undefined;
+  }
+
+  function tick(): void {
+    running = read()
+      .catch((err: unknown) => {
+        const error = errMessage(err);
+        current = { ...current, error };
+        // Admission keeps the last figures; say so once per distinct failure, not every tick.
+        if (error !== loggedError) opts.log.warn({ err: error }, 'could not read lane backlog; admission uses the last reading');
+        loggedError = error;
+      })
+      .finally(() => {
+        running = undefined;
+        if (timer) timer = setTimeout(tick, opts.intervalMs);
+      });
+  }
+
+  return {
+    snapshot: () => current,
+    noteAccepted(lane, count) {
+      accepted[lane] += count;
+    },
+    acceptedSinceReading: (lane) => accepted[lane],
+    start() {
+      timer = setTimeout(tick, 0);
+    },
+    async stop() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await running;
+      await connection?.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import {
+  errMessage,
+  newNotificationId,
+  notificationIdFromIdempotencyKey,
+  requestFingerprint,
+  type Logger,
+  type NotificationAccepted,
+  type NotificationRequest,
+  type Priority,
+} from '@herald/shared';
+import { acceptedEvent } from '../../domain/accept.js';
+import { apiError, type ApiError } from '../../domain/api-error.js';
+import type { AdmissionControl } from '../admission-control.js';
+import type { IdempotencyStore } from '../idempotency-store.js';
+import type { LanePublisher } from '../lane-publisher.js';
+import { mapLimit } from './common.js';
+
+/** A request that passed validation, with the Idempotency-Key it came with, if any. */
+export interface Candidate {
+  request: NotificationRequest;
+  idempotencyKey?: string | undefined;
+}
+
+export type ItemResult =
+  | { ok: true; id: string }
+  | { ok: false; status: 409 | 429 | 503; error: ApiError['error']; retryAfterSeconds?: number };
+
+export interface AcceptManyDeps {
+  idempotency: IdempotencyStore;
+  publisher: LanePublisher;
+  admission: AdmissionControl;
+  log: Logger;
+}
+
+/**
+ * Accepts validated requests of one tenant, whose quota the caller has already checked: lane
+ * admission, the Idempotency-Key claims, one publish for all, and the count against the quota.
+ * Each result is the request's own: accepted with its id, or refused with why. Nothing refused
+ * is left claimed or counted.
+ */
+export async function acceptMany(
+  deps: AcceptManyDeps,
+  tenantId: string,
+  candidates: readonly Candidate[],
+  now: Date,
+  traceparent: string | undefined,
+): Promise<ItemResult[]> {
+  const results = new Array<ItemResult | undefined>(candidates.length);
+  const lanes = new Map<Priority, ReturnType<AdmissionControl['lane']>>();
+  const laneOf = (lane: Priority) => {
+    let decision = lanes.get(lane);
+    if (!decision) lanes.set(lane, (decision = deps.admission.lane(lane)));
+    return decision;
+  };
+
+  // Claims run in parallel (one Redis round trip each); only keyed requests make one.
+  const claims = await mapLimit(candidates, 32, async (c) => {
+    const lane = laneOf(c.request.priority);
+    if (lane.state === 'shedding') return { kind: 'shed' as const, retryAfterSeconds: lane.retryAfterSeconds ?? 1 };
+    if (!c.idempotencyKey) return { kind: 'new' as const, id: newNotificationId(now.getTime()) };
+    const id = notificationIdFromIdempotencyKey(tenantId, c.idempotencyKey);
+    const fingerprint = requestFingerprint(c.request);
+    try {
+      const claim = await deps.idempotency.claim(tenantId, id, fingerprint);
+      // 'same' publishes again: the first attempt may have failed after the claim, and the
+      // notification's actor drops a second copy of an event it has seen.
+      return claim === 'conflict' ? { kind: 'conflict' as const } : { kind: 'new' as const, id, fingerprint };
+    } catch (err) {
+      deps.log.error({ notificationId: id, err: errMessage(err) }, 'idempotency check failed');
+      return { kind: 'unavailable' as const };
+    }
+  });
+
+  const toPublish: Array<{ index: number; event: NotificationAccepted; fingerprint?: string }> = [];
+  claims.forEach((claim, index) => {
+    const request = (candidates[index] as Candidate).request;
+    switch (claim.kind) {
+      case 'shed':
+        results[index] = {
+          ok: false,
+          status: 429,
+          retryAfterSeconds: claim.retryAfterSeconds,
+          error: apiError('lane_overloaded', `the ${request.priority} lane is over its backlog limit; retry after ${claim.retryAfterSeconds} s`, 'priority').error,
+        };
+        return;
+      case 'conflict':
+        results[index] = {
+          ok: false,
+          status: 409,
+          error: apiError('idempotency_key_conflict', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key').error,
+        };
+        return;
+      case 'unavailable':
+        results[index] = { ok: false, status: 503, retryAfterSeconds: 5, error: apiError('unavailable', 'could not accept the notification now; retry later').error };
+        return;
+      case 'new': {
+        const event: NotificationAccepted = { ...acceptedEvent(claim.id, tenantId, request, now), ...(traceparent ? { traceparent } : {}) };
+        toPublish.push({ index, event, ...(claim.fingerprint ? { fingerprint: claim.fingerprint } : {}) });
+      }
+    }
+  });
+
+  if (toPublish.length > 0) {
+    const perLane: Partial<Record<Priority, number>> = {};
+    for (const p of toPublish) perLane[p.event.request.priority] = (perLane[p.event.request.priority] ?? 0) + 1;
+    // Counted before the publish, so concurrent requests see it; given back for what fails.
+    deps.admission.admitted(tenantId, perLane, now);
+    const failures = await deps.publisher.publish(toPublish.map((p) => p.event));
+    let failed = 0;
+    await Promise.all(
+      toPublish.map(async (p, i) => {
+        const reason = failures[i];
+        if (reason === undefined) {
+          results[p.index] = { ok: true, id: p.event.id };
+          return;
+        }
+        failed++;
+        // Nothing was accepted: tell the caller to come back rather than pretend.
+        deps.log.error({ notificationId: p.event.id, err: reason }, 'publish failed');
+        if (p.fingerprint) await deps.idempotency.release(tenantId, p.event.id, p.fingerprint).catch(() => undefined);
+        results[p.index] = { ok: false, status: 503, retryAfterSeconds: 5, error: apiError('unavailable', 'could not accept the notification now; retry later').error };
+      }),
+    );
+    if (failed > 0) deps.admission.refund(tenantId, failed, now);
+  }
+  return results as ItemResult[];
+}

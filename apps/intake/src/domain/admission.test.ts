@@ -1,0 +1,57 @@
+import { admitLane, checkQuota, secondsToUtcMidnight, thresholdsFor } from './admission.js';
+
+const lane = (streamLag: number, drainPerSecond = 100) => ({ streamLag, streamPending: 0, queued: 0, drainPerSecond });
+const NOW = new Date('2026-11-25T23:59:58.500Z');
+
+describe('admitLane', () => {
+  const t = thresholdsFor(1_000);
+
+  it('admits below the threshold and sheds from it', () => {
+    expect(admitLane('bulk', 'admitting', lane(999), t).state).toBe('admitting');
+    expect(admitLane('bulk', 'admitting', lane(1_000), t)).toMatchObject({ state: 'shedding', backlog: 1_000 });
+  });
+
+  it('counts the stream, the dispatcher\'s hands and the channel queues', () => {
+    expect(admitLane('bulk', 'admitting', { streamLag: 400, streamPending: 300, queued: 300, drainPerSecond: 1 }, t).state).toBe('shedding');
+  });
+
+  it('resumes only below 80% of the threshold', () => {
+    expect(admitLane('bulk', 'shedding', lane(900), t).state).toBe('shedding');
+    expect(admitLane('bulk', 'shedding', lane(800), t).state).toBe('shedding');
+    expect(admitLane('bulk', 'shedding', lane(799), t).state).toBe('admitting');
+  });
+
+  it('asks callers to come back when the backlog should have drained to the resume level', () => {
+    expect(admitLane('bulk', 'admitting', lane(1_500, 100), t).retryAfterSeconds).toBe(8); // 701 at 100/s
+    expect(admitLane('bulk', 'admitting', lane(1_000, 10_000), t).retryAfterSeconds).toBe(1);
+    expect(admitLane('bulk', 'admitting', lane(100_000, 10), t).retryAfterSeconds).toBe(60);
+    // Nothing draining at all: the longest wait.
+    expect(admitLane('bulk', 'admitting', lane(1_000, 0), t).retryAfterSeconds).toBe(60);
+  });
+});
+
+describe('checkQuota', () => {
+  const quota = { requestsPerSecond: 10, notificationsPerDay: 100 };
+
+  it('admits within both limits', () => {
+    expect(checkQuota(quota, { requestsThisSecond: 9, notificationsToday: 99 }, 1, NOW)).toEqual({ ok: true });
+  });
+
+  it('limits requests per second, whatever they carry', () => {
+    expect(checkQuota(quota, { requestsThisSecond: 10, notificationsToday: 0 }, 1, NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited', retryAfterSeconds: 1 });
+  });
+
+  it('limits notifications per UTC day, and says when the day starts again', () => {
+    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, 6, NOW)).toMatchObject({
+      ok: false,
+      code: 'daily_quota_exceeded',
+      retryAfterSeconds: 2,
+    });
+    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, 5, NOW)).toEqual({ ok: true });
+  });
+
+  it('counts seconds to midnight UTC, at least one', () => {
+    expect(secondsToUtcMidnight(new Date('2026-11-25T00:00:00Z'))).toBe(86_400);
+    expect(secondsToUtcMidnight(new Date('2026-11-25T23:59:59.999Z'))).toBe(1);
+  });
+});

@@ -1,0 +1,108 @@
+import type { Priority } from '@herald/shared';
+
+// Admission control: whether intake takes a new notification now, and if not, when to come
+// back. Pure: the backlog figures and the clock come in as arguments.
+
+/** What is waiting in one lane, in notifications, as last observed. */
+export interface LaneBacklog {
+  /** Accepted but not yet taken by the dispatcher (the lane stream's consumer-group lag). */
+  streamLag: number;
+  /** Taken by the dispatcher, not yet acknowledged (in its hands right now). */
+  streamPending: number;
+  /** Dispatched to the channels' queues in this lane, not yet sent. */
+  queued: number;
+  /** How fast the dispatcher has been taking this lane's notifications (per second, smoothed). */
+  drainPerSecond: number;
+}
+
+export interface LaneThresholds {
+  /** Shed new notifications once the backlog reaches this. */
+  shedAt: number;
+  /** ...and admit again once it has fallen below this (hysteresis: no flapping at the edge). */
+  resumeBelow: number;
+}
+
+export type LaneState = 'admitting' | 'shedding';
+
+export interface LaneAdmission {
+  lane: Priority;
+  state: LaneState;
+  backlog: number;
+  thresholds: LaneThresholds;
+  drainPerSecond: number;
+  /** When shedding: how long until the backlog is expected below `resumeBelow`. */
+  retryAfterSeconds?: number;
+}
+
+const MAX_RETRY_AFTER_SECONDS = 60;
+
+export function totalBacklog(b: LaneBacklog): number {
+  return b.streamLag + b.streamPending + b.queued;
+}
+
+/**
+ * The lane's state after observing `backlog`, given the state it was in. A lane sheds from
+ * `shedAt` up and admits again only below `resumeBelow`. The Retry-After a shed caller gets is
+ * the time the backlog needs to drain to `resumeBelow` at the measured rate (at least 1 s, at
+ * most a minute): the honest answer, and it spreads retries out instead of synchronising them.
+ */
+export function admitLane(lane: Priority, previous: LaneState, backlog: LaneBacklog, thresholds: LaneThresholds): LaneAdmission {
+  const total = totalBacklog(backlog);
+  const shedding = previous === 'shedding' ? total >= thresholds.resumeBelow : total >= thresholds.shedAt;
+  const base = { lane, backlog: total, thresholds, drainPerSecond: backlog.drainPerSecond };
+  if (!shedding) return { ...base, state: 'admitting' };
+  const excess = total - thresholds.resumeBelow + 1;
+  const seconds = backlog.drainPerSecond > 0 ? Math.ceil(excess / backlog.drainPerSecond) : MAX_RETRY_AFTER_SECONDS;
+  return { ...base, state: 'shedding', retryAfterSeconds: Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, seconds)) };
+}
+
+/** Thresholds from a shed level: resume at 80% of it. */
+export function thresholdsFor(shedAt: number): LaneThresholds {
+  return { shedAt, resumeBelow: Math.floor(shedAt * 0.8) };
+}
+
+/** A tenant's limits: requests per second (a batch is one request) and notifications per UTC day. */
+export interface TenantQuota {
+  requestsPerSecond: number;
+  notificationsPerDay: number;
+}
+
+export type QuotaVerdict =
+  | { ok: true }
+  | { ok: false; code: 'tenant_rate_limited' | 'daily_quota_exceeded'; message: string; retryAfterSeconds: number };
+
+/** Seconds until the next UTC midnight, when the daily volume starts again (at least 1). */
+export function secondsToUtcMidnight(now: Date): number {
+  const next = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
+  return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
+}
+
+/**
+ * Whether one more request carrying `notifications` notifications fits the tenant's quota,
+ * given what has been counted this second and today (by every intake replica, as far as known).
+ */
+export function checkQuota(
+  quota: TenantQuota,
+  usage: { requestsThisSecond: number; notificationsToday: number },
+  notifications: number,
+  now: Date,
+): QuotaVerdict {
+  if (usage.requestsThisSecond + 1 > quota.requestsPerSecond) {
+    return {
+      ok: false,
+      code: 'tenant_rate_limited',
+      message: `this tenant may make ${quota.requestsPerSecond} requests per second`,
+      retryAfterSeconds: 1,
+    };
+  }
+  if (usage.notificationsToday + notifications > quota.notificationsPerDay) {
+    const left = Math.max(0, quota.notificationsPerDay - usage.notificationsToday);
+    return {
+      ok: false,
+      code: 'daily_quota_exceeded',
+      message: `this tenant may send ${quota.notificationsPerDay} notifications per UTC day (${left} left today)`,
+      retryAfterSeconds: secondsToUtcMidnight(now),
+    };
+  }
+  return { ok: true };
+}
