@@ -1,40 +1,21 @@
-import { CommunicationProtocolEnum, DaprServer, LogLevel } from '@dapr/dapr';
-import {
-  createHistoryIndex,
-  createLogger,
-  createPreferencesStore,
-  createRedis,
-  createSidecar,
-  deadLetterTopic,
-  laneTopic,
-  PrioritySchema,
-  redisKeys,
-} from '@herald/shared';
+import { createHistoryIndex, createLogger, createPreferencesStore, createRedis, createSidecar, deadLetterTopic, laneTopic, redisKeys } from '@herald/shared';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
+import { createActorHost } from './adapters/actor-host.js';
+import { createActorStateCache, createSidecarActorState } from './adapters/actor-state.js';
+import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
+import { startHttpServer } from './adapters/http-server.js';
 import { createNotificationActor } from './adapters/notification-actor.js';
 import { createPreferencesReader } from './adapters/preferences-reader.js';
 import { createWebhookDeliverer } from './adapters/webhook-deliverer.js';
-import { loadConfig } from './config.js';
+import { goDurationMs, loadConfig } from './config.js';
+import { createLaneGate } from './domain/lane-gate.js';
 
 const config = loadConfig();
 const log = createLogger('dispatcher', config.LOG_LEVEL);
 const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
 const redis = createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
-
-const server = new DaprServer({
-  serverHost: '127.0.0.1',
-  serverPort: String(config.APP_PORT),
-  communicationProtocol: CommunicationProtocolEnum.HTTP,
-  clientOptions: {
-    daprHost: config.DAPR_HOST,
-    daprPort: String(config.DAPR_HTTP_PORT),
-    communicationProtocol: CommunicationProtocolEnum.HTTP,
-    actor: { actorIdleTimeout: config.ACTOR_IDLE_TIMEOUT, actorScanInterval: '30s' },
-  },
-  logger: { level: LogLevel.Warn },
-});
 
 const webhooks = createWebhookDeliverer({
   redis,
@@ -43,32 +24,49 @@ const webhooks = createWebhookDeliverer({
   allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
   policy: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_BASE_DELAY_MS },
 });
-await server.actor.registerActor(
-  createNotificationActor({
-    sidecar,
-    log,
-    policy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
-    preferences: createPreferencesReader(createPreferencesStore(redis, keys), log),
-    history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
-    statusEvents: webhooks,
-  }),
-);
-await server.actor.init();
+const notificationActor = createNotificationActor({
+  sidecar,
+  log,
+  topicPrefix: config.TOPIC_PREFIX,
+  policy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
+  preferences: createPreferencesReader(createPreferencesStore(redis, keys), log),
+  history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
+  statusEvents: webhooks,
+});
+const actorState = createActorStateCache(createSidecarActorState(config.DAPR_HOST, config.DAPR_HTTP_PORT), {
+  idleMs: Math.min(config.ACTOR_CACHE_IDLE_MS, goDurationMs(config.ACTOR_IDLE_TIMEOUT) ?? 0),
+  maxActors: config.ACTOR_CACHE_MAX,
+});
+const actorHost = createActorHost({
+  actors: [notificationActor],
+  cache: actorState,
+  config: { actorIdleTimeout: config.ACTOR_IDLE_TIMEOUT, actorScanInterval: '30s', drainOngoingCallTimeout: '30s', drainRebalancedActors: true },
+  log,
+});
 
 const deadLetters = createDeadLetters({ sidecar, pubsubName: config.PUBSUB_NAME, topic: deadLetterTopic(config.TOPIC_PREFIX), redis, keys });
-for (const lane of PrioritySchema.options) {
-  const topic = laneTopic(lane, config.TOPIC_PREFIX);
-  await server.pubsub.subscribe(config.PUBSUB_NAME, topic, createAcceptedHandler({ sidecar, log, deadLetters, topic }), `events/${lane}`);
-}
+const handlerFor = (lane: 'critical' | 'bulk') => createAcceptedHandler({ sidecar, log, deadLetters, topic: laneTopic(lane, config.TOPIC_PREFIX) });
+const subscriptions = createLaneSubscriptions({
+  pubsubName: config.PUBSUB_NAME,
+  topicPrefix: config.TOPIC_PREFIX,
+  batching: {
+    critical: { maxMessagesCount: config.CRITICAL_BATCH_MAX, maxAwaitDurationMs: config.CRITICAL_BATCH_AWAIT_MS },
+    bulk: { maxMessagesCount: config.BULK_BATCH_MAX, maxAwaitDurationMs: config.BULK_BATCH_AWAIT_MS },
+  },
+  handlers: { critical: handlerFor('critical'), bulk: handlerFor('bulk') },
+  gate: createLaneGate({ critical: config.CRITICAL_CONCURRENCY, bulk: config.BULK_CONCURRENCY, bulkYieldAbove: config.BULK_YIELD_ABOVE }),
+  log,
+});
 
-await server.start();
+const server = await startHttpServer({ host: '127.0.0.1', port: config.APP_PORT, routes: [actorHost, subscriptions], log });
 webhooks.start();
 log.info({ port: config.APP_PORT }, 'dispatcher ready');
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'dispatcher stopping');
-    void Promise.allSettled([webhooks.stop(), server.stop()]).finally(() => {
+    server.close();
+    void webhooks.stop().finally(() => {
       redis.disconnect();
       process.exit(0);
     });

@@ -1,0 +1,157 @@
+import { createLogger, type NotificationAccepted, type RequestOptions, type ReminderSpec, type Sidecar } from '@herald/shared';
+import type { NotificationState } from '../domain/notification-machine.js';
+import type { ActorTurn } from './actor-host.js';
+import { createActorStateCache, type ActorStateStore } from './actor-state.js';
+import { createNotificationActor, WAKE_REMINDER } from './notification-actor.js';
+
+const log = createLogger('test', 'silent');
+const ID = 'ntf_01jd0000000000000000000000';
+const t0 = Date.parse('2026-11-25T10:00:00.000Z');
+
+const acceptedOf = (over: Partial<NotificationAccepted['request']> = {}): NotificationAccepted => ({
+  schemaVersion: 1,
+  id: ID,
+  tenantId: 'tenant-a',
+  acceptedAt: new Date(t0).toISOString(),
+  request: { customerId: 'c-1', channel: 'sms', priority: 'critical', to: { phone: '+14155550100' }, content: { text: 'Your code' }, ...over },
+});
+
+function setup() {
+  let clock = t0;
+  const stored = new Map<string, unknown>();
+  const store = { reads: 0, saves: 0, failSaves: false };
+  const stateStore: ActorStateStore = {
+    async get(_type, id) {
+      store.reads++;
+      return stored.get(id);
+    },
+    async save(_type, id, _key, value) {
+      store.saves++;
+      if (store.failSaves) throw new Error('state store down');
+      stored.set(id, value);
+    },
+  };
+  const cache = createActorStateCache(stateStore, { idleMs: 60_000, maxActors: 100, now: () => clock });
+  const published: Array<{ pubsub: string; topic: string; data: unknown; opts?: RequestOptions | undefined }> = [];
+  const reminders: Array<{ id: string; name: string; spec: ReminderSpec }> = [];
+  let publishFails = false;
+  const sidecar = {
+    async publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions) {
+      if (publishFails) throw new Error('queue down');
+      published.push({ pubsub, topic, data, opts });
+    },
+    async registerReminder(_type: string, id: string, name: string, spec: ReminderSpec) {
+      reminders.push({ id, name, spec });
+    },
+    async deleteReminder() {},
+  } as unknown as Sidecar;
+  const indexed: string[] = [];
+  const actor = createNotificationActor({
+    sidecar,
+    log,
+    topicPrefix: 'run1-',
+    policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
+    preferences: async () => ({ kind: 'none' }),
+    history: { add: async (_tenant, _customer, id) => void indexed.push(id) },
+    statusEvents: { enqueue: async () => {} },
+    now: () => new Date(clock),
+    random: () => 0.5,
+  });
+  const turn = (): ActorTurn => ({ actorType: 'NotificationActor', id: ID, state: cache.handle('NotificationActor', ID) });
+  const call = (method: string, body?: unknown) => actor.methods[method]!(turn(), body);
+  const remind = (name: string) => actor.reminders[name]!(turn(), {});
+  return {
+    actor, call, remind, cache, store, stored, published, reminders, indexed,
+    advance: (ms: number) => (clock += ms),
+    failPublish: (on: boolean) => (publishFails = on),
+  };
+}
+
+describe('NotificationActor on the actor host', () => {
+  it('accepts a new notification: one state read, one save, then the send to its lane queue', async () => {
+    const s = setup();
+    expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 1 });
+    expect(s.published).toEqual([
+      expect.objectContaining({ pubsub: 'channels-critical', topic: 'run1-sms-critical', opts: { metadata: { priority: '1' } } }),
+    ]);
+    expect(s.indexed).toEqual([ID]);
+  });
+
+  it('takes a redelivered accept as the same event: no second save, the owed send again', async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf() });
+    expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 1 });
+    expect(s.published).toHaveLength(2);
+  });
+
+  it("records the channel's result from memory while active, and reads the store once deactivated", async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf() });
+    const result = {
+      schemaVersion: 1, notificationId: ID, attempt: 1, channel: 'sms', at: new Date(t0 + 50).toISOString(),
+      outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' },
+    };
+    expect(await s.call('recordResult', result)).toEqual({ status: 'sent' });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 2 });
+
+    s.cache.evict('NotificationActor', ID);
+    const view = (await s.call('view')) as { status: string; timeline: Array<{ status: string }> };
+    expect(view.status).toBe('sent');
+    expect(view.timeline.map((e) => e.status)).toEqual(['accepted', 'dispatched', 'sent']);
+    expect(s.store.reads).toBe(2);
+  });
+
+  it('answers view null and cancel not_found for a notification that does not exist, writing nothing', async () => {
+    const s = setup();
+    expect(await s.call('view')).toBeNull();
+    expect(await s.call('cancel', { tenantId: 'tenant-a' })).toEqual({ outcome: 'not_found' });
+    expect(s.store.saves).toBe(0);
+  });
+
+  it('fails the turn and forgets what it read when the save fails: nothing goes out, the next turn reads the store', async () => {
+    const s = setup();
+    s.store.failSaves = true;
+    await expect(s.call('accept', { event: acceptedOf() })).rejects.toThrow('state store down');
+    expect(s.published).toEqual([]);
+    s.store.failSaves = false;
+    expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
+    expect(s.store.reads).toBe(2);
+  });
+
+  it('turns a failed queue hand-off into a retry with a wake reminder', async () => {
+    const s = setup();
+    s.failPublish(true);
+    expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'retrying' });
+    expect(s.reminders).toEqual([expect.objectContaining({ id: ID, name: WAKE_REMINDER })]);
+    expect((s.stored.get(ID) as NotificationState).status).toBe('retrying');
+  });
+
+  it('sends a scheduled notification when its wake reminder fires', async () => {
+    const s = setup();
+    const sendAt = new Date(t0 + 60_000).toISOString();
+    expect(await s.call('accept', { event: acceptedOf({ sendAt }) })).toEqual({ status: 'scheduled' });
+    expect(s.reminders).toEqual([{ id: ID, name: WAKE_REMINDER, spec: { dueTime: '60000ms', data: JSON.stringify({ at: sendAt }) } }]);
+    expect(s.published).toEqual([]);
+    s.advance(60_000);
+    await s.remind(WAKE_REMINDER);
+    expect(s.published).toHaveLength(1);
+    expect((s.stored.get(ID) as NotificationState).status).toBe('dispatched');
+  });
+
+  it('registers a new wake-up shortly when the wake-up turn fails, instead of stranding the notification', async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf({ sendAt: new Date(t0 + 60_000).toISOString() }) });
+    s.advance(60_000);
+    s.store.failSaves = true;
+    await s.remind(WAKE_REMINDER);
+    expect(s.reminders.at(-1)).toMatchObject({ id: ID, name: WAKE_REMINDER, spec: { dueTime: '5000ms' } });
+  });
+
+  it('refuses a body that is not its command', async () => {
+    const s = setup();
+    await expect(s.call('accept', { event: { id: ID } })).rejects.toThrow();
+    await expect(s.call('cancel', {})).rejects.toThrow();
+  });
+});
