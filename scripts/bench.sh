@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# npm run bench [-- --count N --concurrency C --attach]: see test/bench/bench.ts.
+# npm run bench [-- --scenario steady|ramp|flood|outage …]: see test/bench/bench.ts and
+# `npm run bench -- --help`. Starts a stack of its own: run it under the shared lock.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 herald_prepare

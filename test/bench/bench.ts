@@ -1,210 +1,259 @@
-// npm run bench: pushes notifications through the real stack (sandbox providers) and prints
-// throughput, latency and what each notification cost in broker messages, state writes and
-// CPU, read from Redis's, RabbitMQ's and the kernel's own counters.
+// npm run bench: offers a scenario's load to the real stack and reports what came of it —
+// throughput, latency per lane, broker messages, state writes and CPU per notification (read
+// from Redis's, RabbitMQ's and the kernel's own counters, never from Herald's bookkeeping),
+// lost and duplicate notifications — as a table, a JSON result and an HTML plot.
 //
-//   npm run bench -- --count 10000 --concurrency 32
-//   npm run bench -- --count 3000 --rate 100   (paced: latency at a sustainable load)
-//   npm run bench -- --attach          (the system `npm start` runs, on its default ports)
-import { rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { Agent, setGlobalDispatcher } from 'undici';
+//   npm run bench                                   steady, 1000/s for 60 s
+//   npm run bench -- --scenario ramp                find the knee
+//   npm run bench -- --scenario flood               critical latency under a bulk flood
+//   npm run bench -- --scenario outage              a provider outage mid-run (simulator)
+//   npm run bench -- --help                         every option (options.ts)
+//
+// Run it under the shared lock: flock /tmp/herald-stack.lock npm run bench -- …
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import type { NotificationView } from '@herald/shared';
-import { cleanBrokers, reapOrphans, startStack, stateFileFor, stopStack, waitFor, type StackInfo } from '../harness/stack.js';
-import { cpuMs, diff, percentile, pidsOf, rabbitMessagesReceived, redisCommandCalls } from './counters.js';
+import { ROOT, reapOrphans, startStack, stateFileFor, stopStack, cleanBrokers, type StackInfo } from '../harness/stack.js';
+import { buildResult, machineFacts } from './result.js';
+import {
+  closeObservers,
+  costSnapshot,
+  laneBacklog,
+  measureRetained,
+  readTimelines,
+  removeKeys,
+  sandboxCounter,
+  simConfigure,
+  simReset,
+  simulatorCounter,
+  stackProcesses,
+  type ProviderCounter,
+} from './observe.js';
+import { createGenerator } from './load.js';
+import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './options.js';
+import { renderHtml } from './plot.js';
+import { collectProfiles, startDaprdProfiles } from './profile.js';
+import { createSampler } from './progress.js';
+import { formatResult } from './report.js';
+import { isAccepted, isCompleted } from './windows.js';
 
-const { values: args } = parseArgs({
-  options: {
-    count: { type: 'string', default: '10000' },
-    concurrency: { type: 'string', default: '32' },
-    warmup: { type: 'string', default: '200' },
-    /** Offered load in notifications/s; unset: as fast as `concurrency` allows. */
-    rate: { type: 'string' },
-    attach: { type: 'boolean', default: false },
-    url: { type: 'string', default: 'http://127.0.0.1:3000' },
-    key: { type: 'string', default: 'herald-local-dev-key' },
-  },
-});
-const count = Number(args.count);
-const concurrency = Number(args.concurrency);
-const warmup = Number(args.warmup);
-const rate = args.rate === undefined ? undefined : Number(args.rate);
-if (rate !== undefined && !(rate > 0)) throw new Error('--rate must be a positive number');
-if (!Number.isInteger(count) || count < 1) throw new Error('--count must be a positive whole number');
-if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error('--concurrency must be a positive whole number');
+let opts: BenchOptions;
+try {
+  opts = parseBenchArgs(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(err.message === USAGE ? 0 : 2);
+  }
+  throw err;
+}
 
-setGlobalDispatcher(new Agent({ connections: concurrency * 2, keepAliveTimeout: 60_000 }));
-
-const channels = [
-  { channel: 'email', to: { email: 'bench@example.com' }, content: { subject: 'Bench', text: 'Hello' } },
-  { channel: 'sms', to: { phone: '+14155550100' }, content: { text: 'Hello' } },
-  { channel: 'push', to: { deviceToken: 'bench-device-token-0123456789' }, content: { title: 'Bench', text: 'Hello' } },
-];
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const outDir = join(ROOT, '.herald/bench');
+const profileDir = opts.profile ? join(outDir, `profile-${opts.scenario}-${stamp}`) : undefined;
+const plan = opts.plan;
+const simulated = opts.scenario === 'outage';
 
 let stack: StackInfo | undefined;
+let stopped = false;
+async function shutdown(): Promise<void> {
+  if (stopped || !stack) return;
+  stopped = true;
+  await stopStack(stack);
+  rmSync(stateFileFor(), { force: true });
+  const r = new Redis({ host: '127.0.0.1', port: 6379 });
+  await cleanBrokers(stack, r).finally(() => r.disconnect());
+}
+process.once('SIGINT', () => {
+  process.stderr.write('\ninterrupted: stopping the stack…\n');
+  void shutdown().finally(() => process.exit(130));
+});
+
 let intake: string;
-let key: string;
-let sandboxPorts: number[];
-if (args.attach) {
-  intake = args.url;
-  key = args.key;
-  sandboxPorts = [3002, 3003, 3004];
+let apiKey: string;
+let counter: ProviderCounter;
+let simUrl: string | undefined;
+if (opts.attach) {
+  intake = opts.url;
+  apiKey = opts.key;
+  counter = sandboxCounter([3002, 3003, 3004]);
 } else {
-  process.stderr.write('starting a stack of its own (placement, scheduler, 5 sidecars, 5 apps)…\n');
+  process.stderr.write(`starting a stack of its own (placement, scheduler, sidecars, apps${simulated ? ', provider simulator' : ''})…\n`);
   await reapOrphans();
-  stack = await startStack({ portBase: Number(process.env.HERALD_BENCH_PORT_BASE ?? 22000), stateFile: stateFileFor() });
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  stack = await startStack({
+    portBase: Number(process.env.HERALD_BENCH_PORT_BASE ?? 22000),
+    stateFile: stateFileFor(),
+    appEnv: opts.appEnv,
+    replicas: opts.replicas,
+    ...(simulated ? { simulator: true, channelEnv: { PROVIDER_RATE_PER_SEC: String(opts.providerLimit) } } : {}),
+    ...(profileDir ? { profile: true, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
+  });
   intake = `http://127.0.0.1:${stack.apps.intake.app}`;
-  key = Object.keys(stack.apiKeys)[0] ?? '';
-  sandboxPorts = [stack.apps['channel-email'].app, stack.apps['channel-sms'].app, stack.apps['channel-push'].app];
+  apiKey = Object.keys(stack.apiKeys)[0] ?? '';
+  simUrl = stack.simulatorPort ? `http://127.0.0.1:${stack.simulatorPort}` : undefined;
+  counter = simUrl ? simulatorCounter(simUrl) : sandboxCounter([stack.apps['channel-email'].app, stack.apps['channel-sms'].app, stack.apps['channel-push'].app]);
 }
+
 const redis = new Redis({ host: '127.0.0.1', port: 6379 });
-const auth = { authorization: `Bearer ${key}` };
+let zero = performance.now();
+const now = () => performance.now() - zero;
+const generator = createGenerator({ intake, apiKey, concurrency: opts.concurrency, now });
+const topicPrefix = stack?.topicPrefix ?? '';
 
-async function sandboxTotal(): Promise<number> {
-  let total = 0;
-  for (const port of sandboxPorts) {
-    const res = await fetch(`http://127.0.0.1:${port}/sandbox/messages`);
-    total += ((await res.json()) as { total: number }).total;
+/** Waits until the provider has `target` sends, or the deadline; answers whether it got there. */
+async function providerReaches(target: number, deadline: number): Promise<boolean> {
+  while (performance.now() < deadline) {
+    if ((await counter.total().catch(() => -1)) >= target) return true;
+    await new Promise((r) => setTimeout(r, 250));
   }
-  return total;
-}
-
-async function sendOne(i: number): Promise<{ id: string; acceptMs: number }> {
-  const body = JSON.stringify({ customerId: `bench-${i % 1000}`, ...channels[i % channels.length] });
-  const t = performance.now();
-  const res = await fetch(`${intake}/v1/notifications`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body });
-  const json = (await res.json()) as { id?: string };
-  if (res.status !== 202 || !json.id) throw new Error(`intake answered ${res.status}: ${JSON.stringify(json)}`);
-  return { id: json.id, acceptMs: performance.now() - t };
-}
-
-/** Sends `n` notifications with `concurrency` in flight; returns ids and accept latencies. */
-async function drive(n: number, offset: number, progress: boolean, perSecond?: number) {
-  const results = new Array<{ id: string; acceptMs: number }>(n);
-  let next = 0;
-  let lastPrint = Date.now();
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, n) }, async () => {
-      while (next < n) {
-        const i = next++;
-        if (perSecond) {
-          // Open-loop pacing: notification i is due at start + i/rate.
-          const wait = start + (i * 1000) / perSecond - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        }
-        results[i] = await sendOne(offset + i);
-        if (progress && Date.now() - lastPrint > 2000) {
-          lastPrint = Date.now();
-          process.stderr.write(`  sent ${next}/${n}\n`);
-        }
-      }
-    }),
-  );
-  return results;
-}
-
-async function waitDelivered(target: number, timeoutMs: number): Promise<void> {
-  await waitFor(`${target} notifications at the sandbox providers`, async () => ((await sandboxTotal()) >= target ? true : undefined), timeoutMs, 50);
-}
-
-function stackPids(): Record<string, number[]> {
-  const groups: Record<string, number[]> = { redis: pidsOf('redis-server'), rabbitmq: pidsOf('beam.smp') };
-  if (stack) {
-    for (const { name, pid } of stack.processes) groups[name.replace(/-daprd$/, ' daprd')] = [pid];
-  } else {
-    groups.daprd = pidsOf('daprd');
-    groups.placement = pidsOf('placement');
-    groups.scheduler = pidsOf('scheduler');
-  }
-  return groups;
-}
-
-function cpuSnapshot(groups: Record<string, number[]>): Record<string, number> {
-  return Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((s, p) => s + (cpuMs(p) ?? 0), 0)]));
+  return false;
 }
 
 try {
-  // Warm up: actor placement tables, connections, JIT. Not measured.
-  const base0 = await sandboxTotal();
-  await drive(warmup, 0, false);
-  await waitDelivered(base0 + warmup, 60_000);
-
-  const pids = stackPids();
-  const base = await sandboxTotal();
-  const redisBefore = await redisCommandCalls(redis);
-  const rabbitBefore = rabbitMessagesReceived();
-  const cpuBefore = cpuSnapshot(pids);
-  process.stderr.write(`sending ${count} notifications, ${concurrency} in flight${rate ? `, offered at ${rate}/s` : ''}…\n`);
-  const t0 = performance.now();
-  const sent = await drive(count, warmup, true, rate);
-  const acceptSeconds = (performance.now() - t0) / 1000;
-  await waitDelivered(base + count, 120_000 + count * 20);
-  const totalSeconds = (performance.now() - t0) / 1000;
-  const cpuAfter = cpuSnapshot(pids);
-  const rabbitAfter = rabbitMessagesReceived();
-  const redisDelta = diff(await redisCommandCalls(redis), redisBefore);
-
-  // Latency accept→sent from each notification's own timeline (read after the measurement).
-  const sentLatency: number[] = [];
-  let notSent = 0;
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < sent.length) {
-        const { id } = sent[next++]!;
-        const res = await fetch(`${intake}/v1/notifications/${id}`, { headers: auth });
-        const view = (await res.json()) as NotificationView;
-        const accepted = view.timeline?.find((e) => e.status === 'accepted');
-        const done = view.timeline?.find((e) => e.status === 'sent');
-        if (accepted && done) sentLatency.push(Date.parse(done.at) - Date.parse(accepted.at));
-        else notSent++;
-      }
-    }),
-  );
-  // The status reads above are not part of the measured costs (counters were read before).
-
-  const accept = sent.map((s) => s.acceptMs).sort((a, b) => a - b);
-  sentLatency.sort((a, b) => a - b);
-  const brokerMessages = (redisDelta.xadd ?? 0) + (rabbitAfter !== undefined && rabbitBefore !== undefined ? rabbitAfter - rabbitBefore : NaN);
-  const stateWrites = (redisDelta.eval ?? 0) + (redisDelta.evalsha ?? 0);
-  const cpuDelta = diff(cpuAfter, cpuBefore);
-  const cpuTotal = Object.values(cpuDelta).reduce((a, b) => a + b, 0);
-
-  const f = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
-  const rows: Array<[string, string]> = [
-    ['notifications', String(count)],
-    ['concurrency (requests in flight)', String(concurrency)],
-    ['offered rate (/s)', rate ? String(rate) : 'unpaced'],
-    ['accepted/s', f(count / acceptSeconds, 0)],
-    ['end-to-end completed/s', f(count / totalSeconds, 0)],
-    ['accept latency p50 / p95 / p99 (ms)', `${f(percentile(accept, 50))} / ${f(percentile(accept, 95))} / ${f(percentile(accept, 99))}`],
-    ['accept→sent p50 / p95 / p99 (ms)', `${f(percentile(sentLatency, 50), 0)} / ${f(percentile(sentLatency, 95), 0)} / ${f(percentile(sentLatency, 99), 0)}`],
-    ['not sent (lost)', String(notSent)],
-    ['broker messages / notification', `${f(brokerMessages / count, 2)}  (Redis XADD ${redisDelta.xadd ?? 0}, RabbitMQ received ${rabbitAfter !== undefined && rabbitBefore !== undefined ? rabbitAfter - rabbitBefore : 'n/a'})`],
-    // EVAL: Dapr's state-store writes (the actor's saves); EVALSHA: Herald's own write scripts
-    // (the history index; the webhook queue's claims, only when a delivery is due).
-    ['state writes / notification', `${f(stateWrites / count, 2)}  (Redis write scripts: Dapr state EVAL ${redisDelta.eval ?? 0}, Herald EVALSHA ${redisDelta.evalsha ?? 0})`],
-    // Outside the notification's state, and said apart: the channels' send ledger (one SET per
-    // send, DESIGN's de-duplication by notification and attempt).
-    ['send-ledger writes / notification', `${f((redisDelta.set ?? 0) / count, 2)}  (Redis SET ${redisDelta.set ?? 0})`],
-    ['CPU-ms / notification, all processes', f(cpuTotal / count, 2)],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  console.log(`\nHerald benchmark (${args.attach ? 'attached to ' + intake : 'own stack'}, sandbox providers)`);
-  for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
-  console.log('\n  CPU-ms / notification by process:');
-  for (const [name, ms] of Object.entries(cpuDelta).sort((a, b) => b[1] - a[1])) console.log(`    ${name.padEnd(24)} ${f(ms / count, 3)}`);
-  console.log('\n  Redis commands / notification:');
-  for (const [cmd, n] of Object.entries(redisDelta).sort((a, b) => b[1] - a[1])) console.log(`    ${cmd.padEnd(24)} ${f(n / count, 2)}`);
-  if (notSent > 0) process.exitCode = 1;
-} finally {
-  redis.disconnect();
-  if (stack) {
-    await stopStack(stack);
-    rmSync(stateFileFor(), { force: true });
-    const r = new Redis({ host: '127.0.0.1', port: 6379 });
-    await cleanBrokers(stack, r);
-    r.disconnect();
+  if (simUrl) {
+    const behaviour = { latencyMs: opts.simLatencyMs, ratePerSec: 0, errorRate: 0, outage: false };
+    await simConfigure(simUrl, { sendgrid: behaviour, twilio: behaviour, notificationhubs: behaviour });
   }
+  // Warm-up: actor placement, connections, JIT, both lanes. Not measured.
+  const warmIds: string[] = [];
+  if (opts.warmup > 0) {
+    process.stderr.write(`warming up with ${opts.warmup} notifications…\n`);
+    const base0 = await counter.total();
+    const warm = [...(await generator.burst(Math.ceil(opts.warmup / 2), 'critical')), ...(await generator.burst(Math.floor(opts.warmup / 2), 'bulk'))];
+    const ok = warm.filter((t) => t.status === 202).length;
+    for (const t of warm) if (t.id) warmIds.push(t.id);
+    if (ok < warm.length) process.stderr.write(`  warm-up: intake refused ${warm.length - ok} of ${warm.length} (${[...new Set(warm.filter((t) => t.status !== 202).map((t) => `${t.status} ${t.code ?? ''}`))].join(', ')})\n`);
+    if (!(await providerReaches(base0 + ok, performance.now() + 90_000))) throw new Error('the warm-up notifications were not all sent within 90 s: is the stack healthy?');
+  }
+  if (simUrl) await simReset(simUrl);
+
+  // The measured run: counters read now and once everything accepted is sent (or the deadline).
+  const groups = stackProcesses(stack?.processes);
+  const providerBase = await counter.total();
+  const before = await costSnapshot(redis, groups);
+  generator.resetCounts();
+  const loadBefore = loadavg()[0] ?? NaN;
+  zero = performance.now();
+  const wallAtZero = performance.timeOrigin + zero;
+  const hrAtZeroUs = Number(process.hrtime.bigint() / 1000n);
+  const sampler = createSampler({ counter, providerBase, groups, generator, now, redis, topicPrefix });
+  sampler.start();
+  process.stderr.write(`${opts.scenario}: ${plan.streams.map((s) => `${s.lane} ${s.ratePerSec.toFixed(0)}/s ${(s.startMs / 1000).toFixed(0)}–${(s.endMs / 1000).toFixed(0)} s`).join(', ')}\n`);
+
+  const profileSeconds = opts.profileSeconds ?? Math.max(5, Math.min(60, Math.round(plan.durationMs / 1000)));
+  const daprdProfiles = stack && profileDir ? startDaprdProfiles(stack, profileDir, profileSeconds) : undefined;
+  const outageDone = plan.outage && simUrl ? runOutage(simUrl, plan.outage, opts.outageProviders) : undefined;
+  const running = generator.run(plan);
+  const rampStopped = plan.scenario === 'ramp' && opts.earlyStop ? watchRamp(running, providerBase) : undefined;
+
+  await running;
+  const loadEndMs = now();
+  await outageDone;
+  const stoppedAtMs = await rampStopped;
+  const accepted = generator.traces.filter(isAccepted).length;
+  process.stderr.write(`load done at ${(loadEndMs / 1000).toFixed(1)} s: ${accepted} accepted; waiting up to ${opts.drainTimeoutMs / 1000} s for them to be sent…\n`);
+  const drained = await providerReaches(providerBase + accepted, performance.now() + opts.drainTimeoutMs);
+  const endMs = now();
+  const after = await costSnapshot(redis, groups);
+  const hrAtEndUs = Number(process.hrtime.bigint() / 1000n);
+  const loadAfter = loadavg()[0] ?? NaN;
+  sampler.stop();
+
+  // Timelines, read after the counters (these reads are not part of the measured costs).
+  process.stderr.write(`reading ${accepted} timelines…\n`);
+  await readTimelines(intake, apiKey, generator.traces, wallAtZero);
+  if (drained) {
+    // The provider has every send; a result may still be on its way to its actor.
+    const graceEnd = performance.now() + 30_000;
+    while (generator.traces.some((t) => isAccepted(t) && !isCompleted(t)) && performance.now() < graceEnd) {
+      await new Promise((r) => setTimeout(r, 1000));
+      await readTimelines(intake, apiKey, generator.traces, wallAtZero);
+    }
+  }
+  const providerSends = (await counter.total()) - providerBase;
+  const backlog = await laneBacklog(redis, topicPrefix);
+  const simStats = await counter.detail();
+  const runIds = new Set([...warmIds, ...generator.traces.flatMap((t) => (t.id ? [t.id] : []))]);
+  const kept = stack ? await measureRetained(redis, stack.keyPrefix, runIds, accepted) : undefined;
+  const profileWindows = { fromUs: hrAtZeroUs, toUs: hrAtEndUs };
+  const daprd = daprdProfiles ? await daprdProfiles : [];
+
+  // Node writes an app's CPU profile as it exits: stop the stack before reading them.
+  await shutdown();
+  // Nothing else ever removes a notification's actor state (it has no TTL): the run removes its own.
+  if (kept) await removeKeys(redis, kept.actorKeys);
+  const profile = profileDir && stack ? { dir: profileDir, ...collectProfiles(profileDir, stack, profileWindows), daprd } : undefined;
+
+  const { result, reconciliation } = buildResult({
+    opts,
+    plan,
+    traces: generator.traces,
+    samples: sampler.samples,
+    before,
+    after,
+    providerKind: counter.kind,
+    providerSends,
+    eventsWaiting: backlog.critical + backlog.bulk > 0,
+    loadEndMs,
+    endMs,
+    drained,
+    ...(kept ? { retained: kept.retained } : {}),
+    ...(stoppedAtMs !== undefined ? { stoppedAtMs } : {}),
+    machine: { ...machineFacts(), loadAverage: [loadBefore, loadAfter] },
+    ...(simStats ? { simStats } : {}),
+    ...(profile ? { profile } : {}),
+  });
+  const htmlPath = resolve(opts.html ?? join(outDir, `${opts.scenario}-${stamp}.html`));
+  mkdirSync(dirname(htmlPath), { recursive: true });
+  result.htmlPath = htmlPath;
+  writeFileSync(htmlPath, renderHtml(result, plan.phases));
+  if (opts.json) {
+    mkdirSync(dirname(resolve(opts.json)), { recursive: true });
+    writeFileSync(opts.json, JSON.stringify(result, null, 2) + '\n');
+  }
+  console.log(formatResult(result, reconciliation));
+  if (opts.json) console.log(`  json: ${resolve(opts.json)}`);
+  if (result.lost > 0) process.exitCode = 1;
+} finally {
+  await generator.close();
+  redis.disconnect();
+  await closeObservers();
+  await shutdown();
+}
+
+/**
+ * Past the knee a ramp only piles up work that takes minutes to drain: once two steps in a row
+ * end with more than half a step's notifications not yet sent, the rest is not offered.
+ * Resolves with when it stopped the load, or undefined when it let the ramp run out.
+ */
+async function watchRamp(running: Promise<void>, providerBase: number): Promise<number | undefined> {
+  let finished = false;
+  void running.finally(() => (finished = true));
+  let strikes = 0;
+  for (const [i, ph] of plan.phases.entries()) {
+    while (now() < ph.endMs && !finished) await new Promise((r) => setTimeout(r, Math.min(250, ph.endMs - now())));
+    if (finished || i === plan.phases.length - 1) return undefined;
+    const behind = generator.counts.accepted - ((await counter.total()) - providerBase);
+    strikes = behind > (0.5 * ph.ratePerSec * (ph.endMs - ph.startMs)) / 1000 ? strikes + 1 : 0;
+    if (strikes >= 2) {
+      generator.stop();
+      process.stderr.write(`  ramp: two steps in a row fell behind (${behind} accepted, not sent): not offering the steps above ${ph.label}\n`);
+      return now();
+    }
+  }
+  return undefined;
+}
+
+/** Takes the chosen simulated providers down for the outage window, and brings them back. */
+async function runOutage(sim: string, outage: { startMs: number; endMs: number }, providers: string[]): Promise<void> {
+  const set = (down: boolean) => simConfigure(sim, Object.fromEntries(providers.map((p) => [p, { outage: down }])));
+  const at = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms - now())));
+  await at(outage.startMs);
+  await set(true);
+  process.stderr.write(`  outage: ${providers.join(', ')} down at ${(now() / 1000).toFixed(1)} s\n`);
+  await at(outage.endMs);
+  await set(false);
+  process.stderr.write(`  outage: ${providers.join(', ')} back at ${(now() / 1000).toFixed(1)} s\n`);
 }

@@ -97,8 +97,10 @@ describe('provider outage', () => {
     }, 90_000, 1_000);
     console.log(`outage: ${duringOutage.received} requests refused (${duringOutage.failed5xx} 5xx); drain, accepted per second: ${curve.map((v, i) => v - (curve[i - 1] ?? 0)).join(' ')}`);
     expect(done.maxPerSecond).toBeLessThanOrEqual(LIMIT * 1.05);
-    // Fewer requests reached the provider during the outage than there were notifications x attempts: the breaker held them.
-    expect(duringOutage.received).toBeLessThan(ids.length * 3);
+    // Without the breaker every notification would spend its 10 attempts on the outage and fail;
+    // with it, fewer than half that reached the provider (parallel queue delivery lets more
+    // through before it trips than the one-at-a-time binding did), and none failed (below).
+    expect(duringOutage.received).toBeLessThan((ids.length * 10) / 2);
     for (const id of ids) {
       const view = await api.waitForStatus(id, 'sent', 30_000);
       expect(view.timeline.some((e) => e.status === 'failed')).toBe(false);

@@ -1,0 +1,215 @@
+// What the bench reads from the running system: the provider's count of successful sends
+// (the sandbox's record in the channel apps, or the simulator's statistics), the systems' own
+// cost counters, the lane topics' backlog, and each notification's timeline.
+import { Agent, request } from 'undici';
+import type { Redis } from 'ioredis';
+import type { NotificationView } from '@herald/shared';
+import { cpuMs, pidsOf, rabbitMessagesReceived, redisCommandCalls } from './counters.js';
+import type { Lane } from './schedule.js';
+import type { Trace } from './windows.js';
+
+/** Successful sends as the provider side counts them. */
+export interface ProviderCounter {
+  kind: 'sandbox' | 'simulator';
+  total(): Promise<number>;
+  /** The simulator's statistics per provider (undefined for the sandbox). */
+  detail(): Promise<Record<string, SimProviderStats> | undefined>;
+}
+
+/** `GET /_sim/stats` of apps/provider-sim, per provider. */
+export interface SimProviderStats {
+  received: number;
+  accepted: number;
+  rejected429: number;
+  failed5xx: number;
+  rejected4xx: number;
+  maxPerSecond: number;
+}
+
+const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
+
+async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const res = await request(url, { headers, dispatcher: agent });
+  const text = await res.body.text();
+  return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+/** The sandbox provider of each channel app: `GET /sandbox/messages` → `{ total }` (every send it recorded). */
+export function sandboxCounter(ports: number[]): ProviderCounter {
+  return {
+    kind: 'sandbox',
+    async total() {
+      const totals = await Promise.all(ports.map(async (p) => (await getJson<{ total: number }>(`http://127.0.0.1:${p}/sandbox/messages`)).body.total));
+      return totals.reduce((a, b) => a + b, 0);
+    },
+    detail: async () => undefined,
+  };
+}
+
+/** The provider simulator: successful sends are its 2xx answers (`accepted`), summed over providers. */
+export function simulatorCounter(simUrl: string): ProviderCounter {
+  const stats = async () => (await getJson<Record<string, SimProviderStats>>(`${simUrl}/_sim/stats`)).body;
+  return {
+    kind: 'simulator',
+    total: async () => Object.values(await stats()).reduce((n, s) => n + s.accepted, 0),
+    detail: stats,
+  };
+}
+
+export async function simConfigure(simUrl: string, patch: Record<string, Record<string, unknown>>): Promise<void> {
+  const res = await request(`${simUrl}/_sim/config`, { method: 'PUT', body: JSON.stringify(patch), headers: { 'content-type': 'application/json' }, dispatcher: agent });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`simulator refused its configuration (${res.statusCode}): ${text}`);
+}
+
+export async function simReset(simUrl: string): Promise<void> {
+  const res = await request(`${simUrl}/_sim/reset`, { method: 'POST', dispatcher: agent });
+  await res.body.text();
+}
+
+/** The costs read before and after the measured window: Redis commands, RabbitMQ publishes, CPU per process, Redis memory. */
+export interface CostSnapshot {
+  redis: Record<string, number>;
+  rabbitReceived: number | undefined;
+  cpu: Record<string, number>;
+  redisUsedBytes: number;
+}
+
+/** Every process of the stack, grouped under the name the results use (`dispatcher daprd`, `redis`, …). */
+export function stackProcesses(processes: ReadonlyArray<{ name: string; pid: number }> | undefined): Record<string, number[]> {
+  const groups: Record<string, number[]> = { redis: pidsOf('redis-server'), rabbitmq: pidsOf('beam.smp') };
+  if (processes) {
+    for (const { name, pid } of processes) groups[name.replace(/-daprd$/, ' daprd')] = [pid];
+  } else {
+    groups.daprd = pidsOf('daprd');
+    groups.placement = pidsOf('placement');
+    groups.scheduler = pidsOf('scheduler');
+  }
+  return groups;
+}
+
+export function cpuSnapshot(groups: Record<string, number[]>): Record<string, number> {
+  return Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((s, p) => s + (cpuMs(p) ?? 0), 0)]));
+}
+
+export async function costSnapshot(redis: Redis, groups: Record<string, number[]>): Promise<CostSnapshot> {
+  const cpu = cpuSnapshot(groups);
+  const redisCalls = await redisCommandCalls(redis);
+  const memory = await redis.info('memory');
+  const usedBytes = Number(/^used_memory:(\d+)/m.exec(memory)?.[1] ?? NaN);
+  // rabbitmqctl starts an Erlang VM of its own (named beam.smp too): it is read after the
+  // CPU snapshot, and its pid was never in `groups`, so its own start-up is not counted.
+  return { redis: redisCalls, rabbitReceived: rabbitMessagesReceived(), cpu, redisUsedBytes: usedBytes };
+}
+
+/**
+ * Accepted events not yet handled by the dispatcher, per lane: the consumer group's lag
+ * (entries never delivered) plus its pending entries (delivered, not acknowledged).
+ */
+export async function laneBacklog(redis: Redis, topicPrefix: string): Promise<Record<Lane, number>> {
+  const out: Record<Lane, number> = { critical: 0, bulk: 0 };
+  for (const lane of ['critical', 'bulk'] as const) {
+    try {
+      const groups = (await redis.call('XINFO', 'GROUPS', `${topicPrefix}notifications-${lane}`)) as unknown[][];
+      for (const g of groups) {
+        const field = (name: string) => Number(g[g.indexOf(name) + 1] ?? 0);
+        out[lane] += (Number.isFinite(field('lag')) ? field('lag') : 0) + field('pending');
+      }
+    } catch {
+      // no stream yet: nothing waits
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads each accepted notification's timeline (GET /v1/notifications/:id) and writes what it
+ * says into its trace: when it was accepted and first sent, by Herald's clock, and its status.
+ * `wallAtZero` is the wall-clock time (ms) of the run's zero, to put timeline times on its clock.
+ */
+export async function readTimelines(intake: string, apiKey: string, traces: Trace[], wallAtZero: number, concurrency = 48): Promise<void> {
+  const todo = traces.filter((t) => t.id !== undefined && t.sentAtMs === undefined);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, todo.length) }, async () => {
+      while (next < todo.length) {
+        const t = todo[next++]!;
+        try {
+          const { status, body } = await getJson<NotificationView>(`${intake}/v1/notifications/${t.id}`, { authorization: `Bearer ${apiKey}` });
+          if (status === 404) {
+            t.finalStatus = 'unknown';
+            continue;
+          }
+          if (status !== 200) continue; // not read this time (e.g. 503): stays as it was
+          const accepted = body.timeline.find((e) => e.status === 'accepted');
+          const sent = body.timeline.find((e) => e.status === 'sent');
+          t.finalStatus = body.status;
+          if (accepted) t.acceptedAtMs = Date.parse(accepted.at) - wallAtZero;
+          if (sent) t.sentAtMs = Date.parse(sent.at) - wallAtZero;
+        } catch {
+          // not read this time; a later pass may
+        }
+      }
+    }),
+  );
+}
+
+async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
+    out.push(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return out;
+}
+
+/** Bytes `keys` take in Redis (MEMORY USAGE), measured on at most `sample` of them and scaled up. */
+async function bytesOf(redis: Redis, keys: readonly string[], sample = 500): Promise<number> {
+  if (keys.length === 0) return 0;
+  const step = Math.max(1, Math.floor(keys.length / sample));
+  const picked = keys.filter((_, i) => i % step === 0);
+  const pipe = redis.pipeline();
+  for (const k of picked) pipe.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
+  const sizes = ((await pipe.exec()) ?? []).map(([, v]) => Number(v ?? 0));
+  return (sizes.reduce((a, b) => a + b, 0) / picked.length) * keys.length;
+}
+
+/** Bytes per notification that outlive the send, by what keeps them (see the capacity model). */
+export interface Retained {
+  /** The notification actor's state: kept as long as the state store keeps it (no TTL today). */
+  actorState: number;
+  /** The per-customer history index: kept HISTORY_RETENTION_DAYS. */
+  historyIndex: number;
+  /** The channels' send ledger: kept a day (dedup.ts). */
+  sendLedger: number;
+}
+
+/**
+ * Measures what the run's notifications keep in Redis, and answers the actor-state keys of the
+ * run (`<app>||NotificationActor||<id>||<key>`, Dapr's layout) so they can be removed afterwards.
+ */
+export async function measureRetained(redis: Redis, keyPrefix: string, ids: ReadonlySet<string>, measured: number): Promise<{ retained: Retained; actorKeys: string[] }> {
+  const actorKeys = (await scanKeys(redis, '*||NotificationActor||*')).filter((k) => ids.has(k.split('||')[2] ?? ''));
+  const per = (bytes: number) => (measured ? bytes / measured : NaN);
+  // Only the measured notifications' share of actor state (the warm-up's is in `ids` too).
+  const actorBytes = await bytesOf(redis, actorKeys);
+  return {
+    retained: {
+      actorState: ids.size ? actorBytes / ids.size : NaN,
+      historyIndex: per(await bytesOf(redis, await scanKeys(redis, `${keyPrefix}herald:hist:*`))),
+      sendLedger: per(await bytesOf(redis, await scanKeys(redis, `${keyPrefix}herald:sent:*`))),
+    },
+    actorKeys,
+  };
+}
+
+/** Removes the given keys (the run's actor state, which nothing else would ever remove). */
+export async function removeKeys(redis: Redis, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
+}
+
+export async function closeObservers(): Promise<void> {
+  await agent.close();
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from '@jest/globals';
+import type { CostSnapshot } from './observe.js';
+import { parseBenchArgs } from './options.js';
+import { lineChart, niceStep } from './plot.js';
+import { costsBetween, peakRate } from './report.js';
+
+describe('costs of the measured window', () => {
+  const before: CostSnapshot = { redis: { xadd: 10, eval: 5, evalsha: 1, set: 0, get: 3 }, rabbitReceived: 100, cpu: { intake: 1000, redis: 50, 'provider-sim': 10 }, redisUsedBytes: 1_000_000 };
+  const after: CostSnapshot = { redis: { xadd: 110, eval: 305, evalsha: 101, set: 100, get: 3, hset: 7 }, rabbitReceived: 200, cpu: { intake: 1500, redis: 150, 'provider-sim': 60 }, redisUsedBytes: 1_200_000 };
+
+  it('counts broker messages as XADD + RabbitMQ received, state writes as EVAL + EVALSHA', () => {
+    const c = costsBetween(before, after);
+    expect(c.brokerMessages).toBe(200);
+    expect(c.brokerDetail).toEqual({ redisXadd: 100, rabbitReceived: 100 });
+    expect(c.stateWrites).toEqual({ eval: 300, evalsha: 100 });
+    expect(c.ledgerSets).toBe(100);
+    expect(c.redisCommands).toEqual({ xadd: 100, eval: 300, evalsha: 100, set: 100, hset: 7 });
+    expect(c.redisBytes).toBe(200_000);
+  });
+
+  it("sums the stack's CPU and keeps the simulator's apart", () => {
+    const c = costsBetween(before, after);
+    expect(c.cpuByProcess).toEqual({ intake: 500, redis: 100 });
+    expect(c.cpuExcluded).toEqual({ 'provider-sim': 50 });
+    expect(c.cpuTotal).toBe(600);
+  });
+
+  it('reports broker messages as unknown when RabbitMQ could not be read', () => {
+    expect(costsBetween({ ...before, rabbitReceived: undefined }, after).brokerMessages).toBeNaN();
+  });
+});
+
+describe('peak rate', () => {
+  it('takes the best five-second window', () => {
+    expect(peakRate([0, 10, 10, 10, 10, 10, 0, 0], 1000)).toBe(10);
+    expect(peakRate([4, 4], 1000)).toBe(4);
+  });
+});
+
+describe('options', () => {
+  it('defaults to a steady 1000/s for 60 s with a small critical share', () => {
+    const o = parseBenchArgs([]);
+    expect(o.scenario).toBe('steady');
+    expect(o.plan.durationMs).toBe(60_000);
+    expect(o.plan.streams.map((s) => [s.lane, s.ratePerSec])).toEqual([
+      ['bulk', 950],
+      ['critical', 50],
+    ]);
+  });
+
+  it('turns --count into a duration at the rate', () => {
+    expect(parseBenchArgs(['--rate', '200', '--count', '3000']).plan.durationMs).toBe(15_000);
+  });
+
+  it('builds each scenario from its own options', () => {
+    expect(parseBenchArgs(['--scenario', 'ramp', '--from', '50', '--to', '200', '--steps', '3', '--step-duration', '5']).plan.phases.map((p) => p.ratePerSec)).toEqual([50, 100, 200]);
+    expect(parseBenchArgs(['--scenario', 'flood', '--sustainable', '100']).plan.streams[1]?.ratePerSec).toBe(1000);
+    const outage = parseBenchArgs(['--scenario', 'outage', '--outage-providers', 'twilio', '--env', 'RETRY_MAX_ATTEMPTS=8']);
+    expect(outage.outageProviders).toEqual(['twilio']);
+    expect(outage.appEnv).toEqual({ RETRY_MAX_ATTEMPTS: '8' });
+    expect(outage.plan.streams.reduce((s, x) => s + x.ratePerSec, 0)).toBe(200);
+  });
+
+  it('refuses nonsense with a message naming the option', () => {
+    expect(() => parseBenchArgs(['--scenario', 'soak'])).toThrow(/--scenario must be one of/);
+    expect(() => parseBenchArgs(['--rate', '-5'])).toThrow(/--rate/);
+    expect(() => parseBenchArgs(['--scenario', 'outage', '--outage-providers', 'mailgun'])).toThrow(/unknown provider mailgun/);
+    expect(() => parseBenchArgs(['--scenario', 'outage', '--attach'])).toThrow(/simulator/);
+    expect(() => parseBenchArgs(['--replicas', 'dispatcher'])).toThrow(/KEY=VALUE/);
+  });
+});
+
+describe('plot', () => {
+  it('picks round axis steps', () => {
+    expect(niceStep(1000)).toBe(200);
+    expect(niceStep(37)).toBe(10);
+    expect(niceStep(0)).toBe(1);
+  });
+
+  it('draws one path per line, broken where a bucket has no value, and escapes names', () => {
+    const svg = lineChart({ title: 'p99 <critical>', yLabel: 'ms', bucketMs: 1000, lines: [{ name: 'a & b', color: '#000', values: [1, 2, undefined, 4] }] });
+    expect(svg).toContain('p99 &lt;critical&gt;');
+    expect(svg).toContain('a &amp; b');
+    const path = /<path d="([^"]+)"/.exec(svg)?.[1] ?? '';
+    expect(path.match(/M/g)).toHaveLength(2);
+    expect(path.match(/L/g)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,234 @@
+// A bench run's result: built from the traces and the counters (pure), written as the table
+// on stdout and as JSON (`--json`), and read back by the capacity model.
+import type { Drain, FloodComparison, LaneStats, LatencyPoint, Reconciliation, StepVerdict, Summary } from './windows.js';
+import type { Lane, ScenarioName } from './schedule.js';
+import type { CostSnapshot, Retained } from './observe.js';
+import { diff } from './counters.js';
+import type { HotFunction } from './profile.js';
+
+export interface Series {
+  bucketMs: number;
+  /** Requests made, answered 202, answered 429, per bucket (by when they were made / answered). */
+  offered: number[];
+  accepted: number[];
+  shed: number[];
+  /** Notifications of the run first sent in each bucket (their timelines). */
+  completed: number[];
+  /** Accepted so far minus completed so far, at the end of each bucket. */
+  backlog: number[];
+  /** Cores the stack's processes used in each sample (from /proc), the load generator not counted. */
+  stackCores: Array<number | undefined>;
+  /** accept→sent and accept latency per lane, by when the request was made. */
+  sentLatency: Record<Lane, Array<LatencyPoint | undefined>>;
+  acceptLatency: Record<Lane, Array<LatencyPoint | undefined>>;
+}
+
+export interface BenchResult {
+  scenario: ScenarioName;
+  date: string;
+  gitCommit: string;
+  gitDirty: boolean;
+  machineCores: number;
+  machine: { cpuModel: string; memoryGb: number; node: string; loadAverage?: [number, number] };
+  providers: 'sandbox' | 'simulator';
+  options: Record<string, unknown>;
+  /** Notifications accepted in the measured run: the denominator of every per-notification figure. */
+  count: number;
+  offered: number;
+  accepted: number;
+  shed: number;
+  shedByCode: Record<string, number>;
+  errors: number;
+  errorsByCode: Record<string, number>;
+  completed: number;
+  lost: number;
+  unfinished: number;
+  duplicates: number;
+  statusCounts: Record<string, number>;
+  /** Seconds the load was offered, and from its start until the last completion (or the deadline). */
+  loadSeconds: number;
+  endToEndSeconds: number;
+  drainedWithinDeadline: boolean;
+  offeredPerSec: number;
+  /** Requests the generator made per second of load (below offeredPerSec when it fell behind). */
+  madePerSec: number;
+  acceptedPerSec: number;
+  /** completed / endToEndSeconds. */
+  completedPerSec: number;
+  /** The best 5-second window of completions. */
+  peakCompletedPerSec: number;
+  acceptP50Ms: number;
+  acceptP95Ms: number;
+  acceptP99Ms: number;
+  sentP50Ms: number;
+  sentP95Ms: number;
+  sentP99Ms: number;
+  /** How late the generator sent requests against the schedule (it shares the machine). */
+  generatorLagP99Ms: number;
+  lanes: Record<Lane, LaneStats>;
+  brokerMessagesPerNotification: number;
+  brokerDetail: { redisXadd: number; rabbitReceived: number | null };
+  brokerDetailPerNotification: { redisXadd: number; rabbitReceived: number | null };
+  stateWritesPerNotification: number;
+  stateDetail: { eval: number; evalsha: number };
+  sendLedgerWritesPerNotification: number;
+  redisCommandsPerNotification: number;
+  redisCommandsByName: Record<string, number>;
+  /** Growth of Redis's used_memory over the run per notification (streams and short-lived keys included). */
+  redisBytesPerNotification: number;
+  /** What outlives the send, per notification, measured key by key (MEMORY USAGE). */
+  redisRetainedBytesPerNotification?: Retained;
+  cpuMsPerNotification: number;
+  cpuMsPerNotificationByProcess: Record<string, number>;
+  /** Not in cpuMsPerNotification: the simulator stands in for the providers, the generator for clients. */
+  cpuMsExcluded: Record<string, number>;
+  series: Series;
+  ramp?: { steps: StepVerdict[]; kneePerSec: number | null; stoppedAtSec?: number };
+  flood?: FloodComparison & { bulk: LaneStats; targetRatio: number };
+  outage?: { startSec: number; endSec: number; providers: string[]; drain: Drain; providerSentPerSec: number[]; simStats?: Record<string, unknown> };
+  profile?: { dir: string; apps: Array<{ app: string; file: string; busyMs: number; windowed: boolean; top: HotFunction[]; modules: HotFunction[] }>; daprd: Array<{ name: string; file: string; top: string[] }> };
+  htmlPath?: string;
+}
+
+/** Processes whose CPU is reported but not counted as Herald's. */
+export const NOT_HERALD = new Set(['provider-sim']);
+
+export interface CostFigures {
+  brokerMessages: number;
+  brokerDetail: { redisXadd: number; rabbitReceived: number | null };
+  stateWrites: { eval: number; evalsha: number };
+  ledgerSets: number;
+  redisCommands: Record<string, number>;
+  redisBytes: number;
+  cpuByProcess: Record<string, number>;
+  cpuExcluded: Record<string, number>;
+  cpuTotal: number;
+}
+
+/** What the measured window cost, from the counters read at its start and end. */
+export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFigures {
+  const redis = diff(after.redis, before.redis);
+  const rabbit = after.rabbitReceived !== undefined && before.rabbitReceived !== undefined ? after.rabbitReceived - before.rabbitReceived : null;
+  const cpu = diff(after.cpu, before.cpu);
+  const cpuByProcess: Record<string, number> = {};
+  const cpuExcluded: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(cpu)) (NOT_HERALD.has(name) ? cpuExcluded : cpuByProcess)[name] = ms;
+  return {
+    brokerMessages: (redis.xadd ?? 0) + (rabbit ?? NaN),
+    brokerDetail: { redisXadd: redis.xadd ?? 0, rabbitReceived: rabbit },
+    // EVAL: Dapr's state-store writes (the actors' saves); EVALSHA: Herald's own write scripts
+    // (the history index; the webhook queue's claims, only when a delivery is due).
+    stateWrites: { eval: redis.eval ?? 0, evalsha: redis.evalsha ?? 0 },
+    // Outside the notification's state, said apart: the channels' send ledger (one SET per send).
+    ledgerSets: redis.set ?? 0,
+    redisCommands: redis,
+    redisBytes: after.redisUsedBytes - before.redisUsedBytes,
+    cpuByProcess,
+    cpuExcluded,
+    cpuTotal: Object.values(cpuByProcess).reduce((a, b) => a + b, 0),
+  };
+}
+
+export function perNotification(figures: Record<string, number>, count: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, count ? v / count : NaN]));
+}
+
+/** The best `windowBuckets`-bucket average of a per-bucket count, per second. */
+export function peakRate(perBucket: readonly number[], bucketMs: number, windowBuckets = 5): number {
+  let best = 0;
+  for (let i = 0; i + windowBuckets <= perBucket.length; i++) {
+    const sum = perBucket.slice(i, i + windowBuckets).reduce((a, b) => a + b, 0);
+    best = Math.max(best, sum / ((windowBuckets * bucketMs) / 1000));
+  }
+  if (perBucket.length < windowBuckets && perBucket.length > 0) best = perBucket.reduce((a, b) => a + b, 0) / ((perBucket.length * bucketMs) / 1000);
+  return best;
+}
+
+const f = (n: number | null | undefined, d = 1) => (n !== null && n !== undefined && Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+const pct = (s: Summary, d = 1) => `${f(s.p50, d)} / ${f(s.p95, d)} / ${f(s.p99, d)}`;
+
+/** The results table (stdout). */
+export function formatResult(r: BenchResult, rec: Reconciliation): string {
+  const lines: string[] = [];
+  const rows: Array<[string, string]> = [
+    ['scenario', `${r.scenario} (${r.providers} providers)`],
+    ['offered / accepted / shed (429) / errors', `${r.offered} / ${r.accepted} / ${r.shed} / ${r.errors}`],
+    ['offered/s planned, made by the generator', `${f(r.offeredPerSec, 0)}, ${f(r.madePerSec, 0)}  (sent late by p99 ${f(r.generatorLagP99Ms, 0)} ms)`],
+    ['accepted/s', f(r.acceptedPerSec, 0)],
+    ['completed/s end to end (peak 5 s)', `${f(r.completedPerSec, 0)}  (${f(r.peakCompletedPerSec, 0)})`],
+    ['load / until last completion (s)', `${f(r.loadSeconds)} / ${f(r.endToEndSeconds)}${r.drainedWithinDeadline ? '' : '  — deadline reached with work left'}`],
+    ['accept latency p50 / p95 / p99 (ms)', pct({ n: 0, p50: r.acceptP50Ms, p95: r.acceptP95Ms, p99: r.acceptP99Ms, max: NaN, mean: NaN })],
+    ['accept→sent p50 / p95 / p99 (ms)', pct({ n: 0, p50: r.sentP50Ms, p95: r.sentP95Ms, p99: r.sentP99Ms, max: NaN, mean: NaN }, 0)],
+    ['completed / lost / unfinished at deadline', `${r.completed} / ${r.lost} / ${r.unfinished}`],
+    ['duplicates (provider sends − completed)', String(r.duplicates)],
+    ['broker messages / notification', `${f(r.brokerMessagesPerNotification, 2)}  (Redis XADD ${r.brokerDetail.redisXadd}, RabbitMQ received ${r.brokerDetail.rabbitReceived ?? 'n/a'})`],
+    ['state writes / notification', `${f(r.stateWritesPerNotification, 2)}  (Dapr state EVAL ${r.stateDetail.eval}, Herald EVALSHA ${r.stateDetail.evalsha})`],
+    ['send-ledger writes / notification', f(r.sendLedgerWritesPerNotification, 2)],
+    ['Redis commands / notification', f(r.redisCommandsPerNotification, 1)],
+    [
+      'Redis bytes / notification: memory growth; kept',
+      `${f(r.redisBytesPerNotification, 0)} B; ${r.redisRetainedBytesPerNotification ? `actor state ${f(r.redisRetainedBytesPerNotification.actorState, 0)} B, history ${f(r.redisRetainedBytesPerNotification.historyIndex, 0)} B, send ledger ${f(r.redisRetainedBytesPerNotification.sendLedger, 0)} B` : 'n/a'}`,
+    ],
+    ['CPU-ms / notification, all stack processes', f(r.cpuMsPerNotification, 2)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  lines.push(`\nHerald benchmark: ${r.scenario}, ${r.count} notifications accepted, ${r.date}, commit ${r.gitCommit}${r.gitDirty ? ' (+ uncommitted changes)' : ''}, ${r.machineCores} cores`);
+  for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
+  const load = r.machine.loadAverage;
+  if (load && Math.max(...load) > r.machineCores) {
+    lines.push(`  note: the machine's load average was ${f(load[0])} → ${f(load[1])} on ${r.machineCores} cores: other work shared it, so latency and throughput are pessimistic (the per-process CPU figures are the stack's own)`);
+  }
+  if (Object.keys(r.shedByCode).length) lines.push(`  shed by code: ${Object.entries(r.shedByCode).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  if (Object.keys(r.errorsByCode).length) lines.push(`  errors by status/code: ${Object.entries(r.errorsByCode).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  const notDone = Object.entries(rec.byStatus).filter(([s]) => s !== 'sent' && s !== 'delivered');
+  if (notDone.length) lines.push(`  accepted notifications by status: ${Object.entries(rec.byStatus).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+
+  lines.push('\n  per lane            offered  accepted  shed  errors  completed   accept p50/p95/p99 ms   accept→sent p50/p95/p99 ms');
+  for (const lane of ['critical', 'bulk'] as const) {
+    const l = r.lanes[lane];
+    if (l.offered === 0) continue;
+    lines.push(`    ${lane.padEnd(16)} ${String(l.offered).padStart(8)}  ${String(l.accepted).padStart(8)}  ${String(l.shed).padStart(4)}  ${String(l.errors).padStart(6)}  ${String(l.completed).padStart(9)}   ${pct(l.accept).padStart(21)}   ${pct(l.sent, 0).padStart(26)}`);
+  }
+
+  lines.push('\n  CPU-ms / notification by process (sum above):');
+  for (const [name, ms] of Object.entries(r.cpuMsPerNotificationByProcess).sort((a, b) => b[1] - a[1])) lines.push(`    ${name.padEnd(24)} ${f(ms, 3)}`);
+  for (const [name, ms] of Object.entries(r.cpuMsExcluded)) lines.push(`    ${`(${name}, not counted)`.padEnd(24)} ${f(ms, 3)}`);
+  lines.push('\n  Redis commands / notification:');
+  for (const [cmd, n] of Object.entries(r.redisCommandsByName).sort((a, b) => b[1] - a[1]).slice(0, 12)) lines.push(`    ${cmd.padEnd(24)} ${f(n, 2)}`);
+
+  if (r.ramp) {
+    lines.push(`\n  ramp: knee ${r.ramp.kneePerSec === null ? 'below the first step' : `${r.ramp.kneePerSec}/s`} (highest offered rate up to which every step kept up)`);
+    if (r.ramp.stoppedAtSec !== undefined) lines.push(`    stopped offering at ${f(r.ramp.stoppedAtSec)} s: two steps in a row fell behind (--keep-going offers every step)`);
+    lines.push('    step       made/s  accepted/s  completed/s  accept→sent p99   verdict');
+    for (const s of r.ramp.steps) {
+      lines.push(`    ${s.label.padEnd(9)} ${f(s.madePerSec, 0).padStart(7)}  ${f(s.acceptedPerSec, 0).padStart(10)}  ${f(s.completedPerSec, 0).padStart(11)}  ${`${f(s.sentP99Ms, 0)} ms`.padStart(15)}   ${s.why}`);
+    }
+  }
+  if (r.flood) {
+    const fl = r.flood;
+    lines.push(`\n  flood: critical accept→sent p99 idle ${f(fl.idleSentP99Ms, 0)} ms, during the flood ${f(fl.floodSentP99Ms, 0)} ms: ratio ${f(fl.ratio, 2)} (target ≤ ${fl.targetRatio}) ${fl.ratio <= fl.targetRatio ? 'MET' : 'MISSED'}`);
+    lines.push(`    critical idle:  offered ${fl.idle.offered}, accepted ${fl.idle.accepted}, shed ${fl.idle.shed}, completed ${fl.idle.completed}, accept p99 ${f(fl.idle.accept.p99)} ms`);
+    lines.push(`    critical flood: offered ${fl.flood.offered}, accepted ${fl.flood.accepted}, shed ${fl.flood.shed}, completed ${fl.flood.completed}, accept p99 ${f(fl.flood.accept.p99)} ms`);
+    lines.push(`    bulk flood:     offered ${fl.bulk.offered}, accepted ${fl.bulk.accepted}, shed ${fl.bulk.shed}, errors ${fl.bulk.errors}, completed ${fl.bulk.completed} of the accepted`);
+  }
+  if (r.outage) {
+    const o = r.outage;
+    lines.push(`\n  outage of ${o.providers.join(', ')} from ${f(o.startSec, 0)} s to ${f(o.endSec, 0)} s: ${o.drain.caughtInOutage} notifications accepted before it ended; ${o.drain.drainMs !== undefined ? `all sent ${f(o.drain.drainMs / 1000, 1)} s after it ended` : `${o.drain.unfinished} not sent by the deadline`}`);
+    lines.push(`    provider sends per second (simulator, from 5 s before the outage): ${o.providerSentPerSec.join(' ')}`);
+  }
+  if (r.profile) {
+    lines.push(`\n  profiles in ${r.profile.dir}`);
+    for (const a of r.profile.apps) {
+      lines.push(`    ${a.app} (${a.file.split('/').pop()}): ${f(a.busyMs, 0)} ms busy${a.windowed ? ' in the measured window' : ' (whole run: window not in the profile)'}; top self time:`);
+      for (const t of a.top.slice(0, 8)) lines.push(`      ${f(t.selfMs, 0).padStart(7)} ms ${f(t.share * 100, 1).padStart(5)}%  ${t.name}`);
+      lines.push('      by module (Node-internal and native frames charged to the code that called them):');
+      for (const t of a.modules.slice(0, 8)) lines.push(`      ${f(t.selfMs, 0).padStart(7)} ms ${f(t.share * 100, 1).padStart(5)}%  ${t.name}`);
+    }
+    for (const d of r.profile.daprd) {
+      lines.push(`    ${d.name} (${d.file.split('/').pop()}), go tool pprof -top:`);
+      for (const l of d.top.slice(0, 14)) lines.push(`      ${l}`);
+    }
+  }
+  if (r.htmlPath) lines.push(`\n  plot: ${r.htmlPath}`);
+  return lines.join('\n');
+}
