@@ -26,7 +26,7 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   /**
    * How long the actor host keeps an active actor's state in memory after its last turn (never
    * longer than ACTOR_IDLE_TIMEOUT). Most notifications take their second turn (the channel's
-   * result) within seconds; a later turn pays one state read.
+   * result) within seconds; a later turn pays one state read. 0 turns the cache off.
    */
   ACTOR_CACHE_IDLE_MS: z.coerce.number().int().min(0).default(60_000),
   /** At most this many actors' state in memory; past it the least recently used is dropped. */

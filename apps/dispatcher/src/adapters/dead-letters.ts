@@ -10,8 +10,16 @@ export function createDeadLetters(deps: { sidecar: Sidecar; pubsubName: string; 
   const now = deps.now ?? (() => new Date());
   return {
     async park(sourceTopic, reason, data) {
-      await deps.sidecar.publish(deps.pubsubName, deps.topic, { schemaVersion: 1, sourceTopic, reason, deadLetteredAt: now().toISOString(), data });
-      await deps.redis.hincrby(deps.keys.stats(), `dead_letters:${sourceTopic}`, 1);
+      const field = `dead_letters:${sourceTopic}`;
+      // Counted first, so whoever sees the dead letter also sees it counted; taken back if it
+      // could not be parked (the event is then redelivered and counted again).
+      await deps.redis.hincrby(deps.keys.stats(), field, 1);
+      try {
+        await deps.sidecar.publish(deps.pubsubName, deps.topic, { schemaVersion: 1, sourceTopic, reason, deadLetteredAt: now().toISOString(), data });
+      } catch (err) {
+        await deps.redis.hincrby(deps.keys.stats(), field, -1).catch(() => undefined);
+        throw err;
+      }
     },
   };
 }
