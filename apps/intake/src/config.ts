@@ -1,4 +1,4 @@
-import { baseEnvSchema, envFlag, historyRetentionDaysSchema, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
+import { baseEnvSchema, envFlag, historyRetentionDaysSchema, jsonEnv, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
 import { z } from 'zod';
 
 const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
@@ -28,23 +28,12 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(2_000),
   TENANT_NOTIFICATIONS_PER_DAY: z.coerce.number().int().positive().default(100_000_000),
   /** Per-tenant quotas as JSON: `{"<tenant>": {"requestsPerSecond": 50, "notificationsPerDay": 100000}}`. */
-  TENANT_QUOTAS: z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(
-      z.record(
-        z.string().min(1),
-        z.object({ requestsPerSecond: z.number().int().positive().optional(), notificationsPerDay: z.number().int().positive().optional() }).strict(),
-      ),
+  TENANT_QUOTAS: jsonEnv(
+    z.record(
+      z.string().min(1),
+      z.object({ requestsPerSecond: z.number().int().positive().optional(), notificationsPerDay: z.number().int().positive().optional() }).strict(),
     ),
+  ),
   /** How often tenant counts are shared with the other intake replicas. */
   QUOTA_SYNC_MS: z.coerce.number().int().positive().default(200),
   /** How long an Idempotency-Key is remembered: at least a day, so a client's retries the next morning still match. */

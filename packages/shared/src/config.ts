@@ -38,3 +38,22 @@ export const envFlag = z.enum(['true', 'false']).default('false').transform((v) 
  * intake reads back as far as it: both must read the same variable.
  */
 export const historyRetentionDaysSchema = z.coerce.number().int().min(1).max(400).default(30);
+
+/**
+ * A setting whose value is JSON (default `{}`), parsed and then checked by `schema`; a value that
+ * is not JSON says `notJson` (e.g. what it should look like).
+ */
+export function jsonEnv<S extends z.ZodType>(schema: S, notJson = 'must be JSON') {
+  return z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: notJson });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}

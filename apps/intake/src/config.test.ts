@@ -1,0 +1,15 @@
+import { ConfigError } from '@herald/shared';
+import { loadConfig } from './config.js';
+
+describe('intake config', () => {
+  it('reads per-tenant quotas from TENANT_QUOTAS as JSON', () => {
+    const config = loadConfig({ TENANT_QUOTAS: '{"acme": {"requestsPerSecond": 50}}' });
+    expect(config.TENANT_QUOTAS).toEqual({ acme: { requestsPerSecond: 50 } });
+    expect(loadConfig({}).TENANT_QUOTAS).toEqual({});
+  });
+
+  it('stops at start on TENANT_QUOTAS that is not JSON, or not quotas, naming it', () => {
+    expect(() => loadConfig({ TENANT_QUOTAS: '{acme' })).toThrow(/TENANT_QUOTAS: must be JSON/);
+    expect(() => loadConfig({ TENANT_QUOTAS: '{"acme": {"perSecond": 5}}' })).toThrow(ConfigError);
+  });
+});
