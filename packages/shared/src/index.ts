@@ -13,6 +13,7 @@ export * from './channel/sandbox-provider.js';
 export * from './channel/sandbox-directives.js';
 export * from './channel/channel-worker.js';
 export * from './channel/channel-server.js';
+export * from './http/read-body.js';
 export * from './channel/channel-app.js';
 export * from './redis/client.js';
 export * from './redis/keys.js';

@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
-import { errMessage, type Logger } from '@herald/shared';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { errMessage, readBody, type Logger } from '@herald/shared';
 
 // The dispatcher's HTTP face toward its sidecar: plain node:http, because every notification
 // crosses it at least twice (its lane's delivery, its actor's turns) and a framework's per-request
@@ -69,23 +69,5 @@ export function startHttpServer(opts: HttpServerOptions): Promise<Server> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve(server));
-  });
-}
-
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        reject(new Error(`request body over ${maxBytes} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
   });
 }

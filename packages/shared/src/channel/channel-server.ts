@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { PrioritySchema, type Channel, type Priority } from '../contracts/notification-request.js';
 import { channelPubsub, channelTopic, QUEUE_MAX_PRIORITY } from '../dapr/names.js';
+import { readBody } from '../http/read-body.js';
 import { errMessage, type Logger } from '../log.js';
 import type { ChannelWorker } from './channel-worker.js';
 
@@ -92,26 +93,6 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        reject(new Error(`queue message over ${maxBytes} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown);
-      } catch (err) {
-        reject(err instanceof Error ? err : new Error(String(err)));
-      }
-    });
-    req.on('error', reject);
-  });
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  return JSON.parse((await readBody(req, maxBytes)).toString('utf8')) as unknown;
 }
