@@ -57,10 +57,12 @@ const simulated = opts.scenario === 'outage';
 
 let stack: StackInfo | undefined;
 let stopped = false;
-async function shutdown(): Promise<void> {
+/** Stops the stack once; a failed run keeps its logs (stack.dir/logs) for whoever looks into it. */
+async function shutdown(keepLogs = false): Promise<void> {
   if (stopped || !stack) return;
   stopped = true;
-  await stopStack(stack);
+  await stopStack(stack, { keepLogs });
+  if (keepLogs) process.stderr.write(`the stack's logs are kept in ${join(stack.dir, 'logs')}\n`);
   rmSync(stateFileFor(), { force: true });
   const r = new Redis({ host: '127.0.0.1', port: 6379 });
   await cleanBrokers(stack, r).finally(() => r.disconnect());
@@ -134,6 +136,7 @@ try {
   const providerBase = await counter.total();
   const before = await costSnapshot(redis, groups);
   generator.resetCounts();
+  const generatorCpuBefore = process.cpuUsage();
   const loadBefore = loadavg()[0] ?? NaN;
   zero = performance.now();
   const wallAtZero = performance.timeOrigin + zero;
@@ -159,6 +162,7 @@ try {
   const after = await costSnapshot(redis, groups);
   const hrAtEndUs = Number(process.hrtime.bigint() / 1000n);
   const loadAfter = loadavg()[0] ?? NaN;
+  const generatorCpu = process.cpuUsage(generatorCpuBefore);
   sampler.stop();
 
   // Timelines, read after the counters (these reads are not part of the measured costs).
@@ -199,6 +203,7 @@ try {
     loadEndMs,
     endMs,
     drained,
+    generatorCpuMs: (generatorCpu.user + generatorCpu.system) / 1000,
     ...(kept ? { retained: kept.retained } : {}),
     ...(stoppedAtMs !== undefined ? { stoppedAtMs } : {}),
     machine: { ...machineFacts(), loadAverage: [loadBefore, loadAfter] },
@@ -216,6 +221,9 @@ try {
   console.log(formatResult(result, reconciliation));
   if (opts.json) console.log(`  json: ${resolve(opts.json)}`);
   if (result.lost > 0) process.exitCode = 1;
+} catch (err) {
+  await shutdown(true);
+  throw err;
 } finally {
   await generator.close();
   redis.disconnect();

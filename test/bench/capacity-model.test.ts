@@ -132,5 +132,6 @@ describe('reading a bench result', () => {
     expect(() => measuredFrom({ ...measured, stateWritesPerNotification: null })).toThrow(/stateWritesPerNotification/);
     expect(() => measuredFrom({ ...measured, cpuMsPerNotificationByProcess: undefined })).toThrow(/cpuMsPerNotificationByProcess/);
     expect(() => measuredFrom('nope')).toThrow(/not a bench result/);
+    expect(() => measuredFrom({ ...measured, drainedWithinDeadline: false })).toThrow(/did not drain/);
   });
 });

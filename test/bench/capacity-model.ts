@@ -287,5 +287,9 @@ export function measuredFrom(json: unknown): MeasuredCosts {
     if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw new Error(`the bench result has no usable ${k}`);
   }
   if (!r.cpuMsPerNotificationByProcess || typeof r.cpuMsPerNotificationByProcess !== 'object') throw new Error('the bench result has no cpuMsPerNotificationByProcess');
+  // A run that did not drain divided its costs by notifications that were never fully handled.
+  if ((json as { drainedWithinDeadline?: unknown }).drainedWithinDeadline === false) {
+    throw new Error('the bench result did not drain within its deadline: its per-notification costs understate; use a run that did');
+  }
   return r as MeasuredCosts;
 }

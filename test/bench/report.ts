@@ -43,7 +43,8 @@ export interface BenchResult {
   completed: number;
   lost: number;
   unfinished: number;
-  duplicates: number;
+  /** Null when the run did not drain (see Reconciliation.duplicates). */
+  duplicates: number | null;
   statusCounts: Record<string, number>;
   /** Seconds the load was offered, and from its start until the last completion (or the deadline). */
   loadSeconds: number;
@@ -160,7 +161,7 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
     ['accept latency p50 / p95 / p99 (ms)', pct({ n: 0, p50: r.acceptP50Ms, p95: r.acceptP95Ms, p99: r.acceptP99Ms, max: NaN, mean: NaN })],
     ['accept→sent p50 / p95 / p99 (ms)', pct({ n: 0, p50: r.sentP50Ms, p95: r.sentP95Ms, p99: r.sentP99Ms, max: NaN, mean: NaN }, 0)],
     ['completed / lost / unfinished at deadline', `${r.completed} / ${r.lost} / ${r.unfinished}`],
-    ['duplicates (provider sends − completed)', String(r.duplicates)],
+    ['duplicates (provider sends − completed)', r.duplicates === null ? 'n/a: work still in flight at the deadline' : String(r.duplicates)],
     ['broker messages / notification', `${f(r.brokerMessagesPerNotification, 2)}  (Redis XADD ${r.brokerDetail.redisXadd}, RabbitMQ received ${r.brokerDetail.rabbitReceived ?? 'n/a'})`],
     ['state writes / notification', `${f(r.stateWritesPerNotification, 2)}  (Dapr state EVAL ${r.stateDetail.eval}, Herald EVALSHA ${r.stateDetail.evalsha})`],
     ['send-ledger writes / notification', f(r.sendLedgerWritesPerNotification, 2)],
@@ -174,6 +175,9 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
   const width = Math.max(...rows.map(([k]) => k.length));
   lines.push(`\nHerald benchmark: ${r.scenario}, ${r.count} notifications accepted, ${r.date}, commit ${r.gitCommit}${r.gitDirty ? ' (+ uncommitted changes)' : ''}, ${r.machineCores} cores`);
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(width)}  ${v}`);
+  if (!r.drainedWithinDeadline) {
+    lines.push(`  note: ${r.unfinished} accepted notifications were still on their way at the deadline; the per-notification costs divide by all ${r.count} accepted and so understate what one costs (the capacity model refuses this result)`);
+  }
   const load = r.machine.loadAverage;
   if (load && Math.max(...load) > r.machineCores) {
     lines.push(`  note: the machine's load average was ${f(load[0])} → ${f(load[1])} on ${r.machineCores} cores: other work shared it, so latency and throughput are pessimistic (the per-process CPU figures are the stack's own)`);

@@ -69,6 +69,8 @@ export interface BuildInput {
   loadEndMs: number;
   endMs: number;
   drained: boolean;
+  /** CPU the bench process itself used over the measured window (it shares the machine). */
+  generatorCpuMs?: number;
   retained?: Retained;
   /** When a ramp stopped offering (it fell behind twice in a row). */
   stoppedAtMs?: number;
@@ -178,7 +180,7 @@ export function buildResult(input: BuildInput): { result: BenchResult; reconcili
     ...(input.retained ? { redisRetainedBytesPerNotification: input.retained } : {}),
     cpuMsPerNotification: costs.cpuTotal / count,
     cpuMsPerNotificationByProcess: cpuPer,
-    cpuMsExcluded: perNotification(costs.cpuExcluded, count),
+    cpuMsExcluded: perNotification({ ...costs.cpuExcluded, ...(input.generatorCpuMs !== undefined ? { 'load generator (this bench)': input.generatorCpuMs } : {}) }, count),
     series,
     ...(input.profile ? { profile: input.profile } : {}),
   };

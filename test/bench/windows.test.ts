@@ -138,12 +138,17 @@ describe('reconcile', () => {
   it('counts completed, lost (ended unsent) and unfinished (still on its way) apart', () => {
     const traces = [accepted(0, 10), accepted(1, 10), accepted(2, undefined), accepted(3, undefined, { finalStatus: 'failed' }), accepted(4, undefined, { finalStatus: 'retrying' })];
     const r = reconcile(traces, 2);
-    expect(r).toMatchObject({ accepted: 5, completed: 2, lost: 1, unfinished: 2, duplicates: 0 });
+    expect(r).toMatchObject({ accepted: 5, completed: 2, lost: 1, unfinished: 2, duplicates: null });
     expect(r.byStatus).toEqual({ sent: 2, dispatched: 1, failed: 1, retrying: 1 });
   });
 
   it('counts provider sends beyond one per completed notification as duplicates', () => {
     expect(reconcile([accepted(0, 10), accepted(1, 10)], 3).duplicates).toBe(1);
+    expect(reconcile([accepted(0, 10), accepted(1, 10)], 2).duplicates).toBe(0);
+  });
+
+  it('does not claim a duplicate count while work is unfinished (the two counts were read at different moments)', () => {
+    expect(reconcile([accepted(0, 10), accepted(1, undefined)], 2).duplicates).toBeNull();
   });
 
   it('takes a notification Herald does not know as unfinished while events wait upstream, as lost once none do', () => {

@@ -218,9 +218,10 @@ export interface Reconciliation {
   unfinished: number;
   /**
    * Successful sends the provider counted beyond one per completed notification:
-   * providerSends − completed (never below 0). Exact when nothing is unfinished.
+   * providerSends − completed (never below 0). Null while work is unfinished: the provider's
+   * count and the timelines are then read at different moments of a moving backlog.
    */
-  duplicates: number;
+  duplicates: number | null;
   byStatus: Record<string, number>;
 }
 
@@ -245,5 +246,6 @@ export function reconcile(traces: readonly Trace[], providerSends: number, event
     else lost++;
   }
   const completed = accepted.filter(isCompleted).length;
-  return { accepted: accepted.length, completed, lost, unfinished, duplicates: Math.max(0, providerSends - completed), byStatus };
+  const duplicates = unfinished > 0 ? null : Math.max(0, providerSends - completed);
+  return { accepted: accepted.length, completed, lost, unfinished, duplicates, byStatus };
 }
