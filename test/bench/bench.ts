@@ -64,8 +64,7 @@ async function shutdown(keepLogs = false): Promise<void> {
   await stopStack(stack, { keepLogs });
   if (keepLogs) process.stderr.write(`the stack's logs are kept in ${join(stack.dir, 'logs')}\n`);
   rmSync(stateFileFor(), { force: true });
-  const r = new Redis({ host: '127.0.0.1', port: 6379 });
-  await cleanBrokers(stack, r).finally(() => r.disconnect());
+  await cleanBrokers(stack);
 }
 process.once('SIGINT', () => {
   process.stderr.write('\ninterrupted: stopping the stack…\n');

@@ -1,5 +1,4 @@
 import { readFileSync, rmSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { cleanBrokers, portOpen, stopStack, waitFor, type StackInfo } from './stack.js';
 
 export default async function globalTeardown(): Promise<void> {
@@ -7,12 +6,7 @@ export default async function globalTeardown(): Promise<void> {
   if (!file) return;
   const info = JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
   await stopStack(info);
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
-  try {
-    await cleanBrokers(info, redis);
-  } finally {
-    redis.disconnect();
-  }
+  await cleanBrokers(info);
   rmSync(file, { force: true });
   // Leave the machine as we found it: every port the stack used must be free again.
   await waitFor('the stack ports to be free', async () => {

@@ -8,7 +8,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { dirname, join, resolve } from 'node:path';
 
 /** The repository root: the nearest folder above this file (source or compiled) with dapr.yaml. */
@@ -327,8 +327,8 @@ export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Pro
   if (!keepLogs) rmSync(info.dir, { recursive: true, force: true });
 }
 
-/** Removes the run's queues and streams from RabbitMQ and Redis. */
-export async function cleanBrokers(info: StackInfo, redis: Redis): Promise<void> {
+/** Removes the run's queues and streams from RabbitMQ and Redis, over connections of its own. */
+export async function cleanBrokers(info: StackInfo): Promise<void> {
   // The channels' queues and exchanges (components/local/resources/channel-queues.yaml): one
   // exchange per topic, one queue per (app id, topic).
   const conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
@@ -345,13 +345,18 @@ export async function cleanBrokers(info: StackInfo, redis: Redis): Promise<void>
   } finally {
     await conn.close();
   }
-  await redis.del(`${info.topicPrefix}notifications-critical`, `${info.topicPrefix}notifications-bulk`, `${info.topicPrefix}dead-letter`);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${info.keyPrefix}*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
+  try {
+    await redis.del(`${info.topicPrefix}notifications-critical`, `${info.topicPrefix}notifications-bulk`, `${info.topicPrefix}dead-letter`);
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${info.keyPrefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 const STATE_PREFIX = 'herald-stack-';

@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { NotificationView } from '@herald/shared';
 import { createClient, type ApiResponse } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
@@ -28,8 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!stack) return;
   await stopStack(stack);
-  const redis = new Redis({ host: '127.0.0.1', port: 6379 });
-  await cleanBrokers(stack, redis).finally(() => redis.disconnect());
+  await cleanBrokers(stack);
 }, 60_000);
 
 const sms = (priority: 'critical' | 'bulk', text = 'x') => ({ customerId: uniqueCustomer(), channel: 'sms', priority, to: { phone: '+14155550100' }, content: { text } });
@@ -97,9 +95,10 @@ describe('lanes and admission control', () => {
     expect(reset.status).toBe(202);
     await api.waitForStatus((reset.body as { id: string }).id, 'sent', 10_000);
     const criticalMs = Date.now() - started;
-    const after = (await api.call('GET', '/v1/admission')).body as Admission;
-    const stillWaiting = after.lanes.bulk.backlog;
-    if (stillWaiting === 0) console.log(JSON.stringify({ shedding, after, criticalMs }));
+    // The campaign's notifications not sent yet, wherever they wait (a queue, or a channel app's
+    // hands waiting for a token: the admission view counts only the queues' ready messages).
+    let stillWaiting = 0;
+    for (const id of accepted) if (((await api.status(id)).body as NotificationView).status !== 'sent') stillWaiting++;
     // Sent while the campaign still waits: behind it, it would have waited backlog / RATE seconds.
     expect(stillWaiting).toBeGreaterThan(0);
     expect(criticalMs).toBeLessThan((stillWaiting / RATE) * 1000);

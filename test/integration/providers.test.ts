@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { dispatchRoute, type ChannelDispatch } from '@herald/shared';
 import { createClient, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
@@ -31,8 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!stack) return;
   await stopStack(stack);
-  const redis = new Redis({ host: '127.0.0.1', port: 6379 });
-  await cleanBrokers(stack, redis).finally(() => redis.disconnect());
+  await cleanBrokers(stack);
 }, 60_000);
 
 beforeEach(async () => {
