@@ -5,6 +5,7 @@ export * from './config.js';
 export * from './ids.js';
 export * from './log.js';
 export * from './dapr/sidecar.js';
+export * from './dapr/sidecar-http.js';
 export * from './dapr/names.js';
 export * from './dapr/trace.js';
 export * from './dapr/secrets.js';

@@ -1,5 +1,4 @@
-import { Agent, request } from 'node:http';
-import { SidecarError } from '@herald/shared';
+import { createSidecarHttp } from '@herald/shared';
 
 // Actor state through the sidecar's HTTP API (Dapr docs, "Actors API reference": "Get actor
 // state", "Save actor state transactionally"), and a cache of the state of active actors.
@@ -19,42 +18,18 @@ export interface ActorStateStore {
 }
 
 export function createSidecarActorState(host: string, port: number, timeoutMs = 10_000): ActorStateStore {
-  // Plain node:http with keep-alive: two of these calls sit on every notification's path, and
-  // fetch costs noticeably more CPU per request.
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  // Two of these calls sit on every notification's path: the shared node:http client.
+  const http = createSidecarHttp(host, port, timeoutMs);
   const enc = encodeURIComponent;
-
-  function call(operation: string, method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        { host, port, method, path, agent, timeout: timeoutMs, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (status >= 200 && status < 300) resolve({ status, text });
-            else reject(new SidecarError(operation, status, text));
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`dapr ${operation}: no answer within ${timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
   return {
     async get(actorType, actorId, key) {
-      const { status, text } = await call('actor state get', 'GET', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/state/${enc(key)}`);
+      const { status, text } = await http({ operation: 'actor state get', method: 'GET', path: `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/state/${enc(key)}` });
       // 204 (and an empty 200) mean the key has no value.
       return status === 204 || text === '' ? undefined : (JSON.parse(text) as unknown);
     },
     async save(actorType, actorId, key, value) {
       const body = JSON.stringify([{ operation: 'upsert', request: { key, value } }]);
-      await call('actor state save', 'POST', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/state`, body);
+      await http({ operation: 'actor state save', method: 'POST', path: `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/state`, body });
     },
   };
 }

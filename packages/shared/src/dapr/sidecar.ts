@@ -1,33 +1,13 @@
 import { errMessage } from '../log.js';
+import { SidecarError } from './sidecar-error.js';
+import { createSidecarHttp } from './sidecar-http.js';
+
+export { SidecarError } from './sidecar-error.js';
+
 // A small client for the Dapr sidecar's HTTP API (Dapr docs, "API reference"): the calls
-// Herald makes on its hot path, over keep-alive connections, with nothing hidden. The @dapr/dapr
+// Herald makes on its hot path, over keep-alive node:http connections (sidecar-http.ts), with nothing hidden. The @dapr/dapr
 // SDK's client checks the sidecar's metadata on construction and wraps every call; here each
 // call is one request.
-
-export class SidecarError extends Error {
-  readonly code: string;
-  constructor(
-    readonly operation: string,
-    readonly status: number,
-    readonly body: string,
-  ) {
-    super(`dapr ${operation} failed: HTTP ${status} ${body.slice(0, 300)}`);
-    this.name = new.target.name;
-    this.code = parseErrorCode(body) ?? `HTTP_${status}`;
-  }
-}
-
-function parseErrorCode(body: string): string | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body);
-    if (parsed && typeof parsed === 'object' && 'errorCode' in parsed && typeof parsed.errorCode === 'string') {
-      return parsed.errorCode;
-    }
-  } catch {
-    // not JSON: the status code is all we know
-  }
-  return undefined;
-}
 
 function failedEntriesOf(body: string): Map<string, string> | undefined {
   try {
@@ -78,20 +58,18 @@ export interface Sidecar {
 
 export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_000): Sidecar {
   const base = `http://${host}:${port}`;
+  const http = createSidecarHttp(host, port, defaultTimeoutMs);
 
   async function call(operation: string, method: string, path: string, body: unknown, opts: RequestOptions = {}): Promise<string> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (opts.traceparent) headers.traceparent = opts.traceparent;
-    const res = await fetch(base + path, {
+    const answer = await http({
+      operation,
       method,
-      headers,
-      body: body === undefined ? null : JSON.stringify(body),
-      signal: AbortSignal.timeout(opts.timeoutMs ?? defaultTimeoutMs),
+      path,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      traceparent: opts.traceparent,
+      timeoutMs: opts.timeoutMs,
     });
-    const text = await res.text();
-    if (!res.ok) throw new SidecarError(operation, res.status, text);
-    return text;
+    return answer.text;
   }
 
   const enc = encodeURIComponent;
