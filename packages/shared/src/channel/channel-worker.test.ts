@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import type { ChannelDispatch, DeliveryOutcome } from '../contracts/events.js';
 import type { Sidecar } from '../dapr/sidecar.js';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort, type SendLedgerPort } from './channel-worker.js';
+import type { LedgerClaim } from './dedup.js';
 import type { ProviderPort } from './provider-port.js';
 
 const log = pino({ level: 'silent' });
@@ -123,19 +124,69 @@ describe('channel worker', () => {
     it('reports what another replica remembered for this attempt, without sending', async () => {
       const provider = fakeProvider(() => sentOutcome);
       const { sidecar, calls } = fakeSidecar();
-      const ledger: SendLedgerPort = { recall: async () => sentOutcome, finish: async () => undefined };
+      const ledger: SendLedgerPort = { claim: async () => ({ kind: 'done', outcome: sentOutcome }), finish: async () => undefined, release: async () => undefined };
       const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
       await expect(worker.handle(message)).resolves.toBe('ack');
       expect(provider.sends).toHaveLength(0);
       expect(calls[0]?.body).toMatchObject({ outcome: sentOutcome });
     });
 
-    it('remembers every outcome it made, never a deferral or one it recalled', async () => {
+    it('sends two copies of one attempt that arrive together once, and reports the outcome for both', async () => {
+      let answer: (o: DeliveryOutcome) => void = () => undefined;
+      let started: () => void = () => undefined;
+      const sending = new Promise<void>((r) => (started = r));
+      const provider = fakeProvider(() => (started(), new Promise<DeliveryOutcome>((r) => (answer = r))));
+      const { sidecar, calls } = fakeSidecar();
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, inFlightWait: { maxMs: 10_000, pollMs: 1 } });
+      const first = worker.handle(message);
+      const second = worker.handle(message);
+      await sending;
+      answer(sentOutcome);
+      await expect(Promise.all([first, second])).resolves.toEqual(['ack', 'ack']);
+      expect(provider.sends).toHaveLength(1);
+      expect(calls.map((c) => c.body)).toEqual([expect.objectContaining({ outcome: sentOutcome }), expect.objectContaining({ outcome: sentOutcome })]);
+    });
+
+    it('hands a copy back when another copy is still being sent after the wait, without sending it', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const slept: number[] = [];
+      const ledger: SendLedgerPort = { claim: async () => ({ kind: 'in-flight' }), finish: async () => undefined, release: async () => undefined };
+      const sleep = async (ms: number) => void slept.push(ms);
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger, inFlightWait: { maxMs: 1_000, pollMs: 250 }, sleep });
+      await expect(worker.handle(message)).resolves.toBe('retry');
+      expect(slept).toEqual([250, 250, 250, 250]);
+      expect(provider.sends).toHaveLength(0);
+      expect(calls).toHaveLength(0);
+    });
+
+    it('sends once the other copy gave its claim up without an outcome (it was deferred)', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const answers: LedgerClaim[] = [{ kind: 'in-flight' }, { kind: 'claimed' }];
+      const finished: string[] = [];
+      const ledger: SendLedgerPort = {
+        claim: async () => answers.shift() ?? { kind: 'in-flight' },
+        finish: async (_id, n, o) => void finished.push(`${n}:${o.kind}`),
+        release: async () => undefined,
+      };
+      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger, inFlightWait: { maxMs: 1_000, pollMs: 1 } });
+      await expect(worker.handle(message)).resolves.toBe('ack');
+      expect(provider.sends).toHaveLength(1);
+      expect(finished).toEqual(['1:sent']);
+      expect(calls[0]?.body).toMatchObject({ outcome: sentOutcome });
+    });
+
+    it('remembers every outcome it made, never one it recalled; a deferral gives the claim back', async () => {
       const remembered: string[] = [];
       const stored = new Map<number, DeliveryOutcome>();
       const ledger: SendLedgerPort = {
-        recall: async (_id, n) => stored.get(n),
+        claim: async (_id, n) => {
+          const outcome = stored.get(n);
+          return outcome ? { kind: 'done', outcome } : { kind: 'claimed' };
+        },
         finish: async (_id, n, o) => void (remembered.push(`${n}:${o.kind}`), stored.set(n, o)),
+        release: async (_id, n) => void remembered.push(`${n}:released`),
       };
       const provider = fakeProvider(() => sentOutcome);
       const worker = createChannelWorker({ channel: 'sms', provider, sidecar: fakeSidecar().sidecar, log, now, ledger });
@@ -146,13 +197,13 @@ describe('channel worker', () => {
       const breaker: BreakerPort = { admit: async () => ({ admitted: false, retryAfterMs: 1_000 }), record: async () => undefined };
       const deferred = createChannelWorker({ channel: 'sms', provider, sidecar: fakeSidecar().sidecar, log, now, ledger, breaker });
       await deferred.handle({ ...message, attempt: 2 });
-      expect(remembered).toEqual(['1:sent']);
+      expect(remembered).toEqual(['1:sent', '2:released']);
     });
 
     it('hands the message back when the ledger is unavailable, rather than risk a double send', async () => {
       const provider = fakeProvider(() => sentOutcome);
       const { sidecar, calls } = fakeSidecar();
-      const ledger: SendLedgerPort = { recall: async () => Promise.reject(new Error('redis down')), finish: async () => undefined };
+      const ledger: SendLedgerPort = { claim: async () => Promise.reject(new Error('redis down')), finish: async () => undefined, release: async () => undefined };
       const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
       await expect(worker.handle(message)).resolves.toBe('retry');
       expect(provider.sends).toHaveLength(0);

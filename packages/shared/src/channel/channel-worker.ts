@@ -4,6 +4,7 @@ import { NOTIFICATION_ACTOR } from '../dapr/names.js';
 import type { Sidecar } from '../dapr/sidecar.js';
 import { traceIdOf } from '../dapr/trace.js';
 import { errMessage, type Logger } from '../log.js';
+import type { LedgerClaim } from './dedup.js';
 import type { ProviderPort } from './provider-port.js';
 
 /** What to tell the queue about one message. */
@@ -13,10 +14,11 @@ export interface ChannelWorker {
   handle(body: unknown, traceparent?: string): Promise<Ack>;
 }
 
-/** Outcomes by (notification id, attempt), shared by every replica (see dedup.ts). */
+/** Claims and outcomes by (notification id, attempt), shared by every replica (see dedup.ts). */
 export interface SendLedgerPort {
-  recall(id: string, attempt: number): Promise<DeliveryOutcome | undefined>;
+  claim(id: string, attempt: number): Promise<LedgerClaim>;
   finish(id: string, attempt: number, outcome: DeliveryOutcome): Promise<void>;
+  release(id: string, attempt: number): Promise<void>;
 }
 
 /** The provider account's shared token bucket (see rate-limiter.ts). */
@@ -42,7 +44,13 @@ export interface ChannelWorkerDeps {
   now?: () => Date;
   /** Without a shared ledger: how many recent outcomes this replica remembers. */
   rememberOutcomes?: number;
+  /** Waiting for another copy's send: how long at most before handing this copy back, and the pause between looks. */
+  inFlightWait?: { maxMs: number; pollMs: number };
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** Another copy of this attempt is still being sent after the wait: hand this one back. */
+class StillInFlight extends Error {}
 
 /** How long a message may wait for a token before it is handed back as deferred. */
 const MAX_TOKEN_WAIT_MS = 30_000;
@@ -51,13 +59,13 @@ const MAX_TOKEN_WAIT_MS = 30_000;
  * Takes one message from the channel's queue and reports its outcome to the notification's
  * actor. Never throws. In order:
  *
- * 1. De-duplicate by (notification id, attempt) in the shared ledger: a queue redelivery or a
- *    second copy of the dispatch (a publish retried by the sidecar, a send the actor re-issued
- *    on a redelivered event), to this replica or another, reports the remembered outcome
- *    instead of sending again. One read before, one write after each send; no claim, because
- *    RabbitMQ hands a message to one consumer at a time, so two copies rarely race, and a claim
- *    would be a second write. The crash window between the provider's answer and the write
- *    stays, as DESIGN.md says it does.
+ * 1. Claim (notification id, attempt) in the shared ledger. A queue redelivery or a second copy
+ *    of the dispatch (a publish retried by the sidecar, a send the actor re-issued on a
+ *    redelivered event), on this replica or another, reports the remembered outcome instead of
+ *    sending again; a copy that arrives while another is being sent waits for that one's
+ *    outcome (handed back to the queue if it takes too long). One command before the send, one
+ *    after. The crash window between the provider's answer and the write stays, as DESIGN.md
+ *    says it does.
  * 2. Expired in the queue: not sent.
  * 3. The provider's breaker is open: not sent, reported `deferred` (the actor waits, no attempt
  *    used up).
@@ -94,14 +102,28 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
     return outcome;
   }
 
-  /** The outcome of this (id, attempt): remembered from an earlier delivery, or made now. */
+  const inFlightWait = deps.inFlightWait ?? { maxMs: 20_000, pollMs: 250 };
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  /** The outcome of this (id, attempt): remembered from an earlier delivery, another copy's, or made now. */
   async function outcomeOf(message: ChannelDispatch): Promise<DeliveryOutcome> {
-    const remembered = await ledger.recall(message.notificationId, message.attempt);
-    if (remembered) return remembered;
-    const outcome = await attempt(message);
-    // Deferred means nothing was tried: a later copy must try.
-    if (outcome.kind !== 'deferred') await ledger.finish(message.notificationId, message.attempt, outcome);
-    return outcome;
+    const { notificationId: id, attempt: n } = message;
+    for (let waited = 0; ; waited += inFlightWait.pollMs) {
+      const claim = await ledger.claim(id, n);
+      if (claim.kind === 'done') return claim.outcome;
+      if (claim.kind === 'claimed') {
+        const outcome = await attempt(message);
+        // Deferred means nothing was tried: a later copy must try.
+        if (outcome.kind === 'deferred') await ledger.release(id, n);
+        else await ledger.finish(id, n, outcome);
+        return outcome;
+      }
+      // Another copy is with the provider now. Its message stays unacknowledged until it has an
+      // outcome, so if its replica dies, the queue hands that copy out again: waiting here (or
+      // handing this one back) never loses the send; the claim's TTL ends a dead replica's hold.
+      if (waited >= inFlightWait.maxMs) throw new StillInFlight(`another copy of ${id}/${n} is still being sent`);
+      await sleep(inFlightWait.pollMs);
+    }
   }
 
   return {
@@ -121,6 +143,10 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
       try {
         outcome = await outcomeOf(message);
       } catch (err) {
+        if (err instanceof StillInFlight) {
+          deps.log.info({ notificationId: message.notificationId, attempt: message.attempt }, 'another copy is being sent; handed back');
+          return 'retry';
+        }
         // The ledger (Redis) failed: hand the message back. (Failing after a send, the
         // redelivery may send again: the crash window, widened by a Redis outage.)
         deps.log.warn({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(err) }, 'send ledger unavailable; will be redelivered');
@@ -150,10 +176,14 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
 
 /** This replica's memory of recent outcomes, for a worker without a shared ledger (tests, a lone sandbox). */
 function localLedger(capacity: number): SendLedgerPort {
-  const outcomes = new Map<string, DeliveryOutcome>();
+  const outcomes = new Map<string, DeliveryOutcome | 'claimed'>();
   return {
-    async recall(id, attempt) {
-      return outcomes.get(`${id}/${attempt}`);
+    async claim(id, attempt) {
+      const found = outcomes.get(`${id}/${attempt}`);
+      if (found === 'claimed') return { kind: 'in-flight' };
+      if (found) return { kind: 'done', outcome: found };
+      outcomes.set(`${id}/${attempt}`, 'claimed');
+      return { kind: 'claimed' };
     },
     async finish(id, attempt, outcome) {
       outcomes.set(`${id}/${attempt}`, outcome);
@@ -162,6 +192,8 @@ function localLedger(capacity: number): SendLedgerPort {
         if (!oldest.done) outcomes.delete(oldest.value);
       }
     },
+    async release(id, attempt) {
+      outcomes.delete(`${id}/${attempt}`);
+    },
   };
 }
-
