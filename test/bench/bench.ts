@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { ROOT, reapOrphans, startStack, stateFileFor, stopStack, cleanBrokers, type StackInfo } from '../harness/stack.js';
-import { buildResult, machineFacts } from './result.js';
+import { buildResult, machineBusyMs, machineFacts } from './result.js';
 import {
   closeObservers,
   costSnapshot,
@@ -137,6 +137,7 @@ try {
   generator.resetCounts();
   const generatorCpuBefore = process.cpuUsage();
   const loadBefore = loadavg()[0] ?? NaN;
+  const machineBusyBefore = machineBusyMs();
   zero = performance.now();
   const wallAtZero = performance.timeOrigin + zero;
   const hrAtZeroUs = Number(process.hrtime.bigint() / 1000n);
@@ -161,6 +162,7 @@ try {
   const after = await costSnapshot(redis, groups);
   const hrAtEndUs = Number(process.hrtime.bigint() / 1000n);
   const loadAfter = loadavg()[0] ?? NaN;
+  const machineBusy = machineBusyMs() - machineBusyBefore;
   const generatorCpu = process.cpuUsage(generatorCpuBefore);
   sampler.stop();
 
@@ -203,6 +205,7 @@ try {
     endMs,
     drained,
     generatorCpuMs: (generatorCpu.user + generatorCpu.system) / 1000,
+    machineBusyMs: machineBusy,
     ...(kept ? { retained: kept.retained } : {}),
     ...(stoppedAtMs !== undefined ? { stoppedAtMs } : {}),
     machine: { ...machineFacts(), loadAverage: [loadBefore, loadAfter] },

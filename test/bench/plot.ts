@@ -143,6 +143,7 @@ export function renderHtml(r: BenchResult, phases: readonly Phase[]): string {
     ['date, commit', `${r.date}, ${r.gitCommit}${r.gitDirty ? ' + uncommitted changes' : ''}`],
     ['machine', `${r.machineCores} cores, ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}`],
     ...(r.machine.loadAverage ? [['load average at start → end', r.machine.loadAverage.map((l) => l.toFixed(1)).join(' → ')] as [string, string]] : []),
+    ...(r.machine.otherCores !== undefined ? [['cores used by other work (average)', r.machine.otherCores.toFixed(2)] as [string, string]] : []),
     ['accepted, completed, lost, unfinished, duplicates', `${r.accepted}, ${r.completed}, ${r.lost}, ${r.unfinished}, ${r.duplicates ?? 'n/a'}`],
     ['completed/s (peak 5 s)', `${r.completedPerSec.toFixed(0)} (${r.peakCompletedPerSec.toFixed(0)})`],
     ['accept p99, accept→sent p99', `${r.acceptP99Ms.toFixed(1)} ms, ${r.sentP99Ms.toFixed(0)} ms`],

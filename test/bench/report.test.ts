@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { CostSnapshot } from './observe.js';
 import { parseBenchArgs } from './options.js';
 import { lineChart, niceStep } from './plot.js';
-import { costsBetween, peakRate } from './report.js';
+import { costsBetween, otherWorkCores, peakRate } from './report.js';
 
 describe('costs of the measured window', () => {
   const before: CostSnapshot = { redis: { xadd: 10, eval: 5, evalsha: 1, set: 0, get: 3 }, rabbitReceived: 100, cpu: { intake: 1000, redis: 50, 'provider-sim': 10 }, redisUsedBytes: 1_000_000 };
@@ -23,6 +23,13 @@ describe('costs of the measured window', () => {
     expect(c.cpuByProcess).toEqual({ intake: 500, redis: 100 });
     expect(c.cpuExcluded).toEqual({ 'provider-sim': 50 });
     expect(c.cpuTotal).toBe(600);
+  });
+
+  it("counts as other work only what the machine did beyond the stack, the simulator and the bench", () => {
+    const c = costsBetween(before, after);
+    // 10 s window: 600 stack + 50 simulator + 350 bench + 4000 someone else = 5000 ms busy.
+    expect(otherWorkCores(5_000, c, 350, 10_000)).toBeCloseTo(0.4);
+    expect(otherWorkCores(500, c, 350, 10_000)).toBe(0);
   });
 
   it('reports broker messages as unknown when RabbitMQ could not be read', () => {

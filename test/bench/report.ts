@@ -29,7 +29,14 @@ export interface BenchResult {
   gitCommit: string;
   gitDirty: boolean;
   machineCores: number;
-  machine: { cpuModel: string; memoryGb: number; node: string; loadAverage?: [number, number] };
+  machine: {
+    cpuModel: string;
+    memoryGb: number;
+    node: string;
+    loadAverage?: [number, number];
+    /** Cores used on average by everything outside the stack and the bench during the run. */
+    otherCores?: number;
+  };
   providers: 'sandbox' | 'simulator';
   options: Record<string, unknown>;
   /** Notifications accepted in the measured run: the denominator of every per-notification figure. */
@@ -107,6 +114,9 @@ export interface CostFigures {
 }
 
 /** What the measured window cost, from the counters read at its start and end. */
+/** Other work above this many cores on average earns the result a note. */
+const OTHER_WORK_NOTE_CORES = 0.2;
+
 export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFigures {
   const redis = diff(after.redis, before.redis);
   const rabbit = after.rabbitReceived !== undefined && before.rabbitReceived !== undefined ? after.rabbitReceived - before.rabbitReceived : null;
@@ -128,6 +138,15 @@ export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFig
     cpuExcluded,
     cpuTotal: Object.values(cpuByProcess).reduce((a, b) => a + b, 0),
   };
+}
+
+/**
+ * Cores used on average by work outside the stack and the bench over a window: the machine's
+ * busy time less the stack's processes, the processes kept apart (the simulator) and the bench.
+ */
+export function otherWorkCores(machineBusyMs: number, costs: Pick<CostFigures, 'cpuTotal' | 'cpuExcluded'>, generatorCpuMs: number, windowMs: number): number {
+  const excluded = Object.values(costs.cpuExcluded).reduce((a, b) => a + b, 0);
+  return Math.max(0, machineBusyMs - costs.cpuTotal - excluded - generatorCpuMs) / windowMs;
 }
 
 export function perNotification(figures: Record<string, number>, count: number): Record<string, number> {
@@ -178,9 +197,11 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
   if (!r.drainedWithinDeadline) {
     lines.push(`  note: ${r.unfinished} accepted notifications were still on their way at the deadline; the per-notification costs divide by all ${r.count} accepted and so understate what one costs (the capacity model refuses this result)`);
   }
-  const load = r.machine.loadAverage;
-  if (load && Math.max(...load) > r.machineCores) {
-    lines.push(`  note: the machine's load average was ${f(load[0])} → ${f(load[1])} on ${r.machineCores} cores: other work shared it, so latency and throughput are pessimistic (the per-process CPU figures are the stack's own)`);
+  // The load average counts the stack's own threads, so it cannot tell other work apart: the
+  // machine's busy time less the stack's and the bench's can.
+  const other = r.machine.otherCores;
+  if (other !== undefined && other > OTHER_WORK_NOTE_CORES) {
+    lines.push(`  note: other work on the machine used ${f(other, 2)} of its ${r.machineCores} cores on average during the run: latency and throughput are pessimistic (the per-process CPU figures are the stack's own)`);
   }
   if (Object.keys(r.shedByCode).length) lines.push(`  shed by code: ${Object.entries(r.shedByCode).map(([c, n]) => `${c} ${n}`).join(', ')}`);
   if (Object.keys(r.errorsByCode).length) lines.push(`  errors by status/code: ${Object.entries(r.errorsByCode).map(([c, n]) => `${c} ${n}`).join(', ')}`);

@@ -5,7 +5,7 @@ import { ROOT } from '../harness/stack.js';
 import type { BenchOptions } from './options.js';
 import type { CostSnapshot, Retained, SimProviderStats } from './observe.js';
 import type { Sample } from './progress.js';
-import { costsBetween, peakRate, perNotification, type BenchResult, type Series } from './report.js';
+import { costsBetween, otherWorkCores, peakRate, perNotification, type BenchResult, type Series } from './report.js';
 import { LANES, truncatePlan, type Lane, type Plan } from './schedule.js';
 import {
   acceptMs,
@@ -32,8 +32,13 @@ export interface MachineFacts {
   cpuModel: string;
   memoryGb: number;
   node: string;
-  /** The machine's 1-minute load average when the run started and ended (other work shares it). */
+  /** The machine's 1-minute load average when the run started and ended (the stack's own threads count in it). */
   loadAverage?: [number, number];
+}
+
+/** CPU time the machine's cores have spent busy since boot, in ms (os.cpus(): all but idle). */
+export function machineBusyMs(): number {
+  return cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
 }
 
 export function machineFacts(): MachineFacts {
@@ -71,6 +76,8 @@ export interface BuildInput {
   drained: boolean;
   /** CPU the bench process itself used over the measured window (it shares the machine). */
   generatorCpuMs?: number;
+  /** The machine's busy CPU time over the measured window (machineBusyMs after less before). */
+  machineBusyMs?: number;
   retained?: Retained;
   /** When a ramp stopped offering (it fell behind twice in a row). */
   stoppedAtMs?: number;
@@ -134,6 +141,9 @@ export function buildResult(input: BuildInput): { result: BenchResult; reconcili
       memoryGb: input.machine.memoryGb,
       node: input.machine.node,
       ...(input.machine.loadAverage ? { loadAverage: input.machine.loadAverage } : {}),
+      ...(input.machineBusyMs !== undefined && input.endMs > 0
+        ? { otherCores: otherWorkCores(input.machineBusyMs, costs, input.generatorCpuMs ?? 0, input.endMs) }
+        : {}),
     },
     providers: input.providerKind,
     options: opts.raw,
