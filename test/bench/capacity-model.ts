@@ -52,7 +52,7 @@ export interface Assumptions {
   minReplicas: number;
   /** Memory requested per pod (app and sidecar together), GB. */
   memoryGbPerPod: number;
-  /** How long a notification's actor state and history are kept (actor state has no TTL today). */
+  /** How long a notification's actor state and history are kept once it is sent or ended (HISTORY_RETENTION_DAYS). */
   retentionDays: number;
   /** How long the channels' send ledger keeps an outcome (dedup.ts: a day). */
   ledgerDays: number;

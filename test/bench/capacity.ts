@@ -84,7 +84,7 @@ const keptHow = kept
   ? `actor state ${n(kept.actorState)} B + history ${n(kept.historyIndex)} B per notification for ${assumptions.retentionDays} days, send ledger ${n(kept.sendLedger)} B for ${assumptions.ledgerDays} day`
   : `${n(measured.redisBytesPerNotification ?? 0)} B of memory growth per notification for ${assumptions.retentionDays} days`;
 console.log(`  Redis: ${p.redisShards} shard(s) by CPU (one command thread each)${p.redisStoredGb !== undefined ? `; ${n(p.redisStoredGb)} GB kept (${keptHow})` : ''}`);
-console.log(`    Herald sets no TTL on actor state today: without one (or an archive job) it grows without bound; --retention-days models one.`);
+console.log(`    a sent or ended notification's actor state expires with its history entry (the dispatcher's HISTORY_RETENTION_DAYS, 30 by default; --retention-days here).`);
 console.log(`  RabbitMQ: ${p.rabbitNodes} nodes (quorum queues want 3; 2 vCPU each at the target utilisation)`);
 
 console.log('\nMonthly cost (on-demand list prices)');
@@ -100,7 +100,7 @@ console.log(
 );
 if (p.cost.redisStorage !== undefined && p.cost.redisStorage > p.cost.totalPeakProvisioned / 2) {
   console.log(`  Redis data kept dominates: it is priced as ElastiCache Serverless (${usd(prices.prices.redisGbHour.value * 1000)}/TB-hour), the dearest way to keep ${n(p.redisStoredGb ?? 0)} GB;`);
-  console.log('    a TTL or archive on actor state, or a disk-backed state store for it (a YAML change in Dapr), is where the money is.');
+  console.log('    a shorter retention, an archive of finished notifications, or a disk-backed state store for actor state (a YAML change in Dapr) is where the money is.');
 }
 console.log(`  for comparison, not in the total: the broker messages on a per-request queue (${prices.prices.brokerMillionRequests.what.split(':')[0]}): ${usd(p.cost.brokerPerMessage)}`);
 for (const note of prices.outOfScope ?? []) console.log(`  not included: ${note}`);

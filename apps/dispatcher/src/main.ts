@@ -31,6 +31,7 @@ const notificationActor = createNotificationActor({
   policy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
   preferences: createPreferencesReader(createPreferencesStore(redis, keys), log),
   history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
+  retentionSeconds: config.HISTORY_RETENTION_DAYS * 86_400,
   statusEvents: webhooks,
 });
 const actorState = createActorStateCache(createSidecarActorState(config.DAPR_HOST, config.DAPR_HTTP_PORT), {

@@ -136,6 +136,14 @@ describe('sidecar actor state', () => {
     expect(JSON.parse(seen[1]!.body)).toEqual([{ operation: 'upsert', request: { key: 'notification', value: { status: 'dispatched' } } }]);
   });
 
+  it('asks the store to forget the key after ttlInSeconds when the save says so', async () => {
+    const state = createSidecarActorState('127.0.0.1', port);
+    await state.save('NotificationActor', 'ntf_2', 'notification', { status: 'sent' }, { ttlSeconds: 2_592_000 });
+    expect(JSON.parse(seen.at(-1)!.body)).toEqual([
+      { operation: 'upsert', request: { key: 'notification', value: { status: 'sent' }, metadata: { ttlInSeconds: '2592000' } } },
+    ]);
+  });
+
   it("rejects with the sidecar's error code", async () => {
     const state = createSidecarActorState('127.0.0.1', port);
     const err = await state.get('NotificationActor', 'broken', 'notification').catch((e: unknown) => e);

@@ -9,12 +9,21 @@ import { createSidecarHttp } from '@herald/shared';
 // idle for a while (in case a deactivation never reached us: daprd restarted, the actor moved),
 // and whenever a save fails (it may have been written or not: the next turn reads the store).
 
+export interface SaveOptions {
+  /**
+   * The store forgets the key this long after the save (Dapr docs, "Actors API reference",
+   * actor state TTL: `metadata.ttlInSeconds`; the Redis store sets an EXPIRE in the same
+   * transaction). A save without it leaves whatever expiry the key has.
+   */
+  ttlSeconds?: number;
+}
+
 /** The sidecar's actor state endpoints. */
 export interface ActorStateStore {
   /** The stored value, or undefined when the key has none. */
   get(actorType: string, actorId: string, key: string): Promise<unknown>;
   /** Writes the value in one transaction; resolves once the sidecar has saved it. */
-  save(actorType: string, actorId: string, key: string, value: unknown): Promise<void>;
+  save(actorType: string, actorId: string, key: string, value: unknown, opts?: SaveOptions): Promise<void>;
 }
 
 export function createSidecarActorState(host: string, port: number, timeoutMs = 10_000): ActorStateStore {
@@ -27,8 +36,9 @@ export function createSidecarActorState(host: string, port: number, timeoutMs = 
       // 204 (and an empty 200) mean the key has no value.
       return status === 204 || text === '' ? undefined : (JSON.parse(text) as unknown);
     },
-    async save(actorType, actorId, key, value) {
-      const body = JSON.stringify([{ operation: 'upsert', request: { key, value } }]);
+    async save(actorType, actorId, key, value, opts) {
+      const metadata = opts?.ttlSeconds !== undefined ? { metadata: { ttlInSeconds: String(opts.ttlSeconds) } } : {};
+      const body = JSON.stringify([{ operation: 'upsert', request: { key, value, ...metadata } }]);
       await http({ operation: 'actor state save', method: 'POST', path: `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/state`, body });
     },
   };
@@ -39,7 +49,7 @@ export interface ActorStateHandle {
   /** The value of `key` (undefined: none), from the cache when this activation has read it. */
   get<T>(key: string): Promise<T | undefined>;
   /** Saves `value` under `key` before resolving; a failure rejects and drops the cache. */
-  set(key: string, value: unknown): Promise<void>;
+  set(key: string, value: unknown, opts?: SaveOptions): Promise<void>;
   /** Drops what is cached: the next read goes to the store. */
   forget(): void;
 }
@@ -107,9 +117,9 @@ export function createActorStateCache(store: ActorStateStore, opts: ActorStateCa
           expire();
           return value as T | undefined;
         },
-        async set(stateKey, value) {
+        async set(stateKey, value, saveOpts) {
           try {
-            await store.save(actorType, actorId, stateKey, value);
+            await store.save(actorType, actorId, stateKey, value, saveOpts);
           } catch (err) {
             entries.delete(key);
             throw err;

@@ -7,6 +7,7 @@ import { createNotificationActor, WAKE_REMINDER } from './notification-actor.js'
 const log = createLogger('test', 'silent');
 const ID = 'ntf_01jd0000000000000000000000';
 const t0 = Date.parse('2026-11-25T10:00:00.000Z');
+const RETENTION_S = 30 * 86_400;
 
 const acceptedOf = (over: Partial<NotificationAccepted['request']> = {}): NotificationAccepted => ({
   schemaVersion: 1,
@@ -19,14 +20,15 @@ const acceptedOf = (over: Partial<NotificationAccepted['request']> = {}): Notifi
 function setup() {
   let clock = t0;
   const stored = new Map<string, unknown>();
-  const store = { reads: 0, saves: 0, failSaves: false };
+  const store = { reads: 0, saves: 0, failSaves: false, ttls: [] as Array<number | undefined> };
   const stateStore: ActorStateStore = {
     async get(_type, id) {
       store.reads++;
       return stored.get(id);
     },
-    async save(_type, id, _key, value) {
+    async save(_type, id, _key, value, opts) {
       store.saves++;
+      store.ttls.push(opts?.ttlSeconds);
       if (store.failSaves) throw new Error('state store down');
       stored.set(id, value);
     },
@@ -53,6 +55,7 @@ function setup() {
     policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
     preferences: async () => ({ kind: 'none' }),
     history: { add: async (_tenant, _customer, id) => void indexed.push(id) },
+    retentionSeconds: RETENTION_S,
     statusEvents: { enqueue: async () => {} },
     now: () => new Date(clock),
     random: () => 0.5,
@@ -95,6 +98,8 @@ describe('NotificationActor on the actor host', () => {
     };
     expect(await s.call('recordResult', result)).toEqual({ status: 'sent' });
     expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 2 });
+    // Kept while it is on its way; once sent, for the retention period only.
+    expect(s.store.ttls).toEqual([undefined, RETENTION_S]);
 
     s.cache.evict('NotificationActor', ID);
     const view = (await s.call('view')) as { status: string; timeline: Array<{ status: string }> };

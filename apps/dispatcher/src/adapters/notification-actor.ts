@@ -14,7 +14,7 @@ import {
 } from '@herald/shared';
 import { z } from 'zod';
 import type { RetryPolicy } from '../domain/backoff.js';
-import { decide, toView, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from '../domain/notification-machine.js';
+import { decide, isSettled, toView, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from '../domain/notification-machine.js';
 import { statusEventOf } from '../domain/notification-state.js';
 import type { ActorDefinition, ActorTurn } from './actor-host.js';
 
@@ -27,6 +27,8 @@ export interface NotificationActorDeps {
   /** Reads a customer's preferences; never throws (an error is `unavailable`). */
   preferences(tenantId: string, customerId: string): Promise<PreferencesLookup>;
   history: Pick<HistoryIndex, 'add'>;
+  /** How long a settled notification (sent or ended) stays readable; then the store forgets it. */
+  retentionSeconds: number;
   /** Where status events go (the webhook deliverer). Costs nothing for a tenant without webhooks. */
   statusEvents: { enqueue(event: StatusEvent): Promise<void> };
   now?: () => Date;
@@ -67,7 +69,11 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
       const decision = decide(current, await eventFor(current), { now: now(), random: random(), policy: deps.policy });
       if (!decision.state) return undefined;
       // Save before acting: a send must never go out for a state we failed to record.
-      if (decision.changed) await turn.state.set(STATE_KEY, decision.state);
+      if (decision.changed) {
+        // Settled, it is kept as long as its place in the customer's history; until then, for
+        // as long as it waits. Without a TTL the store would grow by every notification forever.
+        await turn.state.set(STATE_KEY, decision.state, isSettled(decision.state) ? { ttlSeconds: deps.retentionSeconds } : {});
+      }
       for (const effect of decision.effects) await perform(turn, decision.state, effect);
       return await load(turn);
     } catch (err) {

@@ -1,5 +1,5 @@
 import type { DeliveryResult, NotificationAccepted, NotificationRequest, Preferences, ProviderEvent } from '@herald/shared';
-import { decide, isCancelable, toView, type DecideContext, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
+import { decide, isCancelable, isSettled, toView, type DecideContext, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
 
 const t0 = new Date('2026-11-25T10:00:00.000Z');
 const at = (ms: number): Date => new Date(t0.getTime() + ms);
@@ -302,6 +302,17 @@ describe('scheduled sends, expiry and cancel', () => {
     expect(decide(dispatched(), { type: 'cancel', tenantId: 'tenant-a' }, ctx()).changed).toBe(false);
     expect(decide(accept(later).state, { type: 'cancel', tenantId: 'tenant-b' }, ctx()).changed).toBe(false);
     expect(isCancelable(must(decide(dispatched(), transient(1), ctx()).state))).toBe(true);
+  });
+});
+
+describe('settled', () => {
+  it('is what Herald has nothing more to do for: sent or ended, never waiting or on its way', () => {
+    const later = acceptedOf({ sendAt: '2026-11-25T12:00:00Z' });
+    expect(isSettled(must(accept(later).state))).toBe(false);
+    expect(isSettled(dispatched())).toBe(false);
+    expect(isSettled(must(decide(dispatched(), transient(1), ctx()).state))).toBe(false);
+    expect(isSettled(must(decide(dispatched(), sent(1), ctx()).state))).toBe(true);
+    expect(isSettled(must(decide(accept(later).state, { type: 'cancel', tenantId: 'tenant-a' }, ctx()).state))).toBe(true);
   });
 });
 

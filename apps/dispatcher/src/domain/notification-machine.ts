@@ -268,6 +268,15 @@ export function owedEffects(state: NotificationState): Effect[] {
 
 const isWaiting = (state: NotificationState): boolean => state.status === 'scheduled' || state.status === 'retrying';
 
+/**
+ * Herald has nothing more to do for it: sent (a provider's callback may still move it on) or
+ * ended. From then on its state is kept for the retention period only; before, it is kept for as
+ * long as it waits (a send time up to 366 days ahead, a retry, a dispatch in a queue).
+ */
+export function isSettled(state: NotificationState): boolean {
+  return !(state.status === 'accepted' || state.status === 'dispatched' || isWaiting(state));
+}
+
 /** Nothing is in a provider's hands yet: it can still be called off. */
 export function isCancelable(state: NotificationState): boolean {
   return state.status === 'accepted' || isWaiting(state);
