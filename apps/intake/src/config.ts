@@ -22,6 +22,12 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
    */
   ADMISSION_BULK_SHED_AT: z.coerce.number().int().positive().default(20_000),
   ADMISSION_CRITICAL_SHED_AT: z.coerce.number().int().positive().default(200_000),
+  /**
+   * Bulk also sheds once its backlog would take longer than this to drain at the rate the
+   * dispatcher has been taking it (0: off), but never below ADMISSION_MIN_SHED_AT waiting.
+   */
+  ADMISSION_BULK_MAX_WAIT_SECONDS: z.coerce.number().int().nonnegative().default(120),
+  ADMISSION_MIN_SHED_AT: z.coerce.number().int().positive().default(1_000),
   /** How often the lanes' backlog is read. */
   ADMISSION_POLL_MS: z.coerce.number().int().positive().default(500),
   /** Every tenant's quota unless TENANT_QUOTAS names it. */

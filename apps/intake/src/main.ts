@@ -50,6 +50,7 @@ const admission = createAdmissionControl({
   monitor,
   quotas,
   thresholds: { bulk: thresholdsFor(config.ADMISSION_BULK_SHED_AT), critical: thresholdsFor(config.ADMISSION_CRITICAL_SHED_AT) },
+  waitLimits: { bulk: { seconds: config.ADMISSION_BULK_MAX_WAIT_SECONDS, floor: config.ADMISSION_MIN_SHED_AT } },
   quotaOf: (tenantId) => ({
     requestsPerSecond: config.TENANT_QUOTAS[tenantId]?.requestsPerSecond ?? config.TENANT_REQUESTS_PER_SECOND,
     notificationsPerDay: config.TENANT_QUOTAS[tenantId]?.notificationsPerDay ?? config.TENANT_NOTIFICATIONS_PER_DAY,

@@ -1,5 +1,16 @@
 import { PrioritySchema, type Priority } from '@herald/shared';
-import { admitLane, checkQuota, secondsToUtcMidnight, type LaneAdmission, type LaneState, type LaneThresholds, type QuotaVerdict, type TenantQuota } from '../domain/admission.js';
+import {
+  admitLane,
+  checkQuota,
+  secondsToUtcMidnight,
+  withWaitLimit,
+  type LaneAdmission,
+  type LaneState,
+  type LaneThresholds,
+  type QuotaVerdict,
+  type TenantQuota,
+  type WaitLimit,
+} from '../domain/admission.js';
 import type { BacklogMonitor } from './backlog-monitor.js';
 import type { QuotaCounter } from './quota-counter.js';
 
@@ -32,6 +43,8 @@ export interface AdmissionOptions {
   monitor: BacklogMonitor;
   quotas: QuotaCounter;
   thresholds: Record<Priority, LaneThresholds>;
+  /** A lane with a wait limit also sheds once its backlog would take longer than that to drain. */
+  waitLimits?: Partial<Record<Priority, WaitLimit>>;
   quotaOf(tenantId: string): TenantQuota;
 }
 
@@ -41,7 +54,8 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
   function lane(name: Priority): LaneAdmission {
     const observed = opts.monitor.snapshot().lanes[name];
     const backlog = { ...observed, streamLag: observed.streamLag + opts.monitor.acceptedSinceReading(name) };
-    const decision = admitLane(name, states[name], backlog, opts.thresholds[name]);
+    const thresholds = withWaitLimit(opts.thresholds[name], backlog.drainPerSecond, opts.waitLimits?.[name]);
+    const decision = admitLane(name, states[name], backlog, thresholds);
     states[name] = decision.state;
     return decision;
   }

@@ -1,4 +1,4 @@
-import { admitLane, checkQuota, secondsToUtcMidnight, thresholdsFor } from './admission.js';
+import { admitLane, checkQuota, secondsToUtcMidnight, thresholdsFor, withWaitLimit } from './admission.js';
 
 const lane = (streamLag: number, drainPerSecond = 100) => ({ streamLag, streamPending: 0, queued: 0, drainPerSecond });
 const NOW = new Date('2026-11-25T23:59:58.500Z');
@@ -27,6 +27,28 @@ describe('admitLane', () => {
     expect(admitLane('bulk', 'admitting', lane(100_000, 10), t).retryAfterSeconds).toBe(60);
     // Nothing draining at all: the longest wait.
     expect(admitLane('bulk', 'admitting', lane(1_000, 0), t).retryAfterSeconds).toBe(60);
+  });
+});
+
+describe('withWaitLimit', () => {
+  const fixed = thresholdsFor(20_000);
+  const limit = { seconds: 120, floor: 1_000 };
+
+  it('sheds once the backlog would wait longer than the limit at the measured drain', () => {
+    // 130/s for 120 s: 15,600 waiting is two minutes' work.
+    expect(withWaitLimit(fixed, 130, limit)).toEqual({ shedAt: 15_600, resumeBelow: 12_480 });
+    expect(admitLane('bulk', 'admitting', lane(15_600, 130), withWaitLimit(fixed, 130, limit)).state).toBe('shedding');
+  });
+
+  it('keeps the fixed level when it is the lower, and never goes below the floor', () => {
+    expect(withWaitLimit(fixed, 1_000, limit)).toBe(fixed);
+    expect(withWaitLimit(fixed, 2, limit)).toEqual(thresholdsFor(1_000));
+  });
+
+  it('says nothing without a drain rate or a limit', () => {
+    expect(withWaitLimit(fixed, 0, limit)).toBe(fixed);
+    expect(withWaitLimit(fixed, 130, undefined)).toBe(fixed);
+    expect(withWaitLimit(fixed, 130, { seconds: 0, floor: 1_000 })).toBe(fixed);
   });
 });
 

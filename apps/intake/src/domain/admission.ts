@@ -61,6 +61,24 @@ export function thresholdsFor(shedAt: number): LaneThresholds {
   return { shedAt, resumeBelow: Math.floor(shedAt * 0.8) };
 }
 
+/** How long a newly accepted notification of the lane may expect to wait before it is taken. */
+export interface WaitLimit {
+  seconds: number;
+  /** Never shed below this backlog by the wait limit: a quiet lane's drain rate says little. */
+  floor: number;
+}
+
+/**
+ * The lane's thresholds now: besides its fixed level, it sheds once its backlog would take longer
+ * than the wait limit to drain at the measured rate. A fixed count means minutes of waiting on a
+ * slow stack and seconds on a fast one; what a sender cares about is how long its campaign sits.
+ */
+export function withWaitLimit(fixed: LaneThresholds, drainPerSecond: number, limit: WaitLimit | undefined): LaneThresholds {
+  if (!limit || limit.seconds <= 0 || drainPerSecond <= 0) return fixed;
+  const byWait = Math.max(limit.floor, Math.floor(drainPerSecond * limit.seconds));
+  return byWait < fixed.shedAt ? thresholdsFor(byWait) : fixed;
+}
+
 /** A tenant's limits: requests per second (a batch is one request) and notifications per UTC day. */
 export interface TenantQuota {
   requestsPerSecond: number;
