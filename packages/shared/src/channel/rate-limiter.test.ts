@@ -140,12 +140,14 @@ describe('token bucket', () => {
     const allowed = ratePerSec * elapsedSec + burst;
     expect(grants.length).toBeLessThanOrEqual(allowed);
     expect(grants.length).toBeGreaterThanOrEqual(0.9 * allowed);
-    // After the initial burst, no one-second window holds much more than a second's worth (the
-    // margin covers network delay between the grant in Redis and the timestamp here).
+    // After the initial burst, no one-second window holds much more than a second's worth. The
+    // timestamps are taken here, after the grant in Redis: a busy machine (CI runs the stack's
+    // processes beside this) delays some and bunches them, so a window seen here may span up to
+    // ~100 ms more of Redis's time. A per-replica limiter would show four times the rate.
     const steady = grants.slice(burst);
     for (const [i, at] of steady.entries()) {
       const inWindow = steady.slice(i).filter((t) => t < at + 1000).length;
-      if (at + 1000 <= deadline) expect(inWindow).toBeLessThanOrEqual(ratePerSec + 3);
+      if (at + 1000 <= deadline) expect(inWindow).toBeLessThanOrEqual(Math.ceil(ratePerSec * 1.1) + 1);
     }
   });
 });
