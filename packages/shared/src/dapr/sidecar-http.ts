@@ -4,7 +4,7 @@ import { SidecarError } from './sidecar-error.js';
 // One HTTP request to the Dapr sidecar, over node:http with a keep-alive agent. Every
 // notification makes five or six of these, so their cost matters: fetch (undici) cost 0.6–1.0
 // CPU-ms per request here against 0.15–0.3 for node:http, and the difference was the largest
-// single item in the apps' profiles (see issue 6's note).
+// single item in the apps' profiles (Node --cpu-prof of a bench run).
 
 export interface SidecarRequest {
   /** Names the call in errors ("publish", "actor state get"). */
