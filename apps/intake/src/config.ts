@@ -23,8 +23,8 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   ADMISSION_BULK_SHED_AT: z.coerce.number().int().positive().default(20_000),
   ADMISSION_CRITICAL_SHED_AT: z.coerce.number().int().positive().default(200_000),
   /**
-   * Bulk also sheds once its backlog would take longer than this to drain at the rate the
-   * dispatcher has been taking it (0: off), but never below ADMISSION_MIN_SHED_AT waiting.
+   * Bulk also sheds once its backlog would take longer than this to drain at the fastest rate
+   * the dispatcher has taken it lately (0: off), but never below ADMISSION_MIN_SHED_AT waiting.
    */
   ADMISSION_BULK_MAX_WAIT_SECONDS: z.coerce.number().int().nonnegative().default(120),
   ADMISSION_MIN_SHED_AT: z.coerce.number().int().positive().default(1_000),

@@ -54,7 +54,7 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
   function lane(name: Priority): LaneAdmission {
     const observed = opts.monitor.snapshot().lanes[name];
     const backlog = { ...observed, streamLag: observed.streamLag + opts.monitor.acceptedSinceReading(name) };
-    const thresholds = withWaitLimit(opts.thresholds[name], backlog.drainPerSecond, opts.waitLimits?.[name]);
+    const thresholds = withWaitLimit(opts.thresholds[name], backlog.peakDrainPerSecond ?? backlog.drainPerSecond, opts.waitLimits?.[name]);
     const decision = admitLane(name, states[name], backlog, thresholds);
     states[name] = decision.state;
     return decision;

@@ -9,7 +9,7 @@ import {
   type Priority,
   type Redis,
 } from '@herald/shared';
-import type { LaneBacklog } from '../domain/admission.js';
+import { peakDrain, type LaneBacklog } from '../domain/admission.js';
 
 /** The last observation of each lane, and how old it is. */
 export interface BacklogSnapshot {
@@ -115,13 +115,15 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
       const previous = lastEntriesRead[lane];
       const previousRate = current.lanes[lane].drainPerSecond;
       let drainPerSecond = previousRate;
+      let peakDrainPerSecond = current.lanes[lane].peakDrainPerSecond ?? 0;
       if (previous && now > previous.at && stream.entriesRead >= previous.entriesRead) {
         const rate = ((stream.entriesRead - previous.entriesRead) * 1000) / (now - previous.at);
         // Smoothed: one quiet interval must not make Retry-After jump to a minute.
         drainPerSecond = previousRate === 0 ? rate : 0.7 * previousRate + 0.3 * rate;
+        peakDrainPerSecond = peakDrain(peakDrainPerSecond, drainPerSecond, now - previous.at);
       }
       lastEntriesRead[lane] = { entriesRead: stream.entriesRead, at: now };
-      lanes[lane] = { streamLag: stream.lag, streamPending: stream.pending, queued, drainPerSecond };
+      lanes[lane] = { streamLag: stream.lag, streamPending: stream.pending, queued, drainPerSecond, peakDrainPerSecond };
     }
     current = { lanes, observedAt: now };
     accepted.critical = 0;

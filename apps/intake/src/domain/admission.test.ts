@@ -1,4 +1,4 @@
-import { admitLane, checkQuota, secondsToUtcMidnight, thresholdsFor, withWaitLimit } from './admission.js';
+import { admitLane, checkQuota, peakDrain, secondsToUtcMidnight, thresholdsFor, withWaitLimit } from './admission.js';
 
 const lane = (streamLag: number, drainPerSecond = 100) => ({ streamLag, streamPending: 0, queued: 0, drainPerSecond });
 const NOW = new Date('2026-11-25T23:59:58.500Z');
@@ -49,6 +49,21 @@ describe('withWaitLimit', () => {
     expect(withWaitLimit(fixed, 0, limit)).toBe(fixed);
     expect(withWaitLimit(fixed, 130, undefined)).toBe(fixed);
     expect(withWaitLimit(fixed, 130, { seconds: 0, floor: 1_000 })).toBe(fixed);
+  });
+});
+
+describe('peakDrain', () => {
+  it('remembers the fastest drain, halving every five minutes, and takes any faster one at once', () => {
+    expect(peakDrain(0, 130, 500)).toBe(130);
+    expect(peakDrain(130, 0.05, 500)).toBeCloseTo(130, 0); // a quiet lane keeps what it showed it can do
+    expect(peakDrain(130, 0, 5 * 60_000)).toBeCloseTo(65);
+    expect(peakDrain(130, 200, 500)).toBe(200);
+  });
+
+  it('lets a campaign that lands on a quiet lane wait in proportion to what the lane can drain', () => {
+    // Idle for a minute after draining 130/s: the limit is still ~two minutes of that, not the floor.
+    const peak = peakDrain(130, 0.05, 60_000);
+    expect(withWaitLimit(thresholdsFor(20_000), peak, { seconds: 120, floor: 1_000 }).shedAt).toBeGreaterThan(13_000);
   });
 });
 

@@ -13,6 +13,21 @@ export interface LaneBacklog {
   queued: number;
   /** How fast the dispatcher has been taking this lane's notifications (per second, smoothed). */
   drainPerSecond: number;
+  /**
+   * The fastest it has drained lately (decaying: see peakDrain): what the lane can do, where
+   * drainPerSecond is what it did. A quiet lane drains nothing, and a campaign landing on it
+   * must not be judged by that.
+   */
+  peakDrainPerSecond?: number;
+}
+
+/** Half-life of the remembered peak drain rate: a stack that got slower is believed within minutes. */
+export const PEAK_DRAIN_HALF_LIFE_MS = 5 * 60_000;
+
+/** The peak drain rate after an interval of `elapsedMs` in which the lane drained at `rate`. */
+export function peakDrain(previousPeak: number, rate: number, elapsedMs: number, halfLifeMs = PEAK_DRAIN_HALF_LIFE_MS): number {
+  const decayed = previousPeak * 0.5 ** (Math.max(0, elapsedMs) / halfLifeMs);
+  return Math.max(rate, decayed);
 }
 
 export interface LaneThresholds {
@@ -70,8 +85,9 @@ export interface WaitLimit {
 
 /**
  * The lane's thresholds now: besides its fixed level, it sheds once its backlog would take longer
- * than the wait limit to drain at the measured rate. A fixed count means minutes of waiting on a
- * slow stack and seconds on a fast one; what a sender cares about is how long its campaign sits.
+ * than the wait limit to drain at the rate the lane has shown it can drain (its recent peak). A
+ * fixed count means minutes of waiting on a slow stack and seconds on a fast one; what a sender
+ * cares about is how long its campaign sits.
  */
 export function withWaitLimit(fixed: LaneThresholds, drainPerSecond: number, limit: WaitLimit | undefined): LaneThresholds {
   if (!limit || limit.seconds <= 0 || drainPerSecond <= 0) return fixed;
