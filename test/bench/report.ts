@@ -113,10 +113,10 @@ export interface CostFigures {
   cpuTotal: number;
 }
 
-/** What the measured window cost, from the counters read at its start and end. */
 /** Other work above this many cores on average earns the result a note. */
 const OTHER_WORK_NOTE_CORES = 0.2;
 
+/** What the measured window cost, from the counters read at its start and end. */
 export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFigures {
   const redis = diff(after.redis, before.redis);
   const rabbit = after.rabbitReceived !== undefined && before.rabbitReceived !== undefined ? after.rabbitReceived - before.rabbitReceived : null;
