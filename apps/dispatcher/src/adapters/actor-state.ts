@@ -50,6 +50,14 @@ export interface ActorStateHandle {
   get<T>(key: string): Promise<T | undefined>;
   /** Saves `value` under `key` before resolving; a failure rejects and drops the cache. */
   set(key: string, value: unknown, opts?: SaveOptions): Promise<void>;
+  /** Whether this activation already knows `key`'s value (a `get` would not go to the store). */
+  knows(key: string): boolean;
+  /**
+   * Records that the store has no value for `key`, learnt some other way than reading it (the
+   * caller's proof, e.g. an index entry written before any state): the next `get` answers
+   * undefined without a read.
+   */
+  knownAbsent(key: string): void;
   /** Drops what is cached: the next read goes to the store. */
   forget(): void;
 }
@@ -100,6 +108,16 @@ export function createActorStateCache(store: ActorStateStore, opts: ActorStateCa
   return {
     handle(actorType, actorId) {
       const key = cacheKey(actorType, actorId);
+      /** What the store holds for `stateKey`, now known. */
+      function learnt(stateKey: string, value: unknown): void {
+        // Only learning a value creates an entry: a write into an entry dropped meanwhile must
+        // not bring back a cache that a deactivation meant to end.
+        const entry = entries.get(key) ?? { values: new Map<string, unknown>(), lastUsed: 0 };
+        entry.values.set(stateKey, value);
+        touch(key, entry);
+        expire();
+      }
+
       return {
         async get<T>(stateKey: string): Promise<T | undefined> {
           const cached = entries.get(key);
@@ -109,12 +127,7 @@ export function createActorStateCache(store: ActorStateStore, opts: ActorStateCa
             return cached.values.get(stateKey) as T | undefined;
           }
           const value = await store.get(actorType, actorId, stateKey);
-          // Only a read creates an entry: a write into an entry dropped meanwhile must not
-          // bring back a cache that a deactivation meant to end.
-          const entry = entries.get(key) ?? { values: new Map<string, unknown>(), lastUsed: 0 };
-          entry.values.set(stateKey, value);
-          touch(key, entry);
-          expire();
+          learnt(stateKey, value);
           return value as T | undefined;
         },
         async set(stateKey, value, saveOpts) {
@@ -133,7 +146,15 @@ export function createActorStateCache(store: ActorStateStore, opts: ActorStateCa
         forget() {
           entries.delete(key);
         },
+        knows(stateKey) {
+          const cached = entries.get(key);
+          return cached !== undefined && now() - cached.lastUsed < opts.idleMs && cached.values.has(stateKey);
+        },
+        knownAbsent(stateKey) {
+          learnt(stateKey, undefined);
+        },
       };
+
     },
     evict(actorType, actorId) {
       entries.delete(cacheKey(actorType, actorId));

@@ -54,7 +54,13 @@ function setup() {
     topicPrefix: 'run1-',
     policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
     preferences: async () => ({ kind: 'none' }),
-    history: { add: async (_tenant, _customer, id) => void indexed.push(id) },
+    history: {
+      async add(_tenant, _customer, id) {
+        const fresh = !indexed.includes(id);
+        indexed.push(id);
+        return fresh;
+      },
+    },
     retentionSeconds: RETENTION_S,
     statusEvents: { enqueue: async () => {} },
     now: () => new Date(clock),
@@ -71,10 +77,10 @@ function setup() {
 }
 
 describe('NotificationActor on the actor host', () => {
-  it('accepts a new notification: one state read, one save, then the send to its lane queue', async () => {
+  it('accepts a new notification: indexed first, so no state read, then one save and the send to its lane queue', async () => {
     const s = setup();
     expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
-    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 1 });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 0, saves: 1 });
     expect(s.published).toEqual([
       expect.objectContaining({ pubsub: 'channels-critical', topic: 'run1-sms-critical', opts: { metadata: { priority: '1' } } }),
     ]);
@@ -85,8 +91,20 @@ describe('NotificationActor on the actor host', () => {
     const s = setup();
     await s.call('accept', { event: acceptedOf() });
     expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 0, saves: 1 });
+    expect(s.published).toHaveLength(2);
+    expect(s.indexed).toEqual([ID, ID]);
+  });
+
+  it('reads the store for a redelivered accept reaching a new activation: the index already holds the id', async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf() });
+    s.cache.evict('NotificationActor', ID);
+    expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
     expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 1 });
     expect(s.published).toHaveLength(2);
+    // Written once by this turn, not again by the owed effects.
+    expect(s.indexed).toEqual([ID, ID]);
   });
 
   it("records the channel's result from memory while active, and reads the store once deactivated", async () => {
@@ -97,7 +115,7 @@ describe('NotificationActor on the actor host', () => {
       outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' },
     };
     expect(await s.call('recordResult', result)).toEqual({ status: 'sent' });
-    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 2 });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 0, saves: 2 });
     // Kept while it is on its way; once sent, for the retention period only.
     expect(s.store.ttls).toEqual([undefined, RETENTION_S]);
 
@@ -105,7 +123,7 @@ describe('NotificationActor on the actor host', () => {
     const view = (await s.call('view')) as { status: string; timeline: Array<{ status: string }> };
     expect(view.status).toBe('sent');
     expect(view.timeline.map((e) => e.status)).toEqual(['accepted', 'dispatched', 'sent']);
-    expect(s.store.reads).toBe(2);
+    expect(s.store.reads).toBe(1);
   });
 
   it('answers view null and cancel not_found for a notification that does not exist, writing nothing', async () => {
@@ -121,8 +139,9 @@ describe('NotificationActor on the actor host', () => {
     await expect(s.call('accept', { event: acceptedOf() })).rejects.toThrow('state store down');
     expect(s.published).toEqual([]);
     s.store.failSaves = false;
+    // The index entry stayed: this time the store is read, and holds nothing.
     expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
-    expect(s.store.reads).toBe(2);
+    expect(s.store.reads).toBe(1);
   });
 
   it('turns a failed queue hand-off into a retry with a wake reminder', async () => {

@@ -44,14 +44,20 @@ describe('customer history index', () => {
     expect(await allPages('c-ties', 3)).toEqual([[id(7), id(5), id(3)], [id(1)]]);
   });
 
-  it('adds idempotently (a redelivery) and gives each bucket an expiry', async () => {
-    await index.add('t', 'c-idem', id(1), nowMs);
-    await index.add('t', 'c-idem', id(1), nowMs);
+  it('adds idempotently (a redelivery), says which add was the first, and gives each bucket an expiry', async () => {
+    expect(await index.add('t', 'c-idem', id(1), nowMs)).toBe(true);
+    expect(await index.add('t', 'c-idem', id(1), nowMs)).toBe(false);
     const key = keys.history('t', 'c-idem', historyBucket(nowMs));
     expect(await redis.zcard(key)).toBe(1);
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(29 * 24 * HOUR);
     expect(ttl).toBeLessThanOrEqual(30 * 24 * HOUR + HOUR);
+  });
+
+  it('keeps nothing already past the retention, and does not call it new', async () => {
+    const old = nowMs - 31 * 24 * HOUR;
+    expect(await index.add('t', 'c-old', id(2), old)).toBe(false);
+    expect(await redis.exists(keys.history('t', 'c-old', historyBucket(old)))).toBe(0);
   });
 
   it('starts before a given time, and reads an ISO time or a cursor as `before`', async () => {

@@ -19,7 +19,11 @@ export interface HistoryPage {
 }
 
 export interface HistoryIndex {
-  add(tenantId: string, customerId: string, notificationId: string, acceptedAtMs: number): Promise<void>;
+  /**
+   * Adds the notification to its customer's history. Resolves true when the entry is new (this
+   * id was not in its bucket), false when it was there already or is too old to keep.
+   */
+  add(tenantId: string, customerId: string, notificationId: string, acceptedAtMs: number): Promise<boolean>;
   list(tenantId: string, customerId: string, opts: { limit: number; before?: HistoryCursor; nowMs: number }): Promise<HistoryPage>;
 }
 
@@ -48,11 +52,11 @@ export function parseHistoryCursor(text: string): HistoryCursor | undefined {
   return /^\d{4}-\d{2}-\d{2}T/.test(text) && Number.isFinite(ms) ? { atMs: ms } : undefined;
 }
 
-// One round trip, one write: add, and give a new bucket its expiry.
+// One round trip, one write: add, give a new bucket its expiry, and say whether the id is new.
 const ADD = redisScript(`
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+local added = redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-return 1`);
+return added`);
 
 export function createHistoryIndex(redis: Redis, keys: RedisKeys, retentionDays: number): HistoryIndex {
   const retentionMs = retentionDays * 24 * HOUR_MS;
@@ -61,8 +65,8 @@ export function createHistoryIndex(redis: Redis, keys: RedisKeys, retentionDays:
     async add(tenantId, customerId, notificationId, acceptedAtMs) {
       // The bucket lives until its last entry is `retentionMs` old.
       const ttl = Math.floor(acceptedAtMs / HOUR_MS) * HOUR_MS + HOUR_MS + retentionMs - Date.now();
-      if (ttl <= 0) return;
-      await ADD(redis, [keys.history(tenantId, customerId, historyBucket(acceptedAtMs))], [acceptedAtMs, notificationId, ttl]);
+      if (ttl <= 0) return false;
+      return (await ADD(redis, [keys.history(tenantId, customerId, historyBucket(acceptedAtMs))], [acceptedAtMs, notificationId, ttl])) === 1;
     },
 
     async list(tenantId, customerId, { limit, before, nowMs }) {
