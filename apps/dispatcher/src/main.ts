@@ -1,4 +1,4 @@
-import { createHistoryIndex, createLogger, createPreferencesStore, createRedis, createSidecar, deadLetterTopic, laneTopic, redisKeys } from '@herald/shared';
+import { createGroupPublisher, createHistoryIndex, createLogger, createPreferencesStore, createRedis, createSidecar, deadLetterTopic, laneTopic, redisKeys } from '@herald/shared';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
 import { createActorHost } from './adapters/actor-host.js';
 import { createActorStateCache, createSidecarActorState } from './adapters/actor-state.js';
@@ -26,6 +26,7 @@ const webhooks = createWebhookDeliverer({
 });
 const notificationActor = createNotificationActor({
   sidecar,
+  dispatches: createGroupPublisher({ sidecar }),
   log,
   topicPrefix: config.TOPIC_PREFIX,
   policy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },

@@ -6,6 +6,7 @@ export * from './ids.js';
 export * from './log.js';
 export * from './dapr/sidecar.js';
 export * from './dapr/sidecar-http.js';
+export * from './dapr/group-publisher.js';
 export * from './dapr/names.js';
 export * from './dapr/trace.js';
 export * from './dapr/secrets.js';

@@ -1,4 +1,4 @@
-import { createLogger, type NotificationAccepted, type RequestOptions, type ReminderSpec, type Sidecar } from '@herald/shared';
+import { createLogger, type NotificationAccepted, type ReminderSpec, type Sidecar } from '@herald/shared';
 import type { NotificationState } from '../domain/notification-machine.js';
 import type { ActorTurn } from './actor-host.js';
 import { createActorStateCache, type ActorStateStore } from './actor-state.js';
@@ -34,14 +34,10 @@ function setup() {
     },
   };
   const cache = createActorStateCache(stateStore, { idleMs: 60_000, maxActors: 100, now: () => clock });
-  const published: Array<{ pubsub: string; topic: string; data: unknown; opts?: RequestOptions | undefined }> = [];
+  const published: Array<{ pubsub: string; topic: string; data: unknown; metadata?: Record<string, string> | undefined }> = [];
   const reminders: Array<{ id: string; name: string; spec: ReminderSpec }> = [];
   let publishFails = false;
   const sidecar = {
-    async publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions) {
-      if (publishFails) throw new Error('queue down');
-      published.push({ pubsub, topic, data, opts });
-    },
     async registerReminder(_type: string, id: string, name: string, spec: ReminderSpec) {
       reminders.push({ id, name, spec });
     },
@@ -50,6 +46,13 @@ function setup() {
   const indexed: string[] = [];
   const actor = createNotificationActor({
     sidecar,
+    dispatches: {
+      async publish(pubsub, topic, data, metadata) {
+        if (publishFails) return 'queue down';
+        published.push({ pubsub, topic, data, metadata });
+        return undefined;
+      },
+    },
     log,
     topicPrefix: 'run1-',
     policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
@@ -82,7 +85,7 @@ describe('NotificationActor on the actor host', () => {
     expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
     expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 0, saves: 1 });
     expect(s.published).toEqual([
-      expect.objectContaining({ pubsub: 'channels-critical', topic: 'run1-sms-critical', opts: { metadata: { priority: '1' } } }),
+      expect.objectContaining({ pubsub: 'channels-critical', topic: 'run1-sms-critical', metadata: { priority: '1' } }),
     ]);
     expect(s.indexed).toEqual([ID]);
   });

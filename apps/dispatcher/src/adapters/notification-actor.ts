@@ -6,6 +6,7 @@ import {
   NotificationAcceptedSchema,
   ProviderEventSchema,
   traceIdOf,
+  type GroupPublisher,
   type HistoryIndex,
   type Logger,
   type NotificationAccepted,
@@ -21,6 +22,8 @@ import type { ActorDefinition, ActorTurn } from './actor-host.js';
 
 export interface NotificationActorDeps {
   sidecar: Sidecar;
+  /** Sends dispatches to the channel queues; concurrent turns share one sidecar request. */
+  dispatches: GroupPublisher;
   log: Logger;
   policy: RetryPolicy;
   /** Prefixes the channel topics (tests and regions run isolated queues). */
@@ -98,7 +101,8 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
       case 'send':
         try {
           const route = dispatchRoute(effect.dispatch, deps.topicPrefix);
-          await deps.sidecar.publish(route.pubsub, route.topic, effect.dispatch, { metadata: route.metadata });
+          const failure = await deps.dispatches.publish(route.pubsub, route.topic, effect.dispatch, route.metadata);
+          if (failure !== undefined) throw new Error(failure);
           deps.log.debug({ notificationId, attempt: effect.dispatch.attempt }, 'dispatched');
         } catch (err) {
           const reason = `queue hand-off failed: ${errMessage(err)}`;

@@ -21,13 +21,18 @@ function pausedSidecar() {
   };
 }
 
+/** Lets the publisher's end-of-tick flush run. */
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('lane publisher', () => {
   it('publishes at once while few are in flight, and groups what waits behind them', async () => {
     const sidecar = pausedSidecar();
     const publisher = createLanePublisher({ sidecar, pubsubName: 'pubsub', topicPrefix: 'p-', maxInFlight: 1 });
     const first = publisher.publish([event(1)]);
+    await flush();
     expect(sidecar.calls).toHaveLength(1);
     const waiting = [publisher.publish([event(2)]), publisher.publish([event(3)]), publisher.publish([event(4)])];
+    await flush();
     expect(sidecar.calls).toHaveLength(1);
     sidecar.calls[0]?.finish();
     expect(await first).toEqual([undefined]);
@@ -37,12 +42,14 @@ describe('lane publisher', () => {
     expect(await Promise.all(waiting)).toEqual([[undefined], [undefined], [undefined]]);
   });
 
-  it('keeps lanes apart: a busy bulk lane does not hold back critical', () => {
+  it('keeps lanes apart: a busy bulk lane does not hold back critical', async () => {
     const sidecar = pausedSidecar();
     const publisher = createLanePublisher({ sidecar, pubsubName: 'pubsub', topicPrefix: '', maxInFlight: 1 });
     void publisher.publish([event(1)]);
+    await flush();
     void publisher.publish([event(2)]);
     void publisher.publish([event(3, 'critical')]);
+    await flush();
     expect(sidecar.calls.map((c) => c.topic)).toEqual(['notifications-bulk', 'notifications-critical']);
   });
 
@@ -50,6 +57,7 @@ describe('lane publisher', () => {
     const sidecar = pausedSidecar();
     const publisher = createLanePublisher({ sidecar, pubsubName: 'pubsub', topicPrefix: '', maxInFlight: 1 });
     const blocker = publisher.publish([event(1)]);
+    await flush();
     const batch = publisher.publish([event(2), event(3)]);
     sidecar.calls[0]?.fail(new Error('sidecar down'));
     expect(await blocker).toEqual(['sidecar down']);
@@ -57,10 +65,11 @@ describe('lane publisher', () => {
     expect(await batch).toEqual([undefined, 'stream full']);
   });
 
-  it('caps a bulk publish at maxBatch entries', () => {
+  it('caps a bulk publish at maxBatch entries', async () => {
     const sidecar = pausedSidecar();
     const publisher = createLanePublisher({ sidecar, pubsubName: 'pubsub', topicPrefix: '', maxInFlight: 2, maxBatch: 3 });
     void publisher.publish(Array.from({ length: 5 }, (_, i) => event(i)));
+    await flush();
     expect(sidecar.calls.map((c) => c.entries.length)).toEqual([3, 2]);
   });
 });

@@ -37,6 +37,8 @@ export interface ReminderSpec {
 export interface BulkPublishEntry {
   entryId: string;
   event: unknown;
+  /** This message's component metadata (e.g. its priority). */
+  metadata?: Record<string, string>;
 }
 
 export interface Sidecar {
@@ -79,7 +81,7 @@ export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_
       await call('publish', 'POST', `/v1.0/publish/${enc(pubsub)}/${enc(topic)}${query ? '?' + query : ''}`, data, opts);
     },
     async publishBulk(pubsub, topic, entries, opts) {
-      const body = entries.map((e) => ({ entryId: e.entryId, event: e.event, contentType: 'application/json' }));
+      const body = entries.map((e) => ({ entryId: e.entryId, event: e.event, contentType: 'application/json', ...(e.metadata ? { metadata: e.metadata } : {}) }));
       try {
         await call('publish', 'POST', `/v1.0-alpha1/publish/bulk/${enc(pubsub)}/${enc(topic)}`, body, opts);
         return new Map();
