@@ -39,6 +39,7 @@ if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) log.warn('webhooks may point at priva
 
 const monitor = createBacklogMonitor({
   redis,
+  keys,
   amqpUrl: config.AMQP_URL,
   topicPrefix: config.TOPIC_PREFIX,
   consumerGroup: config.DISPATCHER_APP_ID,

@@ -32,4 +32,5 @@ export * from './webhooks/endpoint-store.js';
 export * from './channel/rate-limiter.js';
 export * from './channel/circuit-breaker.js';
 export * from './channel/dedup.js';
+export * from './channel/in-hand.js';
 export * from './channel/provider-http.js';

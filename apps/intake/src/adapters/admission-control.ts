@@ -14,9 +14,21 @@ import {
 import type { BacklogMonitor } from './backlog-monitor.js';
 import type { QuotaCounter } from './quota-counter.js';
 
+/** Where a lane's backlog waits, as last read (the parts of `backlog`). */
+export interface BacklogParts {
+  /** Accepted, not yet taken by the dispatcher (the lane stream's lag). */
+  stream: number;
+  /** Taken by the dispatcher, not yet acknowledged. */
+  dispatcher: number;
+  /** In the lane's channel queues, not yet taken by a channel app. */
+  queues: number;
+  /** Held by the channel apps: waiting for a provider token, or being sent. */
+  channelApps: number;
+}
+
 /** What `GET /v1/admission` shows a tenant. */
 export interface AdmissionView {
-  lanes: Record<Priority, Omit<LaneAdmission, 'lane'>>;
+  lanes: Record<Priority, Omit<LaneAdmission, 'lane'> & { backlogParts: BacklogParts }>;
   observedAt: string | null;
   /** Set when the last reading failed: the lanes show the one before. */
   readingError?: string;
@@ -79,7 +91,14 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
       const lanes = Object.fromEntries(
         PrioritySchema.options.map((name) => {
           const { lane: _lane, ...rest } = lane(name);
-          return [name, rest];
+          const seen = snapshot.lanes[name];
+          const backlogParts: BacklogParts = {
+            stream: seen.streamLag + opts.monitor.acceptedSinceReading(name),
+            dispatcher: seen.streamPending,
+            queues: seen.queued,
+            channelApps: seen.inHand ?? 0,
+          };
+          return [name, { ...rest, backlogParts }];
         }),
       ) as AdmissionView['lanes'];
       return {

@@ -5,9 +5,11 @@ import {
   errMessage,
   laneTopic,
   PrioritySchema,
+  readInHand,
   type Logger,
   type Priority,
   type Redis,
+  type RedisKeys,
 } from '@herald/shared';
 import { peakDrain, type LaneBacklog } from '../domain/admission.js';
 
@@ -32,6 +34,7 @@ export interface BacklogMonitor {
 
 export interface BacklogMonitorOptions {
   redis: Redis;
+  keys: RedisKeys;
   amqpUrl: string;
   topicPrefix: string;
   /** The dispatcher's consumer group on the lane streams (Dapr names it after the app id). */
@@ -40,12 +43,13 @@ export interface BacklogMonitorOptions {
   log: Logger;
 }
 
-const emptyLane = (): LaneBacklog => ({ streamLag: 0, streamPending: 0, queued: 0, drainPerSecond: 0 });
+const emptyLane = (): LaneBacklog => ({ streamLag: 0, streamPending: 0, queued: 0, inHand: 0, drainPerSecond: 0 });
 
 /**
  * Reads each lane's backlog every `intervalMs`: the lane stream's consumer-group lag and pending
- * count (Redis `XINFO GROUPS`, one read per lane), and the depth of every channel queue of the
- * lane (RabbitMQ, a passive queue declare per queue). Intake decides admission from these
+ * count (Redis `XINFO GROUPS`, one read per lane), the depth of every channel queue of the
+ * lane (RabbitMQ, a passive queue declare per queue), and what the channel apps hold of the lane
+ * (in-hand.ts, one read per lane). Intake decides admission from these
  * figures; reading them costs a few commands per interval, not per request.
  */
 export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonitor {
@@ -112,6 +116,7 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
       const stream = await streamFigures(lane);
       let queued = 0;
       for (const ch of ChannelSchema.options) queued += await queueDepth(`channel-${ch}-${channelTopic(ch, lane, opts.topicPrefix)}`);
+      const inHand = await readInHand(opts.redis, opts.keys, lane, now);
       const previous = lastEntriesRead[lane];
       const previousRate = current.lanes[lane].drainPerSecond;
       let drainPerSecond = previousRate;
@@ -123,7 +128,7 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
         peakDrainPerSecond = peakDrain(peakDrainPerSecond, drainPerSecond, now - previous.at);
       }
       lastEntriesRead[lane] = { entriesRead: stream.entriesRead, at: now };
-      lanes[lane] = { streamLag: stream.lag, streamPending: stream.pending, queued, drainPerSecond, peakDrainPerSecond };
+      lanes[lane] = { streamLag: stream.lag, streamPending: stream.pending, queued, inHand, drainPerSecond, peakDrainPerSecond };
     }
     current = { lanes, observedAt: now };
     accepted.critical = 0;

@@ -413,13 +413,19 @@ describe('admission control', () => {
   });
 
   it('shows lanes, thresholds and the caller\'s quota on GET /v1/admission', async () => {
-    monitor.lanes.critical = { streamLag: 3, streamPending: 2, queued: 1, drainPerSecond: 40 };
+    monitor.lanes.critical = { streamLag: 3, streamPending: 2, queued: 1, inHand: 4, drainPerSecond: 40 };
     const res = await call<{ lanes: Record<string, { state: string; backlog: number; thresholds: unknown }>; tenant: { tenantId: string; notificationsPerDay: { limit: number } } }>(
       'GET',
       '/v1/admission',
     );
     expect(res.status).toBe(200);
-    expect(res.body.lanes.critical).toMatchObject({ state: 'admitting', backlog: 6, thresholds: { shedAt: 1_000, resumeBelow: 800 }, drainPerSecond: 40 });
+    expect(res.body.lanes.critical).toMatchObject({
+      state: 'admitting',
+      backlog: 10,
+      backlogParts: { stream: 3, dispatcher: 2, queues: 1, channelApps: 4 },
+      thresholds: { shedAt: 1_000, resumeBelow: 800 },
+      drainPerSecond: 40,
+    });
     expect(res.body.lanes.bulk).toMatchObject({ state: 'admitting', thresholds: { shedAt: 100, resumeBelow: 80 } });
     expect(res.body.tenant).toMatchObject({ tenantId: 'tenant-a', notificationsPerDay: { limit: 1_000_000 } });
   });

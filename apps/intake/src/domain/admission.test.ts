@@ -11,8 +11,11 @@ describe('admitLane', () => {
     expect(admitLane('bulk', 'admitting', lane(1_000), t)).toMatchObject({ state: 'shedding', backlog: 1_000 });
   });
 
-  it('counts the stream, the dispatcher\'s hands and the channel queues', () => {
+  it('counts the stream, the dispatcher\'s hands, the channel queues and the channel apps\' hands', () => {
     expect(admitLane('bulk', 'admitting', { streamLag: 400, streamPending: 300, queued: 300, drainPerSecond: 1 }, t).state).toBe('shedding');
+    const held = { streamLag: 400, streamPending: 300, queued: 200, drainPerSecond: 1 };
+    expect(admitLane('bulk', 'admitting', held, t).state).toBe('admitting');
+    expect(admitLane('bulk', 'admitting', { ...held, inHand: 100 }, t)).toMatchObject({ state: 'shedding', backlog: 1_000 });
   });
 
   it('resumes only below 80% of the threshold', () => {

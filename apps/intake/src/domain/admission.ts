@@ -9,8 +9,13 @@ export interface LaneBacklog {
   streamLag: number;
   /** Taken by the dispatcher, not yet acknowledged (in its hands right now). */
   streamPending: number;
-  /** Dispatched to the channels' queues in this lane, not yet sent. */
+  /** Dispatched to the channels' queues in this lane, not yet taken by a channel app. */
   queued: number;
+  /**
+   * Taken by the channel apps and not yet settled: waiting for a provider token, being sent
+   * (RabbitMQ's unacknowledged messages, as the apps count them). Absent: not known.
+   */
+  inHand?: number;
   /** How fast the dispatcher has been taking this lane's notifications (per second, smoothed). */
   drainPerSecond: number;
   /**
@@ -52,7 +57,7 @@ export interface LaneAdmission {
 const MAX_RETRY_AFTER_SECONDS = 60;
 
 export function totalBacklog(b: LaneBacklog): number {
-  return b.streamLag + b.streamPending + b.queued;
+  return b.streamLag + b.streamPending + b.queued + (b.inHand ?? 0);
 }
 
 /**

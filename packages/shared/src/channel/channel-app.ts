@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { baseEnvSchema, parseEnv, portSchema } from '../config.js';
 import type { Channel } from '../contracts/notification-request.js';
@@ -10,6 +11,7 @@ import { startChannelServer } from './channel-server.js';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort } from './channel-worker.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
 import { createSendLedger } from './dedup.js';
+import { createInHandCounter } from './in-hand.js';
 import type { ProviderPort } from './provider-port.js';
 import { createTokenBucket } from './rate-limiter.js';
 import { createSandboxProvider } from './sandbox-provider.js';
@@ -83,12 +85,14 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
     ...(breaker ? { breaker } : {}),
   });
   const routes = real ? {} : { '/sandbox/messages': () => ({ total: sandbox.count(), recent: sandbox.recent() }) };
+  const inHand = createInHandCounter(redis, keys, { member: `channel-${channel}/${hostname()}/${process.pid}` });
   const server = await startChannelServer({
     host: config.APP_HOST,
     port: config.APP_PORT,
     channel,
     topicPrefix: config.TOPIC_PREFIX,
     worker,
+    inHand,
     log,
     routes,
   });
@@ -98,8 +102,10 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
     process.once(signal, () => {
       log.info({ signal }, 'stopping');
       server.close(() => {
-        redis.disconnect();
-        process.exit(0);
+        void inHand.stop().finally(() => {
+          redis.disconnect();
+          process.exit(0);
+        });
       });
       setTimeout(() => process.exit(0), 5_000).unref();
     });

@@ -37,4 +37,27 @@ describe('channel server', () => {
       server.close();
     }
   });
+
+  it('counts each lane\'s messages while the worker holds them, settled or not', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const worker: ChannelWorker = { handle: async () => held.then(() => 'ack' as const) };
+    const counts: Array<[string, number]> = [];
+    const inHand = { begin: (lane: string) => counts.push([lane, 1]), end: (lane: string) => counts.push([lane, -1]) };
+    const server = await startChannelServer({ host: '127.0.0.1', port: 0, channel: 'sms', topicPrefix: '', worker, inHand, log: createLogger('test', 'silent') });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const event = JSON.stringify({ data: { notificationId: 'x' } });
+      const answers = [fetch(`${base}/queues/critical`, { method: 'POST', body: event }), fetch(`${base}/queues/bulk`, { method: 'POST', body: '{not json' })];
+      const deadline = Date.now() + 5_000;
+      while (counts.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      // The unreadable one is settled at once; the readable one is still held.
+      expect(counts.slice().sort()).toEqual([['bulk', -1], ['bulk', 1], ['critical', 1]]);
+      release();
+      await Promise.all(answers);
+      expect(counts.at(-1)).toEqual(['critical', -1]);
+    } finally {
+      server.close();
+    }
+  });
 });

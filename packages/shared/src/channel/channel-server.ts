@@ -4,6 +4,7 @@ import { channelPubsub, channelTopic, QUEUE_MAX_PRIORITY } from '../dapr/names.j
 import { readBody } from '../http/read-body.js';
 import { errMessage, type Logger } from '../log.js';
 import type { ChannelWorker } from './channel-worker.js';
+import type { InHandCounter } from './in-hand.js';
 
 export interface ChannelServerOptions {
   host: string;
@@ -12,6 +13,8 @@ export interface ChannelServerOptions {
   /** Prefixes the channel topics (tests and regions run isolated queues). */
   topicPrefix: string;
   worker: ChannelWorker;
+  /** Counts the dispatches this replica holds, per lane, for intake's admission control. */
+  inHand?: Pick<InHandCounter, 'begin' | 'end'>;
   log: Logger;
   /** Extra read-only routes (e.g. the sandbox's record), path → JSON producer. */
   routes?: Record<string, () => unknown>;
@@ -54,7 +57,7 @@ function cloudEventData(body: unknown): { data: unknown; traceparent?: string } 
 export function startChannelServer(opts: ChannelServerOptions): Promise<Server> {
   const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const subscriptions = channelSubscriptions(opts.channel, opts.topicPrefix);
-  const routes = new Set(subscriptions.map((s) => s.route));
+  const laneOfRoute = new Map(PrioritySchema.options.map((lane) => [lanePath(lane), lane]));
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const reply = (status: number, body?: unknown) => {
@@ -62,7 +65,9 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
       res.end(body === undefined ? undefined : JSON.stringify(body));
     };
     if (req.method === 'GET' && path === '/dapr/subscribe') return reply(200, subscriptions);
-    if (req.method === 'POST' && path && routes.has(path)) {
+    const lane = req.method === 'POST' && path ? laneOfRoute.get(path) : undefined;
+    if (lane) {
+      opts.inHand?.begin(lane);
       readJson(req, maxBody)
         .then((body) => {
           const event = cloudEventData(body);
@@ -73,7 +78,8 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
           // Redelivering it would fail the same way.
           opts.log.error({ err: errMessage(err) }, 'unreadable queue message dropped');
           reply(200, { status: 'SUCCESS' });
-        });
+        })
+        .finally(() => opts.inHand?.end(lane));
       return;
     }
     if (req.method === 'GET' && path === '/healthz') return reply(200, { status: 'ok' });

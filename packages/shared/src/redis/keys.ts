@@ -25,6 +25,8 @@ export interface RedisKeys {
   quotaSecond(tenantId: string, epochSecond: number): string;
   /** A tenant's notifications on one UTC day (`YYYY-MM-DD`). */
   quotaDay(tenantId: string, day: string): string;
+  /** Hash of channel replica → dispatches of one lane it holds right now ("count:ms"). */
+  inHand(lane: string): string;
 }
 
 export function redisKeys(prefix = ''): RedisKeys {
@@ -44,5 +46,6 @@ export function redisKeys(prefix = ''): RedisKeys {
     sendLedger: (id, a) => `${p}sent:${id}:${a}`,
     quotaSecond: (t, s) => `${p}quota:${t}:s:${s}`,
     quotaDay: (t, d) => `${p}quota:${t}:d:${d}`,
+    inHand: (l) => `${p}inhand:${l}`,
   };
 }

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { createRedis } from '../redis/client.js';
+import { redisKeys } from '../redis/keys.js';
+import { createInHandCounter, IN_HAND_STALE_MS, readInHand } from './in-hand.js';
+
+// Against the real Redis of the local stack, in a key namespace of its own.
+const keys = redisKeys(`test-${randomUUID()}:`);
+const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+
+afterAll(async () => {
+  await redis.del(keys.inHand('bulk'), keys.inHand('critical'));
+  await redis.quit();
+});
+
+/** Waits for the counter's flush to land (it writes at most every flushMs). */
+async function settled(lane: 'bulk' | 'critical', expected: number): Promise<number> {
+  const deadline = Date.now() + 5_000;
+  let seen = -1;
+  while (Date.now() < deadline) {
+    seen = await readInHand(redis, keys, lane, Date.now());
+    if (seen === expected) return seen;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return seen;
+}
+
+describe('dispatches in the channel apps\' hands', () => {
+  it('adds up every replica per lane, and a stopped replica counts nothing', async () => {
+    const a = createInHandCounter(redis, keys, { member: 'email/a', flushMs: 5 });
+    const b = createInHandCounter(redis, keys, { member: 'sms/b', flushMs: 5 });
+    for (let i = 0; i < 3; i++) a.begin('bulk');
+    b.begin('bulk');
+    b.begin('critical');
+    expect(await settled('bulk', 4)).toBe(4);
+    expect(await settled('critical', 1)).toBe(1);
+    a.end('bulk');
+    expect(await settled('bulk', 3)).toBe(3);
+    await b.stop();
+    expect(await settled('bulk', 2)).toBe(2);
+    expect(await settled('critical', 0)).toBe(0);
+    await a.stop();
+    expect(await redis.hlen(keys.inHand('bulk'))).toBe(0);
+  });
+
+  it('ignores a replica that stopped writing, and forgets one long gone', async () => {
+    const now = Date.now();
+    await redis.hset(keys.inHand('bulk'), 'live', `5:${now}`, 'silent', `7:${now - IN_HAND_STALE_MS - 1}`, 'gone', `9:${now - 2 * 3_600_000}`);
+    expect(await readInHand(redis, keys, 'bulk', now)).toBe(5);
+    expect((await redis.hkeys(keys.inHand('bulk'))).sort()).toEqual(['live', 'silent']);
+    await redis.del(keys.inHand('bulk'));
+  });
+});
