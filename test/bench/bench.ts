@@ -133,7 +133,7 @@ try {
   // The measured run: counters read now and once everything accepted is sent (or the deadline).
   const groups = stackProcesses(stack?.processes);
   const providerBase = await counter.total();
-  const before = await costSnapshot(redis, groups);
+  const before = await costSnapshot(redis, groups, stack?.metricsPorts);
   generator.resetCounts();
   const generatorCpuBefore = process.cpuUsage();
   const loadBefore = loadavg()[0] ?? NaN;
@@ -159,7 +159,7 @@ try {
   process.stderr.write(`load done at ${(loadEndMs / 1000).toFixed(1)} s: ${accepted} accepted; waiting up to ${opts.drainTimeoutMs / 1000} s for them to be sent…\n`);
   const drained = await providerReaches(providerBase + accepted, performance.now() + opts.drainTimeoutMs);
   const endMs = now();
-  const after = await costSnapshot(redis, groups);
+  const after = await costSnapshot(redis, groups, stack?.metricsPorts);
   const hrAtEndUs = Number(process.hrtime.bigint() / 1000n);
   const loadAfter = loadavg()[0] ?? NaN;
   const machineBusy = machineBusyMs() - machineBusyBefore;

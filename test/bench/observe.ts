@@ -73,6 +73,38 @@ export interface CostSnapshot {
   rabbitReceived: number | undefined;
   cpu: Record<string, number>;
   redisUsedBytes: number;
+  /** Requests the sidecars served or made, by kind (see sidecarRequests); absent when attached to a stack not ours. */
+  sidecar?: Record<SidecarRequestKind, number>;
+}
+
+/** The requests that cross a sidecar, counted once each. */
+export type SidecarRequestKind = 'appToSidecar' | 'sidecarToApp' | 'sidecarToSidecar';
+
+/**
+ * Requests through the sidecars so far, summed over every sidecar, from daprd's own Prometheus
+ * counters: the app's calls to its sidecar's API (`dapr_http_server_request_count`), the
+ * sidecar's calls to its app (subscriptions, actor methods: `dapr_http_client_completed_count`),
+ * and calls between sidecars (actor calls to another host: `dapr_grpc_io_server_completed_rpcs`,
+ * counted where they arrive). Each is a request on the loopback with its syscalls and parsing on
+ * both sides: the count that CPU per notification follows.
+ */
+export async function sidecarRequests(metricsPorts: Record<string, number>): Promise<Record<SidecarRequestKind, number>> {
+  const totals: Record<SidecarRequestKind, number> = { appToSidecar: 0, sidecarToApp: 0, sidecarToSidecar: 0 };
+  const metricOf: Record<string, SidecarRequestKind> = {
+    dapr_http_server_request_count: 'appToSidecar',
+    dapr_http_client_completed_count: 'sidecarToApp',
+    dapr_grpc_io_server_completed_rpcs: 'sidecarToSidecar',
+  };
+  for (const port of Object.values(metricsPorts)) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+    for (const line of text.split('\n')) {
+      // Greedy up to the last brace: label values hold braces of their own (path="…/{id}/state").
+      const m = /^(\w+)\{.*\} ([0-9.eE+-]+)$/.exec(line);
+      const kind = m?.[1] ? metricOf[m[1]] : undefined;
+      if (kind) totals[kind] += Number(m?.[2]);
+    }
+  }
+  return totals;
 }
 
 /** Every process of the stack, grouped under the name the results use (`dispatcher daprd`, `redis`, …). */
@@ -92,14 +124,15 @@ export function cpuSnapshot(groups: Record<string, number[]>): Record<string, nu
   return Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((s, p) => s + (cpuMs(p) ?? 0), 0)]));
 }
 
-export async function costSnapshot(redis: Redis, groups: Record<string, number[]>): Promise<CostSnapshot> {
+export async function costSnapshot(redis: Redis, groups: Record<string, number[]>, metricsPorts?: Record<string, number>): Promise<CostSnapshot> {
   const cpu = cpuSnapshot(groups);
   const redisCalls = await redisCommandCalls(redis);
   const memory = await redis.info('memory');
   const usedBytes = Number(/^used_memory:(\d+)/m.exec(memory)?.[1] ?? NaN);
   // rabbitmqctl starts an Erlang VM of its own (named beam.smp too): it is read after the
   // CPU snapshot, and its pid was never in `groups`, so its own start-up is not counted.
-  return { redis: redisCalls, rabbitReceived: rabbitMessagesReceived(), cpu, redisUsedBytes: usedBytes };
+  const sidecar = metricsPorts ? await sidecarRequests(metricsPorts) : undefined;
+  return { redis: redisCalls, rabbitReceived: rabbitMessagesReceived(), cpu, redisUsedBytes: usedBytes, ...(sidecar ? { sidecar } : {}) };
 }
 
 /**

@@ -32,6 +32,12 @@ describe('costs of the measured window', () => {
     expect(otherWorkCores(500, c, 350, 10_000)).toBe(0);
   });
 
+  it('counts the requests through the sidecars over the window, when both ends have them', () => {
+    const sidecar = (n: number) => ({ appToSidecar: 4 * n, sidecarToApp: 4 * n, sidecarToSidecar: n });
+    expect(costsBetween({ ...before, sidecar: sidecar(1) }, { ...after, sidecar: sidecar(101) }).sidecarRequests).toEqual(sidecar(100));
+    expect(costsBetween(before, { ...after, sidecar: sidecar(101) }).sidecarRequests).toBeUndefined();
+  });
+
   it('reports broker messages as unknown when RabbitMQ could not be read', () => {
     expect(costsBetween({ ...before, rabbitReceived: undefined }, after).brokerMessages).toBeNaN();
   });

@@ -2,7 +2,7 @@
 // on stdout and as JSON (`--json`), and read back by the capacity model.
 import type { Drain, FloodComparison, LaneStats, LatencyPoint, Reconciliation, StepVerdict, Summary } from './windows.js';
 import type { Lane, ScenarioName } from './schedule.js';
-import type { CostSnapshot, Retained } from './observe.js';
+import type { CostSnapshot, Retained, SidecarRequestKind } from './observe.js';
 import { diff } from './counters.js';
 import type { HotFunction } from './profile.js';
 
@@ -82,6 +82,9 @@ export interface BenchResult {
   sendLedgerWritesPerNotification: number;
   redisCommandsPerNotification: number;
   redisCommandsByName: Record<string, number>;
+  /** Requests through the sidecars (daprd's counters; see observe.ts sidecarRequests); absent when attached. */
+  sidecarRequestsPerNotification?: number;
+  sidecarRequestsByKind?: Record<SidecarRequestKind, number>;
   /** Growth of Redis's used_memory over the run per notification (streams and short-lived keys included). */
   redisBytesPerNotification: number;
   /** What outlives the send, per notification, measured key by key (MEMORY USAGE). */
@@ -108,6 +111,8 @@ export interface CostFigures {
   ledgerSets: number;
   redisCommands: Record<string, number>;
   redisBytes: number;
+  /** Absent when either snapshot has no sidecar counts. */
+  sidecarRequests?: Record<SidecarRequestKind, number>;
   cpuByProcess: Record<string, number>;
   cpuExcluded: Record<string, number>;
   cpuTotal: number;
@@ -134,6 +139,9 @@ export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFig
     ledgerSets: redis.set ?? 0,
     redisCommands: redis,
     redisBytes: after.redisUsedBytes - before.redisUsedBytes,
+    ...(before.sidecar && after.sidecar
+      ? { sidecarRequests: diff(after.sidecar, before.sidecar) as Record<SidecarRequestKind, number> }
+      : {}),
     cpuByProcess,
     cpuExcluded,
     cpuTotal: Object.values(cpuByProcess).reduce((a, b) => a + b, 0),
@@ -185,6 +193,14 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
     ['state writes / notification', `${f(r.stateWritesPerNotification, 2)}  (Dapr state EVAL ${r.stateDetail.eval}, Herald EVALSHA ${r.stateDetail.evalsha})`],
     ['send-ledger writes / notification', f(r.sendLedgerWritesPerNotification, 2)],
     ['Redis commands / notification', f(r.redisCommandsPerNotification, 1)],
+    ...(r.sidecarRequestsPerNotification !== undefined && r.sidecarRequestsByKind
+      ? [
+          [
+            'sidecar requests / notification',
+            `${f(r.sidecarRequestsPerNotification, 2)}  (app→sidecar ${f(r.sidecarRequestsByKind.appToSidecar, 2)}, sidecar→app ${f(r.sidecarRequestsByKind.sidecarToApp, 2)}, sidecar→sidecar ${f(r.sidecarRequestsByKind.sidecarToSidecar, 2)})`,
+          ] as [string, string],
+        ]
+      : []),
     [
       'Redis bytes / notification: memory growth; kept',
       `${f(r.redisBytesPerNotification, 0)} B; ${r.redisRetainedBytesPerNotification ? `actor state ${f(r.redisRetainedBytesPerNotification.actorState, 0)} B, history ${f(r.redisRetainedBytesPerNotification.historyIndex, 0)} B, send ledger ${f(r.redisRetainedBytesPerNotification.sendLedger, 0)} B` : 'n/a'}`,

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { ROOT } from '../harness/stack.js';
 import type { BenchOptions } from './options.js';
-import type { CostSnapshot, Retained, SimProviderStats } from './observe.js';
+import type { CostSnapshot, Retained, SidecarRequestKind, SimProviderStats } from './observe.js';
 import type { Sample } from './progress.js';
 import { costsBetween, otherWorkCores, peakRate, perNotification, type BenchResult, type Series } from './report.js';
 import { LANES, truncatePlan, type Lane, type Plan } from './schedule.js';
@@ -186,6 +186,12 @@ export function buildResult(input: BuildInput): { result: BenchResult; reconcili
     sendLedgerWritesPerNotification: costs.ledgerSets / count,
     redisCommandsPerNotification: Object.values(costs.redisCommands).reduce((a, b) => a + b, 0) / count,
     redisCommandsByName: perNotification(costs.redisCommands, count),
+    ...(costs.sidecarRequests
+      ? {
+          sidecarRequestsPerNotification: Object.values(costs.sidecarRequests).reduce((x, y) => x + y, 0) / count,
+          sidecarRequestsByKind: perNotification(costs.sidecarRequests, count) as Record<SidecarRequestKind, number>,
+        }
+      : {}),
     redisBytesPerNotification: costs.redisBytes / count,
     ...(input.retained ? { redisRetainedBytesPerNotification: input.retained } : {}),
     cpuMsPerNotification: costs.cpuTotal / count,

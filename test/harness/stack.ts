@@ -58,6 +58,8 @@ export interface StackInfo {
   simulatorPort?: number;
   /** Each sidecar's Go profiling (pprof) port by instance name, when started with `profile`. */
   profilePorts?: Record<string, number>;
+  /** Each sidecar's Prometheus metrics port by instance name (replicas included). */
+  metricsPorts: Record<string, number>;
 }
 
 export interface StackOptions {
@@ -182,6 +184,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     keyPrefix: `${runId}:`, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
     ...(simulatorPort ? { simulatorPort } : {}),
     ...(profilePorts ? { profilePorts } : {}),
+    metricsPorts: Object.fromEntries(instances.map(({ name, ports: p }) => [name, p.metrics])),
   };
   const sim = simulatorPort ? `http://127.0.0.1:${simulatorPort}` : undefined;
   // Credentials for the simulator (it checks their shape, not their value).
