@@ -140,7 +140,7 @@ export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFig
     redisCommands: redis,
     redisBytes: after.redisUsedBytes - before.redisUsedBytes,
     ...(before.sidecar && after.sidecar
-      ? { sidecarRequests: diff(after.sidecar, before.sidecar) as Record<SidecarRequestKind, number> }
+      ? { sidecarRequests: diff(after.sidecar, before.sidecar) }
       : {}),
     cpuByProcess,
     cpuExcluded,

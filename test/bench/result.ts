@@ -189,7 +189,7 @@ export function buildResult(input: BuildInput): { result: BenchResult; reconcili
     ...(costs.sidecarRequests
       ? {
           sidecarRequestsPerNotification: Object.values(costs.sidecarRequests).reduce((x, y) => x + y, 0) / count,
-          sidecarRequestsByKind: perNotification(costs.sidecarRequests, count) as Record<SidecarRequestKind, number>,
+          sidecarRequestsByKind: perNotification(costs.sidecarRequests, count),
         }
       : {}),
     redisBytesPerNotification: costs.redisBytes / count,
