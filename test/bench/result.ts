@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { ROOT } from '../harness/stack.js';
 import type { BenchOptions } from './options.js';
-import type { CostSnapshot, Retained, SidecarRequestKind, SimProviderStats } from './observe.js';
+import type { CostSnapshot, Retained, SimProviderStats } from './observe.js';
 import type { Sample } from './progress.js';
 import { costsBetween, otherWorkCores, peakRate, perNotification, type BenchResult, type Series } from './report.js';
 import { LANES, truncatePlan, type Lane, type Plan } from './schedule.js';
