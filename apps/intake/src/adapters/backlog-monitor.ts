@@ -4,6 +4,7 @@ import {
   ChannelSchema,
   errMessage,
   laneTopic,
+  doneBetween,
   PrioritySchema,
   readInHand,
   type Logger,
@@ -56,6 +57,7 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
   let current: BacklogSnapshot = { lanes: { critical: emptyLane(), bulk: emptyLane() }, observedAt: 0 };
   const accepted: Record<Priority, number> = { critical: 0, bulk: 0 };
   const lastEntriesRead: Partial<Record<Priority, { entriesRead: number; at: number }>> = {};
+  const lastDone: Partial<Record<Priority, { byMember: Record<string, number>; at: number }>> = {};
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let connection: amqp.ChannelModel | undefined;
@@ -116,19 +118,29 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
       const stream = await streamFigures(lane);
       let queued = 0;
       for (const ch of ChannelSchema.options) queued += await queueDepth(`channel-${ch}-${channelTopic(ch, lane, opts.topicPrefix)}`);
-      const inHand = await readInHand(opts.redis, opts.keys, lane, now);
-      const previous = lastEntriesRead[lane];
+      const hands = await readInHand(opts.redis, opts.keys, lane, now);
+      // How fast the lane drains: the channel apps' finished dispatches, end to end; without
+      // channel apps reporting, how fast the dispatcher takes the lane's events.
+      const taken = lastEntriesRead[lane];
+      const finished = lastDone[lane];
+      let interval: { count: number; ms: number } | undefined;
+      if (finished && Object.keys(hands.doneByMember).length > 0) {
+        interval = { count: doneBetween(finished.byMember, hands.doneByMember), ms: now - finished.at };
+      } else if (taken && stream.entriesRead >= taken.entriesRead) {
+        interval = { count: stream.entriesRead - taken.entriesRead, ms: now - taken.at };
+      }
       const previousRate = current.lanes[lane].drainPerSecond;
       let drainPerSecond = previousRate;
       let peakDrainPerSecond = current.lanes[lane].peakDrainPerSecond ?? 0;
-      if (previous && now > previous.at && stream.entriesRead >= previous.entriesRead) {
-        const rate = ((stream.entriesRead - previous.entriesRead) * 1000) / (now - previous.at);
+      if (interval && interval.ms > 0) {
+        const rate = (interval.count * 1000) / interval.ms;
         // Smoothed: one quiet interval must not make Retry-After jump to a minute.
         drainPerSecond = previousRate === 0 ? rate : 0.7 * previousRate + 0.3 * rate;
-        peakDrainPerSecond = peakDrain(peakDrainPerSecond, drainPerSecond, now - previous.at);
+        peakDrainPerSecond = peakDrain(peakDrainPerSecond, drainPerSecond, interval.ms);
       }
       lastEntriesRead[lane] = { entriesRead: stream.entriesRead, at: now };
-      lanes[lane] = { streamLag: stream.lag, streamPending: stream.pending, queued, inHand, drainPerSecond, peakDrainPerSecond };
+      lastDone[lane] = { byMember: hands.doneByMember, at: now };
+      lanes[lane] = { streamLag: stream.lag, streamPending: stream.pending, queued, inHand: hands.total, drainPerSecond, peakDrainPerSecond };
     }
     current = { lanes, observedAt: now };
     accepted.critical = 0;

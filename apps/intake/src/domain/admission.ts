@@ -16,7 +16,10 @@ export interface LaneBacklog {
    * (RabbitMQ's unacknowledged messages, as the apps count them). Absent: not known.
    */
   inHand?: number;
-  /** How fast the dispatcher has been taking this lane's notifications (per second, smoothed). */
+  /**
+   * How fast the lane's backlog has been going (per second, smoothed): dispatches the channel
+   * apps finished, end to end; where no channel app reports, how fast the dispatcher took them.
+   */
   drainPerSecond: number;
   /**
    * The fastest it has drained lately (decaying: see peakDrain): what the lane can do, where

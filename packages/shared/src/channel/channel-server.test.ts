@@ -42,8 +42,8 @@ describe('channel server', () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
     const worker: ChannelWorker = { handle: async () => held.then(() => 'ack' as const) };
-    const counts: Array<[string, number]> = [];
-    const inHand = { begin: (lane: string) => counts.push([lane, 1]), end: (lane: string) => counts.push([lane, -1]) };
+    const counts: Array<[string, number, boolean?]> = [];
+    const inHand = { begin: (lane: string) => counts.push([lane, 1]), end: (lane: string, done: boolean) => counts.push([lane, -1, done]) };
     const server = await startChannelServer({ host: '127.0.0.1', port: 0, channel: 'sms', topicPrefix: '', worker, inHand, log: createLogger('test', 'silent') });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
@@ -52,10 +52,10 @@ describe('channel server', () => {
       const deadline = Date.now() + 5_000;
       while (counts.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
       // The unreadable one is settled at once; the readable one is still held.
-      expect(counts.slice().sort()).toEqual([['bulk', -1], ['bulk', 1], ['critical', 1]]);
+      expect(counts.slice().sort()).toEqual([['bulk', -1, true], ['bulk', 1], ['critical', 1]]);
       release();
       await Promise.all(answers);
-      expect(counts.at(-1)).toEqual(['critical', -1]);
+      expect(counts.at(-1)).toEqual(['critical', -1, true]);
     } finally {
       server.close();
     }

@@ -73,13 +73,16 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
           const event = cloudEventData(body);
           return opts.worker.handle(event.data, event.traceparent ?? header(req, 'traceparent'));
         })
-        .then((ack) => reply(200, { status: ack === 'ack' ? 'SUCCESS' : 'RETRY' }))
+        .then((ack) => {
+          opts.inHand?.end(lane, ack === 'ack');
+          reply(200, { status: ack === 'ack' ? 'SUCCESS' : 'RETRY' });
+        })
         .catch((err: unknown) => {
           // Redelivering it would fail the same way.
+          opts.inHand?.end(lane, true);
           opts.log.error({ err: errMessage(err) }, 'unreadable queue message dropped');
           reply(200, { status: 'SUCCESS' });
-        })
-        .finally(() => opts.inHand?.end(lane));
+        });
       return;
     }
     if (req.method === 'GET' && path === '/healthz') return reply(200, { status: 'ok' });

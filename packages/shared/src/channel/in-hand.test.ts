@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRedis } from '../redis/client.js';
 import { redisKeys } from '../redis/keys.js';
-import { createInHandCounter, IN_HAND_STALE_MS, readInHand } from './in-hand.js';
+import { createInHandCounter, doneBetween, IN_HAND_STALE_MS, readInHand } from './in-hand.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
 const keys = redisKeys(`test-${randomUUID()}:`);
@@ -17,7 +17,7 @@ async function settled(lane: 'bulk' | 'critical', expected: number): Promise<num
   const deadline = Date.now() + 5_000;
   let seen = -1;
   while (Date.now() < deadline) {
-    seen = await readInHand(redis, keys, lane, Date.now());
+    seen = (await readInHand(redis, keys, lane, Date.now())).total;
     if (seen === expected) return seen;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -33,7 +33,12 @@ describe('dispatches in the channel apps\' hands', () => {
     b.begin('critical');
     expect(await settled('bulk', 4)).toBe(4);
     expect(await settled('critical', 1)).toBe(1);
-    a.end('bulk');
+    a.end('bulk', true);
+    b.end('bulk', false);
+    expect(await settled('bulk', 2)).toBe(2);
+    // Finished: acknowledged only; a message handed back to the queue is not.
+    expect((await readInHand(redis, keys, 'bulk', Date.now())).doneByMember).toEqual({ 'email/a': 1, 'sms/b': 0 });
+    b.begin('bulk');
     expect(await settled('bulk', 3)).toBe(3);
     await b.stop();
     expect(await settled('bulk', 2)).toBe(2);
@@ -44,9 +49,14 @@ describe('dispatches in the channel apps\' hands', () => {
 
   it('ignores a replica that stopped writing, and forgets one long gone', async () => {
     const now = Date.now();
-    await redis.hset(keys.inHand('bulk'), 'live', `5:${now}`, 'silent', `7:${now - IN_HAND_STALE_MS - 1}`, 'gone', `9:${now - 2 * 3_600_000}`);
-    expect(await readInHand(redis, keys, 'bulk', now)).toBe(5);
+    await redis.hset(keys.inHand('bulk'), 'live', `5:${now}:40`, 'silent', `7:${now - IN_HAND_STALE_MS - 1}:3`, 'gone', `9:${now - 2 * 3_600_000}:1`);
+    expect(await readInHand(redis, keys, 'bulk', now)).toEqual({ total: 5, doneByMember: { live: 40 } });
     expect((await redis.hkeys(keys.inHand('bulk'))).sort()).toEqual(['live', 'silent']);
     await redis.del(keys.inHand('bulk'));
+  });
+
+  it('counts what each replica finished between readings, from the next reading for one new or restarted', () => {
+    expect(doneBetween({ a: 10, b: 50 }, { a: 25, b: 4, c: 9 })).toBe(15);
+    expect(doneBetween({}, { a: 3 })).toBe(0);
   });
 });

@@ -7,12 +7,15 @@ import type { RedisKeys } from '../redis/keys.js';
 // as unacknowledged, not as ready, so the queue depth intake reads for admission does not see
 // them, and a replica may hold its whole prefetch of a campaign (64 per lane) while the queue
 // reads empty. Each replica writes its own count to one hash per lane; intake adds them up.
+// Beside it goes how many the replica has finished with since it started: intake reads the lane's
+// end-to-end drain rate from those totals (the dispatcher can run ahead of the channels, so how
+// fast it takes work says little about how fast the backlog goes).
 
 export interface InHandCounter {
   /** A dispatch of `lane` arrived. */
   begin(lane: Priority): void;
-  /** ...and is settled. */
-  end(lane: Priority): void;
+  /** ...and is answered: `done` when acknowledged (sent, failed, deferred), not when handed back to the queue. */
+  end(lane: Priority, done: boolean): void;
   /** Writes zero and stops writing (the replica is leaving). */
   stop(): Promise<void>;
 }
@@ -36,7 +39,7 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
   const flushMs = opts.flushMs ?? 100;
   const heartbeatMs = opts.heartbeatMs ?? 2_000;
   const now = opts.now ?? Date.now;
-  const lanes = new Map<Priority, { count: number; flush?: NodeJS.Timeout | undefined; lastWrite: number }>();
+  const lanes = new Map<Priority, { count: number; done: number; flush?: NodeJS.Timeout | undefined; lastWrite: number }>();
   const heartbeat = setInterval(() => {
     for (const [lane, l] of lanes) if (now() - l.lastWrite >= heartbeatMs) void write(lane);
   }, heartbeatMs);
@@ -44,7 +47,7 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
 
   function laneOf(lane: Priority) {
     let l = lanes.get(lane);
-    if (!l) lanes.set(lane, (l = { count: 0, lastWrite: 0 }));
+    if (!l) lanes.set(lane, (l = { count: 0, done: 0, lastWrite: 0 }));
     return l;
   }
 
@@ -53,12 +56,13 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
     l.lastWrite = now();
     // Best effort: a count that fails to reach Redis is written again on the next change or
     // heartbeat, and admission falls back to what it can see.
-    await redis.hset(keys.inHand(lane), opts.member, `${l.count}:${l.lastWrite}`).catch(() => undefined);
+    await redis.hset(keys.inHand(lane), opts.member, `${l.count}:${l.lastWrite}:${l.done}`).catch(() => undefined);
   }
 
-  function changed(lane: Priority, by: number): void {
+  function changed(lane: Priority, by: number, done = false): void {
     const l = laneOf(lane);
     l.count = Math.max(0, l.count + by);
+    if (done) l.done++;
     if (l.flush) return;
     l.flush = setTimeout(() => {
       l.flush = undefined;
@@ -69,7 +73,7 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
 
   return {
     begin: (lane) => changed(lane, 1),
-    end: (lane) => changed(lane, -1),
+    end: (lane, done) => changed(lane, -1, done),
     async stop() {
       clearInterval(heartbeat);
       for (const [lane, l] of lanes) {
@@ -80,17 +84,40 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
   };
 }
 
-/** The dispatches of `lane` every live channel replica holds; forgets replicas long gone. */
-export async function readInHand(redis: Redis, keys: RedisKeys, lane: Priority, nowMs: number): Promise<number> {
+export interface InHand {
+  /** What the live replicas hold of the lane now. */
+  total: number;
+  /** Each live replica's count of dispatches finished since it started. */
+  doneByMember: Record<string, number>;
+}
+
+/** The dispatches of `lane` every live channel replica holds, and has finished; forgets replicas long gone. */
+export async function readInHand(redis: Redis, keys: RedisKeys, lane: Priority, nowMs: number): Promise<InHand> {
   const all = await redis.hgetall(keys.inHand(lane));
   let total = 0;
+  const doneByMember: Record<string, number> = {};
   const gone: string[] = [];
   for (const [member, value] of Object.entries(all)) {
-    const [count, at] = value.split(':').map(Number);
+    const [count, at, done] = value.split(':').map(Number);
     if (count === undefined || at === undefined || !Number.isFinite(count) || !Number.isFinite(at)) continue;
-    if (nowMs - at <= IN_HAND_STALE_MS) total += count;
-    else if (nowMs - at > IN_HAND_FORGET_MS) gone.push(member);
+    if (nowMs - at <= IN_HAND_STALE_MS) {
+      total += count;
+      if (done !== undefined && Number.isFinite(done)) doneByMember[member] = done;
+    } else if (nowMs - at > IN_HAND_FORGET_MS) gone.push(member);
   }
   if (gone.length > 0) await redis.hdel(keys.inHand(lane), ...gone);
-  return total;
+  return { total, doneByMember };
+}
+
+/**
+ * Dispatches finished between two readings: what each replica seen in both finished meanwhile.
+ * A replica that restarted (its total went down) or is new counts from the next reading.
+ */
+export function doneBetween(previous: Record<string, number>, current: Record<string, number>): number {
+  let done = 0;
+  for (const [member, now] of Object.entries(current)) {
+    const before = previous[member];
+    if (before !== undefined && now >= before) done += now - before;
+  }
+  return done;
 }
