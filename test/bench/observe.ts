@@ -177,6 +177,8 @@ export async function readTimelines(intake: string, apiKey: string, traces: Trac
           const accepted = body.timeline.find((e) => e.status === 'accepted');
           const sent = body.timeline.find((e) => e.status === 'sent');
           t.finalStatus = body.status;
+          const last = body.timeline.at(-1);
+          if (!sent && last?.reason !== undefined) t.endReason = last.reason;
           if (accepted) t.acceptedAtMs = Date.parse(accepted.at) - wallAtZero;
           if (sent) t.sentAtMs = Date.parse(sent.at) - wallAtZero;
         } catch {

@@ -53,6 +53,8 @@ export interface BenchResult {
   /** Null when the run did not drain (see Reconciliation.duplicates). */
   duplicates: number | null;
   statusCounts: Record<string, number>;
+  /** The first few accepted notifications that ended without being sent, and why (their timelines). */
+  notSent?: Array<{ id: string; status: string; reason?: string }>;
   /** Seconds the load was offered, and from its start until the last completion (or the deadline). */
   loadSeconds: number;
   endToEndSeconds: number;
@@ -223,6 +225,7 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
   if (Object.keys(r.errorsByCode).length) lines.push(`  errors by status/code: ${Object.entries(r.errorsByCode).map(([c, n]) => `${c} ${n}`).join(', ')}`);
   const notDone = Object.entries(rec.byStatus).filter(([s]) => s !== 'sent' && s !== 'delivered');
   if (notDone.length) lines.push(`  accepted notifications by status: ${Object.entries(rec.byStatus).map(([s, n]) => `${s} ${n}`).join(', ')}`);
+  for (const n of r.notSent ?? []) lines.push(`    not sent: ${n.id} ${n.status}${n.reason ? `: ${n.reason}` : ''}`);
 
   lines.push('\n  per lane            offered  accepted  shed  errors  completed   accept p50/p95/p99 ms   accept→sent p50/p95/p99 ms');
   for (const lane of ['critical', 'bulk'] as const) {

@@ -12,6 +12,7 @@ import {
   compareFlood,
   countPerBucket,
   drainAfter,
+  endedUnsent,
   isAccepted,
   isShed,
   kneeOf,
@@ -159,6 +160,10 @@ export function buildResult(input: BuildInput): { result: BenchResult; reconcili
     unfinished: rec.unfinished,
     duplicates: rec.duplicates,
     statusCounts: rec.byStatus,
+    notSent: accepted
+      .filter(endedUnsent)
+      .slice(0, 10)
+      .map((t) => ({ id: t.id ?? '?', status: t.finalStatus ?? '?', ...(t.endReason !== undefined ? { reason: t.endReason } : {}) })),
     loadSeconds: input.loadEndMs / 1000,
     endToEndSeconds: endToEndMs / 1000,
     drainedWithinDeadline: input.drained && rec.unfinished === 0,

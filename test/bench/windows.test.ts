@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Phase } from './schedule.js';
 import {
+  endedUnsent,
   compareFlood,
   countPerBucket,
   drainAfter,
@@ -155,6 +156,11 @@ describe('reconcile', () => {
     const traces = [accepted(0, undefined, { finalStatus: 'unknown' })];
     expect(reconcile(traces, 0, true)).toMatchObject({ lost: 0, unfinished: 1 });
     expect(reconcile(traces, 0, false)).toMatchObject({ lost: 1, unfinished: 0 });
+  });
+
+  it('tells the notifications that ended unsent from those sent or still on their way', () => {
+    const traces = [accepted(0, 10), accepted(1, undefined, { finalStatus: 'failed', endReason: 'provider rejected' }), accepted(2, undefined, { finalStatus: 'retrying' }), accepted(3, undefined, { finalStatus: 'unknown' })];
+    expect(traces.filter(endedUnsent).map((t) => t.endReason)).toEqual(['provider rejected']);
   });
 
   it('ignores requests that were not accepted', () => {

@@ -21,6 +21,8 @@ export interface Trace {
   sentAtMs?: number;
   /** The notification's status when it was last read (missing: never read, or not found). */
   finalStatus?: string;
+  /** Ended without being sent (failed, expired, …): the reason its timeline gives. */
+  endReason?: string;
 }
 
 export interface Summary {
@@ -226,6 +228,11 @@ export interface Reconciliation {
 }
 
 const IN_FLIGHT = new Set(['accepted', 'scheduled', 'dispatched', 'retrying']);
+
+/** Accepted, and ended in a status other than sent or delivered (failed, expired, suppressed, canceled). */
+export function endedUnsent(t: Trace): boolean {
+  return isAccepted(t) && !isCompleted(t) && t.finalStatus !== undefined && t.finalStatus !== 'unknown' && !IN_FLIGHT.has(t.finalStatus);
+}
 
 /**
  * Joins what the provider counted with what each accepted notification's timeline says. A
