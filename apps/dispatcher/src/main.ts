@@ -26,7 +26,10 @@ const webhooks = createWebhookDeliverer({
 });
 const notificationActor = createNotificationActor({
   sidecar,
-  dispatches: createGroupPublisher({ sidecar }),
+  // One request at a time per channel queue: Dapr's RabbitMQ component publishes one message at a
+  // time anyway (it holds its lock until each confirm: channel-queues.yaml), so more requests in
+  // flight would only wait there; one in flight lets everything behind it leave together.
+  dispatches: createGroupPublisher({ sidecar, maxInFlight: 1 }),
   log,
   topicPrefix: config.TOPIC_PREFIX,
   policy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
