@@ -101,8 +101,10 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log.info({ signal }, 'stopping');
+      // Leaving: its counts go now, not once the last connection has closed (which may be never).
+      const counted = inHand.stop();
       server.close(() => {
-        void inHand.stop().finally(() => {
+        void counted.finally(() => {
           redis.disconnect();
           process.exit(0);
         });

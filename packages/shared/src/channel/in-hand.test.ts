@@ -41,7 +41,11 @@ describe('dispatches in the channel apps\' hands', () => {
     b.begin('bulk');
     expect(await settled('bulk', 3)).toBe(3);
     await b.stop();
+    // Stopped: what it still finishes is written nowhere.
+    b.end('bulk', true);
+    await new Promise((r) => setTimeout(r, 50));
     expect(await settled('bulk', 2)).toBe(2);
+    expect(await redis.hexists(keys.inHand('bulk'), 'sms/b')).toBe(0);
     expect(await settled('critical', 0)).toBe(0);
     await a.stop();
     expect(await redis.hlen(keys.inHand('bulk'))).toBe(0);

@@ -16,7 +16,7 @@ export interface InHandCounter {
   begin(lane: Priority): void;
   /** ...and is answered: `done` when acknowledged (sent, failed, deferred), not when handed back to the queue. */
   end(lane: Priority, done: boolean): void;
-  /** Writes zero and stops writing (the replica is leaving). */
+  /** Removes this replica's counts and writes no more (the replica is leaving). */
   stop(): Promise<void>;
 }
 
@@ -40,6 +40,7 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
   const heartbeatMs = opts.heartbeatMs ?? 2_000;
   const now = opts.now ?? Date.now;
   const lanes = new Map<Priority, { count: number; done: number; flush?: NodeJS.Timeout | undefined; lastWrite: number }>();
+  let stopped = false;
   const heartbeat = setInterval(() => {
     for (const [lane, l] of lanes) if (now() - l.lastWrite >= heartbeatMs) void write(lane);
   }, heartbeatMs);
@@ -52,6 +53,7 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
   }
 
   async function write(lane: Priority): Promise<void> {
+    if (stopped) return;
     const l = laneOf(lane);
     l.lastWrite = now();
     // Best effort: a count that fails to reach Redis is written again on the next change or
@@ -75,6 +77,7 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
     begin: (lane) => changed(lane, 1),
     end: (lane, done) => changed(lane, -1, done),
     async stop() {
+      stopped = true;
       clearInterval(heartbeat);
       for (const [lane, l] of lanes) {
         clearTimeout(l.flush);
