@@ -108,6 +108,17 @@ export function createActorStateCache(store: ActorStateStore, opts: ActorStateCa
   return {
     handle(actorType, actorId) {
       const key = cacheKey(actorType, actorId);
+
+      /** This actor's entry, unless it has been idle for idleMs (then it is dropped). */
+      function live(): Entry | undefined {
+        const cached = entries.get(key);
+        if (cached && now() - cached.lastUsed >= opts.idleMs) {
+          entries.delete(key);
+          return undefined;
+        }
+        return cached;
+      }
+
       /** What the store holds for `stateKey`, now known. */
       function learnt(stateKey: string, value: unknown): void {
         // Only learning a value creates an entry: a write into an entry dropped meanwhile must
@@ -120,9 +131,8 @@ export function createActorStateCache(store: ActorStateStore, opts: ActorStateCa
 
       return {
         async get<T>(stateKey: string): Promise<T | undefined> {
-          const cached = entries.get(key);
-          if (cached && now() - cached.lastUsed >= opts.idleMs) entries.delete(key);
-          else if (cached?.values.has(stateKey)) {
+          const cached = live();
+          if (cached?.values.has(stateKey)) {
             touch(key, cached);
             return cached.values.get(stateKey) as T | undefined;
           }
@@ -147,14 +157,12 @@ export function createActorStateCache(store: ActorStateStore, opts: ActorStateCa
           entries.delete(key);
         },
         knows(stateKey) {
-          const cached = entries.get(key);
-          return cached !== undefined && now() - cached.lastUsed < opts.idleMs && cached.values.has(stateKey);
+          return live()?.values.has(stateKey) ?? false;
         },
         knownAbsent(stateKey) {
           learnt(stateKey, undefined);
         },
       };
-
     },
     evict(actorType, actorId) {
       entries.delete(cacheKey(actorType, actorId));

@@ -5,6 +5,7 @@ import {
   secondsToUtcMidnight,
   withWaitLimit,
   type LaneAdmission,
+  type LaneBacklog,
   type LaneState,
   type LaneThresholds,
   type QuotaVerdict,
@@ -63,9 +64,14 @@ export interface AdmissionOptions {
 export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl {
   const states: Record<Priority, LaneState> = { critical: 'admitting', bulk: 'admitting' };
 
-  function lane(name: Priority): LaneAdmission {
+  /** The lane's last reading, with what this replica accepted since counted as waiting in the stream. */
+  function backlogOf(name: Priority): LaneBacklog {
     const observed = opts.monitor.snapshot().lanes[name];
-    const backlog = { ...observed, streamLag: observed.streamLag + opts.monitor.acceptedSinceReading(name) };
+    return { ...observed, streamLag: observed.streamLag + opts.monitor.acceptedSinceReading(name) };
+  }
+
+  function lane(name: Priority): LaneAdmission {
+    const backlog = backlogOf(name);
     const thresholds = withWaitLimit(opts.thresholds[name], backlog.peakDrainPerSecond ?? backlog.drainPerSecond, opts.waitLimits?.[name]);
     const decision = admitLane(name, states[name], backlog, thresholds);
     states[name] = decision.state;
@@ -91,9 +97,9 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
       const lanes = Object.fromEntries(
         PrioritySchema.options.map((name) => {
           const { lane: _lane, ...rest } = lane(name);
-          const seen = snapshot.lanes[name];
+          const seen = backlogOf(name);
           const backlogParts: BacklogParts = {
-            stream: seen.streamLag + opts.monitor.acceptedSinceReading(name),
+            stream: seen.streamLag,
             dispatcher: seen.streamPending,
             queues: seen.queued,
             channelApps: seen.inHand ?? 0,
