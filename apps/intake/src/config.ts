@@ -24,7 +24,7 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   ADMISSION_CRITICAL_SHED_AT: z.coerce.number().int().positive().default(200_000),
   /**
    * Bulk also sheds once its backlog would take longer than this to drain at the fastest rate
-   * the dispatcher has taken it lately (0: off), but never below ADMISSION_MIN_SHED_AT waiting.
+   * the lane has drained lately (0: off), but never below ADMISSION_MIN_SHED_AT waiting.
    */
   ADMISSION_BULK_MAX_WAIT_SECONDS: z.coerce.number().int().nonnegative().default(120),
   ADMISSION_MIN_SHED_AT: z.coerce.number().int().positive().default(1_000),
