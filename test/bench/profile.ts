@@ -140,7 +140,7 @@ export async function captureDaprdProfile(port: number, seconds: number, file: s
 /** `go tool pprof -top` of a Go CPU profile: its header and the first `n` rows, or why not. */
 export function pprofTop(file: string, n = 12): string[] {
   try {
-    const out = execFileSync('go', ['tool', 'pprof', '-top', `-nodecount=${n}`, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    const out = execFileSync('go', ['tool', 'pprof', '-top', `-nodecount=${n}`, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000 });
     return out.split('\n').filter((l) => l.trim() && !/^(File|Build ID|Type|Time):/.test(l));
   } catch (err) {
     return [`(go tool pprof failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)})`];
@@ -148,19 +148,22 @@ export function pprofTop(file: string, n = 12): string[] {
 }
 
 /** Starts a CPU profile of every sidecar now; resolves with where each went and its top functions. */
-export function startDaprdProfiles(stack: StackInfo, dir: string, seconds: number): Promise<Array<{ name: string; file: string; top: string[] }>> {
+export async function startDaprdProfiles(stack: StackInfo, dir: string, seconds: number): Promise<Array<{ name: string; file: string; top: string[] }>> {
   const ports = Object.entries(stack.profilePorts ?? {});
-  return Promise.all(
+  const captured = await Promise.all(
     ports.map(async ([name, port]) => {
       const file = join(dir, `${name}-daprd.pprof`);
       try {
         await captureDaprdProfile(port, seconds, file);
-        return { name: `${name} daprd`, file, top: pprofTop(file) };
+        return { name: `${name} daprd`, file };
       } catch (err) {
-        return { name: `${name} daprd`, file, top: [`(no profile: ${err instanceof Error ? err.message : String(err)})`] };
+        return { name: `${name} daprd`, file, failed: `(no profile: ${err instanceof Error ? err.message : String(err)})` };
       }
     }),
   );
+  // Only now: `go tool pprof` runs synchronously, and while it ran the other captures' reads
+  // stalled past their timeouts (every sidecar but the first came back "aborted").
+  return captured.map(({ name, file, failed }) => ({ name, file, top: failed ? [failed] : pprofTop(file) }));
 }
 
 /** Summarises the apps' `.cpuprofile` files in `dir` (written as each app exited) over the measured window. */
