@@ -14,7 +14,7 @@ import {
 import { createAdmissionControl } from './adapters/admission-control.js';
 import { createAuthenticator } from './adapters/api-keys.js';
 import { createBacklogMonitor } from './adapters/backlog-monitor.js';
-import { createIntakeApp } from './adapters/http-app.js';
+import { createIntakeServer } from './adapters/http-app.js';
 import { createIdempotencyStore } from './adapters/idempotency-store.js';
 import { createLanePublisher } from './adapters/lane-publisher.js';
 import { createProviderCallbackRouter } from './adapters/provider-callbacks.js';
@@ -60,7 +60,7 @@ const admission = createAdmissionControl({
 monitor.start();
 quotas.start();
 
-const app = createIntakeApp({
+const server = createIntakeServer({
   sidecar,
   authenticate,
   log,
@@ -83,8 +83,7 @@ const app = createIntakeApp({
     log,
   }),
 });
-const server = app.listen(config.APP_PORT, config.APP_HOST, () => log.info({ port: config.APP_PORT }, 'intake ready'));
-server.keepAliveTimeout = 65_000;
+server.listen(config.APP_PORT, config.APP_HOST, () => log.info({ port: config.APP_PORT }, 'intake ready'));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

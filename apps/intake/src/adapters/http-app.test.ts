@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import {
   checkWebhookUrl,
@@ -29,7 +30,7 @@ import type { ApiError } from '../domain/api-error.js';
 import { createAdmissionControl } from './admission-control.js';
 import { createAuthenticator } from './api-keys.js';
 import type { BacklogMonitor } from './backlog-monitor.js';
-import { createIntakeApp } from './http-app.js';
+import { createIntakeServer } from './http-app.js';
 import type { IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
 import { createLanePublisher } from './lane-publisher.js';
 import { createQuotaCounter } from './quota-counter.js';
@@ -209,7 +210,7 @@ beforeAll(async () => {
   history = new MemoryHistory();
   preferences = new MemoryPreferences();
   webhookEndpoints = new MemoryWebhookEndpoints();
-  const app = createIntakeApp({
+  const app = createIntakeServer({
     sidecar,
     authenticate: createAuthenticator(JSON.stringify({ [KEY_A]: 'tenant-a', [KEY_B]: 'tenant-b', [KEY_C]: 'tenant-c' })),
     log: createLogger('intake-test', 'silent'),
@@ -370,6 +371,87 @@ describe('POST /v1/notifications', () => {
     const big = await call('POST', '/v1/notifications', { body: { ...email, content: { subject: 'Hi', text: 'x'.repeat(70_000) } } });
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe('payload_too_large');
+  });
+});
+
+describe('the accept routes answer alike on the lean path and through express', () => {
+  // `/v1/notifications` is served by the lean path (accept-path.ts); with a trailing slash the
+  // same route is reached through express's router and body parser.
+  interface Raw {
+    status: number;
+    headers: Headers;
+    text: string;
+  }
+  async function raw(path: string, init: { body?: string | Buffer; headers?: Record<string, string>; key?: string | null }): Promise<Raw> {
+    const key = init.key === undefined ? KEY_A : init.key;
+    const res = await fetch(baseUrl + path, {
+      method: 'POST',
+      headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...init.headers },
+      body: init.body ?? null,
+    });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  }
+  /** The answer without what differs by request (the new id). */
+  const comparable = (r: Raw) => ({
+    status: r.status,
+    contentType: r.headers.get('content-type'),
+    retryAfter: r.headers.get('retry-after'),
+    authenticate: r.headers.get('www-authenticate'),
+    body: r.text.replace(/ntf_[0-9a-z]{26}/g, 'ntf_<id>'),
+  });
+  const valid = JSON.stringify(email);
+
+  it.each([
+    ['a valid request', { body: valid }],
+    ['a body behind a byte-order mark', { body: '\ufeff' + valid }],
+    ['a body that is not JSON', { body: '{"customerId":' }],
+    ['an empty body', { body: '' }],
+    ['no body at all', {}],
+    ['a JSON body that is not an object', { body: '"hello"' }],
+    ['a body over the limit', { body: JSON.stringify({ ...email, content: { text: 'x'.repeat(70_000) } }) }],
+    ['no API key', { body: valid, key: null }],
+    ['a wrong API key', { body: '{"customerId":', key: 'not-a-key-of-anyone-here' }],
+    ['an Idempotency-Key too long', { body: valid, headers: { 'idempotency-key': 'k'.repeat(256) } }],
+    ['a content type naming UTF-8', { body: valid, headers: { 'content-type': 'application/json; charset=UTF-8' } }],
+  ] as Array<[string, { body?: string; headers?: Record<string, string>; key?: string | null }]>)('%s', async (_what, init) => {
+    const lean = await raw('/v1/notifications', init);
+    const viaExpress = await raw('/v1/notifications/', init);
+    expect(comparable(lean)).toEqual(comparable(viaExpress));
+    if (lean.status === 202) expect(lean.headers.get('location')).toMatch(/^\/v1\/notifications\/ntf_/);
+  });
+
+  it('answers a lane that sheds and a batch alike', async () => {
+    monitor.lanes.bulk = { streamLag: 90, streamPending: 5, queued: 10, drainPerSecond: 10 };
+    const shed = [await raw('/v1/notifications', { body: valid }), await raw('/v1/notifications/', { body: valid })].map(comparable);
+    expect(shed[0]).toMatchObject({ status: 429 });
+    expect(shed[0]).toEqual(shed[1]);
+    monitor.lanes.bulk = idle();
+    const batch = JSON.stringify({ notifications: [email, { ...email, channel: 'fax' }] });
+    const both = [await raw('/v1/notifications/batch', { body: batch }), await raw('/v1/notifications/batch/', { body: batch })].map(comparable);
+    expect(both[0]).toMatchObject({ status: 202 });
+    expect(both[0]).toEqual(both[1]);
+  });
+
+  it('leaves a compressed body and another charset to express, which reads or refuses them', async () => {
+    const gzipped = await raw('/v1/notifications', { body: gzipSync(valid), headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' } });
+    expect(gzipped.status).toBe(202);
+    const latin1 = await raw('/v1/notifications', { body: valid, headers: { 'content-type': 'application/json; charset=latin1' } });
+    expect(latin1.status).toBe(415);
+    expect(JSON.parse(latin1.text)).toMatchObject({ error: { code: 'unsupported_encoding' } });
+  });
+
+  it('refuses a chunked body over the limit without reading it all', async () => {
+    const chunks = (async function* () {
+      for (let i = 0; i < 200; i++) yield Buffer.alloc(1024, 0x20);
+    })();
+    const res = await fetch(baseUrl + '/v1/notifications', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY_A}` },
+      body: chunks,
+      duplex: 'half',
+    });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: 'payload_too_large', field: '(body)' } });
   });
 });
 

@@ -1,15 +1,17 @@
+import { createServer, type Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import { errMessage, type HistoryIndex, type Logger, type PreferencesStore, type Sidecar, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
 import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
+import { createAcceptPath } from './accept-path.js';
 import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
 import { mountAdmissionRoute } from './routes/admission.js';
-import { mountBatchRoute } from './routes/batch.js';
+import { acceptBatch, mountBatchRoute } from './routes/batch.js';
 import { requireTenant } from './routes/common.js';
 import { mountCustomerRoutes } from './routes/customers.js';
-import { mountNotificationRoutes } from './routes/notifications.js';
+import { acceptNotification, mountNotificationRoutes } from './routes/notifications.js';
 import { mountWebhookRoutes } from './routes/webhooks.js';
 
 export interface IntakeDeps {
@@ -74,4 +76,27 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   };
   app.use(onError);
   return app;
+}
+
+/**
+ * Intake's HTTP server: the accept routes on a lean path of their own (accept-path.ts), every
+ * other request, and any accept request that path leaves, through express.
+ */
+export function createIntakeServer(deps: IntakeDeps): Server {
+  const now = deps.now ?? (() => new Date());
+  const app = createIntakeApp(deps);
+  const lean = createAcceptPath({
+    authenticate: deps.authenticate,
+    log: deps.log,
+    routes: {
+      '/v1/notifications': { route: acceptNotification({ ...deps, now }), bodyLimitBytes: deps.bodyLimitBytes },
+      '/v1/notifications/batch': { route: acceptBatch({ ...deps, now }), bodyLimitBytes: deps.batchBodyLimitBytes },
+    },
+  });
+  const server = createServer((req, res) => {
+    if (!lean(req, res)) app(req, res);
+  });
+  // Node's default (5 s) closes idle keep-alive connections a client may be about to reuse.
+  server.keepAliveTimeout = 65_000;
+  return server;
 }

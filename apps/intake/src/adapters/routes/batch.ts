@@ -1,10 +1,10 @@
-import type { Request, RequestHandler, Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { NotificationRequestSchema } from '@herald/shared';
 import { z } from 'zod';
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError, type ApiError } from '../../domain/api-error.js';
 import { acceptMany, type AcceptManyDeps, type Candidate } from './accept-many.js';
-import type { Authed } from './common.js';
+import { expressRoute, type JsonRoute } from './answer.js';
 
 /** The most notifications one batch may carry. */
 export const MAX_BATCH = 1_000;
@@ -45,15 +45,12 @@ function inItem(index: number, error: ApiError['error']): ApiError['error'] {
  * 503 (could not publish), 429 (a lane shedding load), 409 (idempotency conflicts), 400 (invalid).
  * Retry-After, when present, is the longest any refused item should wait.
  */
-export function mountBatchRoute(router: Router, auth: RequestHandler, json: RequestHandler, deps: AcceptManyDeps & { now: () => Date }): void {
-  router.post('/v1/notifications/batch', auth, json, async (req: Request, res: Authed) => {
+export function acceptBatch(deps: AcceptManyDeps & { now: () => Date }): JsonRoute {
+  return async (req) => {
     const batch = BatchSchema.safeParse(req.body);
-    if (!batch.success) {
-      res.status(400).json(validationError(batch.error.issues));
-      return;
-    }
+    if (!batch.success) return { status: 400, json: validationError(batch.error.issues) };
     const now = deps.now();
-    const tenantId = res.locals.tenantId;
+    const tenantId = req.tenantId;
     const items = new Array<BatchItem | undefined>(batch.data.notifications.length);
     const statuses = new Set<number>();
     const candidates: Candidate[] = [];
@@ -81,10 +78,7 @@ export function mountBatchRoute(router: Router, auth: RequestHandler, json: Requ
 
     if (candidates.length > 0) {
       const quota = deps.admission.tenant(tenantId, candidates.length, now);
-      if (!quota.ok) {
-        res.status(429).set('Retry-After', String(quota.retryAfterSeconds)).json(apiError(quota.code, quota.message));
-        return;
-      }
+      if (!quota.ok) return { status: 429, headers: { 'Retry-After': String(quota.retryAfterSeconds) }, json: apiError(quota.code, quota.message) };
       const results = await acceptMany(deps, tenantId, candidates, now, req.header('traceparent'));
       results.forEach((result, i) => {
         const index = candidateIndex[i] as number;
@@ -98,8 +92,15 @@ export function mountBatchRoute(router: Router, auth: RequestHandler, json: Requ
     const answered = items as BatchItem[];
     const accepted = answered.filter((i) => i.status === 'accepted').length;
     const retryAfter = Math.max(0, ...answered.map((i) => (i.status === 'rejected' ? (i.retryAfterSeconds ?? 0) : 0)));
-    if (retryAfter > 0) res.set('Retry-After', String(retryAfter));
     const status = accepted > 0 ? 202 : (STATUS_ORDER.find((s) => statuses.has(s)) ?? 400);
-    res.status(status).json({ accepted, rejected: answered.length - accepted, results: answered });
-  });
+    return {
+      status,
+      ...(retryAfter > 0 ? { headers: { 'Retry-After': String(retryAfter) } } : {}),
+      json: { accepted, rejected: answered.length - accepted, results: answered },
+    };
+  };
+}
+
+export function mountBatchRoute(router: Router, auth: RequestHandler, json: RequestHandler, deps: AcceptManyDeps & { now: () => Date }): void {
+  router.post('/v1/notifications/batch', auth, json, expressRoute(acceptBatch(deps)));
 }

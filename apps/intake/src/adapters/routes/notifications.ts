@@ -11,6 +11,7 @@ import {
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError } from '../../domain/api-error.js';
 import { acceptMany, type AcceptManyDeps } from './accept-many.js';
+import { expressRoute, type JsonRoute } from './answer.js';
 import { unavailable, type Authed } from './common.js';
 
 export interface NotificationRoutesDeps extends AcceptManyDeps {
@@ -27,42 +28,42 @@ function isNotificationId(id: string, res: Authed): boolean {
 
 const notVisibleYet = 'no such notification (one accepted moments ago may not be visible yet; retry shortly)';
 
-/** `POST /v1/notifications`, `GET /v1/notifications/:id`, `POST /v1/notifications/:id/cancel`. */
-export function mountNotificationRoutes(router: Router, auth: RequestHandler, json: RequestHandler, deps: NotificationRoutesDeps): void {
-  router.post('/v1/notifications', auth, json, async (req: Request, res: Authed) => {
+/**
+ * `POST /v1/notifications`: validate, check the tenant's quota and the lane's admission, claim
+ * the Idempotency-Key, publish, and answer `202` with the id. Served by intake's lean path
+ * (accept-path.ts) and, for what that path leaves to express, by the router.
+ */
+export function acceptNotification(deps: Omit<NotificationRoutesDeps, 'sidecar'>): JsonRoute {
+  return async (req) => {
     const parsed = NotificationRequestSchema.safeParse(req.body);
-    if (!parsed.success) {
-      res.status(400).json(validationError(parsed.error.issues));
-      return;
-    }
+    if (!parsed.success) return { status: 400, json: validationError(parsed.error.issues) };
     const now = deps.now();
     const late = timingIssues(parsed.data, now);
-    if (late.length > 0) {
-      res.status(400).json(timingError(late));
-      return;
-    }
-    const tenantId = res.locals.tenantId;
+    if (late.length > 0) return { status: 400, json: timingError(late) };
     const idempotencyKey = req.header('idempotency-key');
     if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
-      res.status(400).json(apiError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters', 'Idempotency-Key'));
-      return;
+      return { status: 400, json: apiError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters', 'Idempotency-Key') };
     }
-    const quota = deps.admission.tenant(tenantId, 1, now);
-    if (!quota.ok) {
-      res.status(429).set('Retry-After', String(quota.retryAfterSeconds)).json(apiError(quota.code, quota.message));
-      return;
-    }
-    const [result] = await acceptMany(deps, tenantId, [{ request: parsed.data, idempotencyKey }], now, req.header('traceparent'));
+    const quota = deps.admission.tenant(req.tenantId, 1, now);
+    if (!quota.ok) return { status: 429, headers: { 'Retry-After': String(quota.retryAfterSeconds) }, json: apiError(quota.code, quota.message) };
+    const [result] = await acceptMany(deps, req.tenantId, [{ request: parsed.data, idempotencyKey }], now, req.header('traceparent'));
     if (!result) throw new Error('acceptMany answered nothing');
     if (!result.ok) {
-      if (result.retryAfterSeconds !== undefined) res.set('Retry-After', String(result.retryAfterSeconds));
-      res.status(result.status).json({ error: result.error });
-      return;
+      return {
+        status: result.status,
+        ...(result.retryAfterSeconds !== undefined ? { headers: { 'Retry-After': String(result.retryAfterSeconds) } } : {}),
+        json: { error: result.error },
+      };
     }
-    deps.log.debug({ notificationId: result.id, tenantId, channels: requestChannels(parsed.data) }, 'accepted');
+    deps.log.debug({ notificationId: result.id, tenantId: req.tenantId, channels: requestChannels(parsed.data) }, 'accepted');
     const statusUrl = `/v1/notifications/${result.id}`;
-    res.status(202).location(statusUrl).json({ id: result.id, status: 'accepted', statusUrl });
-  });
+    return { status: 202, headers: { Location: statusUrl }, json: { id: result.id, status: 'accepted', statusUrl } };
+  };
+}
+
+/** `POST /v1/notifications`, `GET /v1/notifications/:id`, `POST /v1/notifications/:id/cancel`. */
+export function mountNotificationRoutes(router: Router, auth: RequestHandler, json: RequestHandler, deps: NotificationRoutesDeps): void {
+  router.post('/v1/notifications', auth, json, expressRoute(acceptNotification(deps)));
 
   router.get('/v1/notifications/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {
     const id = req.params.id;
