@@ -34,12 +34,12 @@ async function getJson<T>(url: string, headers: Record<string, string> = {}): Pr
   return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-/** The sandbox provider of each channel app: `GET /sandbox/messages` → `{ total }` (every send it recorded). */
+/** The sandbox provider of each channel app: `GET /sandbox/count` → `{ total }` (every send it recorded). */
 export function sandboxCounter(ports: number[]): ProviderCounter {
   return {
     kind: 'sandbox',
     async total() {
-      const totals = await Promise.all(ports.map(async (p) => (await getJson<{ total: number }>(`http://127.0.0.1:${p}/sandbox/messages`)).body.total));
+      const totals = await Promise.all(ports.map(async (p) => (await getJson<{ total: number }>(`http://127.0.0.1:${p}/sandbox/count`)).body.total));
       return totals.reduce((a, b) => a + b, 0);
     },
     detail: async () => undefined,

@@ -33,10 +33,13 @@ describe('one notification end to end', () => {
 
     // The sandbox recorded what it would have sent, and nothing twice.
     const channelPort = stack.apps[`channel-${c.channel}`].app;
-    const sandbox = (await request(`http://127.0.0.1:${channelPort}/sandbox/messages`)).body as { recent: Array<{ message: { notificationId: string }; providerMessageId: string }> };
+    const sandbox = (await request(`http://127.0.0.1:${channelPort}/sandbox/messages`)).body as { total: number; recent: Array<{ message: { notificationId: string }; providerMessageId: string }> };
     const records = sandbox.recent.filter((r) => r.message.notificationId === body.id);
     expect(records).toHaveLength(1);
     expect(records[0]?.providerMessageId).toBe(sent?.providerMessageId);
+    // The count alone (what the bench polls), at least what the record said a moment before.
+    const count = (await request(`http://127.0.0.1:${channelPort}/sandbox/count`)).body as { total: number };
+    expect(count.total).toBeGreaterThanOrEqual(Math.max(1, sandbox.total));
   });
 
   it('travels the critical lane too', async () => {
