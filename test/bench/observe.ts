@@ -175,11 +175,13 @@ export async function readTimelines(intake: string, apiKey: string, traces: Trac
           }
           if (status !== 200) continue; // not read this time (e.g. 503): stays as it was
           const accepted = body.timeline.find((e) => e.status === 'accepted');
+          const dispatched = body.timeline.find((e) => e.status === 'dispatched');
           const sent = body.timeline.find((e) => e.status === 'sent');
           t.finalStatus = body.status;
           const last = body.timeline.at(-1);
           if (!sent && last?.reason !== undefined) t.endReason = last.reason;
           if (accepted) t.acceptedAtMs = Date.parse(accepted.at) - wallAtZero;
+          if (dispatched) t.dispatchedAtMs = Date.parse(dispatched.at) - wallAtZero;
           if (sent) t.sentAtMs = Date.parse(sent.at) - wallAtZero;
         } catch {
           // not read this time; a later pass may

@@ -233,6 +233,12 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
     if (l.offered === 0) continue;
     lines.push(`    ${lane.padEnd(16)} ${String(l.offered).padStart(8)}  ${String(l.accepted).padStart(8)}  ${String(l.shed).padStart(4)}  ${String(l.errors).padStart(6)}  ${String(l.completed).padStart(9)}   ${pct(l.accept).padStart(21)}   ${pct(l.sent, 0).padStart(26)}`);
   }
+  lines.push('\n  accept→sent in two parts  accept→dispatched p50/p95/p99 ms   dispatched→sent p50/p95/p99 ms');
+  for (const lane of ['critical', 'bulk'] as const) {
+    const l = r.lanes[lane];
+    if (l.completed === 0) continue;
+    lines.push(`    ${lane.padEnd(22)} ${pct(l.toDispatched, 0).padStart(34)}   ${pct(l.dispatchedToSent, 0).padStart(30)}`);
+  }
 
   lines.push('\n  CPU-ms / notification by process (sum above):');
   for (const [name, ms] of Object.entries(r.cpuMsPerNotificationByProcess).sort((a, b) => b[1] - a[1])) lines.push(`    ${name.padEnd(24)} ${f(ms, 3)}`);

@@ -69,6 +69,18 @@ describe('lane statistics', () => {
     expect(s.sent.p99).toBe(60);
     expect(s.accept.max).toBe(5);
   });
+
+  it('splits accept→sent at the first dispatch, counting only notifications whose timeline has both ends', () => {
+    const traces: Trace[] = [
+      accepted(0, 40, { dispatchedAtMs: 12 }),
+      accepted(100, 90, { dispatchedAtMs: 172 }),
+      accepted(200, undefined, { dispatchedAtMs: 230 }),
+      accepted(300, 50),
+    ];
+    const s = laneStats(traces);
+    expect([s.toDispatched.n, s.toDispatched.p50, s.toDispatched.max]).toEqual([3, 28, 70]);
+    expect([s.dispatchedToSent.n, s.dispatchedToSent.p50, s.dispatchedToSent.max]).toEqual([2, 20, 30]);
+  });
 });
 
 describe('ramp verdicts', () => {

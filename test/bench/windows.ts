@@ -18,6 +18,8 @@ export interface Trace {
   id?: string;
   /** From the notification's timeline, when it was read back. */
   acceptedAtMs?: number;
+  /** The first dispatch to a channel: the dispatcher's part of accept→sent ends here. */
+  dispatchedAtMs?: number;
   sentAtMs?: number;
   /** The notification's status when it was last read (missing: never read, or not found). */
   finalStatus?: string;
@@ -96,7 +98,17 @@ export interface LaneStats {
   completed: number;
   accept: Summary;
   sent: Summary;
+  /**
+   * accept→sent in two parts: accept→dispatched (the lane's stream, the dispatcher, the actor's
+   * first turn) and dispatched→sent (the channel queue, the channel app, the provider, the report
+   * back to the actor). Says where a lane's time goes.
+   */
+  toDispatched: Summary;
+  dispatchedToSent: Summary;
 }
+
+const span = (from: number | undefined, to: number | undefined): number | undefined => (from !== undefined && to !== undefined ? to - from : undefined);
+const defined = (v: number | undefined): v is number => v !== undefined;
 
 export function laneStats(traces: readonly Trace[]): LaneStats {
   const accepted = traces.filter(isAccepted);
@@ -107,7 +119,9 @@ export function laneStats(traces: readonly Trace[]): LaneStats {
     errors: traces.filter((t) => !isAccepted(t) && !isShed(t)).length,
     completed: accepted.filter(isCompleted).length,
     accept: summarize(accepted.map(acceptMs)),
-    sent: summarize(accepted.map(sentLatencyMs).filter((v): v is number => v !== undefined)),
+    sent: summarize(accepted.map(sentLatencyMs).filter(defined)),
+    toDispatched: summarize(accepted.map((t) => span(t.acceptedAtMs, t.dispatchedAtMs)).filter(defined)),
+    dispatchedToSent: summarize(accepted.map((t) => span(t.dispatchedAtMs, t.sentAtMs)).filter(defined)),
   };
 }
 

@@ -56,9 +56,9 @@ async function post(route: ReturnType<typeof createLaneSubscriptions>, path: str
 }
 
 describe('lane subscriptions', () => {
-  it('subscribes to both lane topics in bulk, each with its own batching', () => {
+  it('subscribes to both lane topics in bulk, each on its own component and with its own batching', () => {
     expect(laneSubscriptions({ pubsubName: 'pubsub', topicPrefix: 'run1-', batching })).toEqual([
-      { pubsubname: 'pubsub', topic: 'run1-notifications-critical', route: '/events/critical', bulkSubscribe: { enabled: true, maxMessagesCount: 64, maxAwaitDurationMs: 5 } },
+      { pubsubname: 'pubsub-critical', topic: 'run1-notifications-critical', route: '/events/critical', bulkSubscribe: { enabled: true, maxMessagesCount: 64, maxAwaitDurationMs: 5 } },
       { pubsubname: 'pubsub', topic: 'run1-notifications-bulk', route: '/events/bulk', bulkSubscribe: { enabled: true, maxMessagesCount: 100, maxAwaitDurationMs: 40 } },
     ]);
   });

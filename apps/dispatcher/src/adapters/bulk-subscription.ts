@@ -1,4 +1,4 @@
-import { errMessage, laneTopic, PrioritySchema, type Logger, type Priority } from '@herald/shared';
+import { errMessage, lanePubsub, laneTopic, PrioritySchema, type Logger, type Priority } from '@herald/shared';
 import type { LaneGate } from '../domain/lane-gate.js';
 import type { EntryHandler, EntryStatus } from './accepted-subscription.js';
 import type { HttpRequest, HttpResponse, Route } from './http-server.js';
@@ -32,7 +32,7 @@ const lanePath = (lane: Priority): string => `/events/${lane}`;
 /** The programmatic subscriptions the sidecar reads from `GET /dapr/subscribe`. */
 export function laneSubscriptions(opts: Pick<LaneSubscriptionsOptions, 'pubsubName' | 'topicPrefix' | 'batching'>) {
   return PrioritySchema.options.map((lane) => ({
-    pubsubname: opts.pubsubName,
+    pubsubname: lanePubsub(lane, opts.pubsubName),
     topic: laneTopic(lane, opts.topicPrefix),
     route: lanePath(lane),
     bulkSubscribe: { enabled: true, ...opts.batching[lane] },

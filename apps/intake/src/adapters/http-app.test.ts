@@ -315,7 +315,7 @@ describe('POST /v1/notifications', () => {
     expect(res.headers.get('location')).toBe(res.body.statusUrl);
     expect(sidecar.published).toEqual([
       {
-        pubsub: 'pubsub',
+        pubsub: 'pubsub-critical',
         topic: 'test-notifications-critical',
         // The trace travels in the event: many requests share one bulk publish.
         data: { schemaVersion: 1, id: res.body.id, tenantId: 'tenant-a', acceptedAt: NOW.toISOString(), request: { ...email, priority: 'critical' }, traceparent },

@@ -1,4 +1,4 @@
-import { createGroupPublisher, laneTopic, type NotificationAccepted, type Sidecar } from '@herald/shared';
+import { createGroupPublisher, lanePubsub, laneTopic, type NotificationAccepted, type Sidecar } from '@herald/shared';
 
 /** Publishes accepted notifications on their lane's topic. */
 export interface LanePublisher {
@@ -11,6 +11,7 @@ export interface LanePublisher {
 
 export interface LanePublisherOptions {
   sidecar: Pick<Sidecar, 'publishBulk'>;
+  /** The bulk lane's component; the critical lane's is its `-critical` namesake (lanePubsub). */
   pubsubName: string;
   topicPrefix: string;
   /** Bulk publishes in flight per lane at once. */
@@ -27,7 +28,7 @@ export function createLanePublisher(opts: LanePublisherOptions): LanePublisher {
   const group = createGroupPublisher(opts);
   return {
     publish(events) {
-      return Promise.all(events.map((event) => group.publish(opts.pubsubName, laneTopic(event.request.priority, opts.topicPrefix), event)));
+      return Promise.all(events.map((event) => group.publish(lanePubsub(event.request.priority, opts.pubsubName), laneTopic(event.request.priority, opts.topicPrefix), event)));
     },
   };
 }

@@ -10,6 +10,17 @@ export function laneTopic(priority: Priority, prefix = ''): string {
 }
 
 /**
+ * The pub/sub component of a lane between intake and the dispatcher: the bulk lane uses the
+ * configured one (PUBSUB_NAME), the critical lane its namesake with `-critical`. One component
+ * per lane because Dapr's Redis Streams component feeds every topic it serves through one queue
+ * and one pool of workers: with both lanes on one component, a bulk backlog filled that queue
+ * and critical entries waited behind it (12.6 s median accept→dispatched at saturation).
+ */
+export function lanePubsub(lane: Priority, base = 'pubsub'): string {
+  return lane === 'critical' ? `${base}-critical` : base;
+}
+
+/**
  * A channel's queue for one lane: the dispatcher publishes a dispatch to it, the channel app
  * subscribes. Each lane is its own pub/sub component (RabbitMQ), so its queue, its prefetch and
  * its consumer concurrency are its own: a bulk backlog never sits in front of a critical
