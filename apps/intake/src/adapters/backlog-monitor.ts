@@ -12,7 +12,7 @@ import {
   type Redis,
   type RedisKeys,
 } from '@herald/shared';
-import { peakDrain, type LaneBacklog } from '../domain/admission.js';
+import { peakDrain, sustainedRate, type LaneBacklog } from '../domain/admission.js';
 
 /** The last observation of each lane, and how old it is. */
 export interface BacklogSnapshot {
@@ -131,16 +131,26 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
       }
       const previousRate = current.lanes[lane].drainPerSecond;
       let drainPerSecond = previousRate;
+      let sustainedDrainPerSecond = current.lanes[lane].sustainedDrainPerSecond;
       let peakDrainPerSecond = current.lanes[lane].peakDrainPerSecond ?? 0;
       if (interval && interval.ms > 0) {
         const rate = (interval.count * 1000) / interval.ms;
         // Smoothed: one quiet interval must not make Retry-After jump to a minute.
         drainPerSecond = previousRate === 0 ? rate : 0.7 * previousRate + 0.3 * rate;
-        peakDrainPerSecond = peakDrain(peakDrainPerSecond, drainPerSecond, interval.ms);
+        sustainedDrainPerSecond = sustainedRate(sustainedDrainPerSecond, rate, interval.ms);
+        peakDrainPerSecond = peakDrain(peakDrainPerSecond, sustainedDrainPerSecond, interval.ms);
       }
       lastEntriesRead[lane] = { entriesRead: stream.entriesRead, at: now };
       lastDone[lane] = { byMember: hands.doneByMember, at: now };
-      lanes[lane] = { streamLag: stream.lag, streamPending: stream.pending, queued, inHand: hands.total, drainPerSecond, peakDrainPerSecond };
+      lanes[lane] = {
+        streamLag: stream.lag,
+        streamPending: stream.pending,
+        queued,
+        inHand: hands.total,
+        drainPerSecond,
+        ...(sustainedDrainPerSecond !== undefined ? { sustainedDrainPerSecond } : {}),
+        peakDrainPerSecond,
+      };
     }
     current = { lanes, observedAt: now };
     accepted.critical = 0;

@@ -1,4 +1,4 @@
-import { admitLane, checkQuota, peakDrain, secondsToUtcMidnight, thresholdsFor, withWaitLimit } from './admission.js';
+import { admitLane, checkQuota, peakDrain, secondsToUtcMidnight, sustainedRate, thresholdsFor, withWaitLimit } from './admission.js';
 
 const lane = (streamLag: number, drainPerSecond = 100) => ({ streamLag, streamPending: 0, queued: 0, drainPerSecond });
 const NOW = new Date('2026-11-25T23:59:58.500Z');
@@ -67,6 +67,37 @@ describe('peakDrain', () => {
     // Idle for a minute after draining 130/s: the limit is still ~two minutes of that, not the floor.
     const peak = peakDrain(130, 0.05, 60_000);
     expect(withWaitLimit(thresholdsFor(20_000), peak, { seconds: 120, floor: 1_000 }).shedAt).toBeGreaterThan(13_000);
+  });
+});
+
+describe('sustainedRate', () => {
+  it('averages over time, so a burst moves it a little and a steady rate wins it over', () => {
+    expect(sustainedRate(undefined, 90, 500)).toBe(90);
+    // Half a second at 140/s against a sustained 100/s: the burst barely shows.
+    expect(sustainedRate(100, 140, 500)).toBeCloseTo(101.95, 1);
+    // One time constant at 140/s: 63% of the way there, however the readings were spaced.
+    let r = 100;
+    for (let t = 0; t < 20; t++) r = sustainedRate(r, 140, 500);
+    expect(r).toBeCloseTo(100 + 40 * (1 - Math.exp(-1)), 1);
+    expect(sustainedRate(100, 140, 10_000)).toBeCloseTo(r, 6);
+    expect(sustainedRate(100, 140, 0)).toBe(100);
+  });
+
+  it('keeps the bulk wait limit near what a saturated lane keeps up, not its bursts', () => {
+    // Saturated: 5-second bursts at 140/s between stretches at 95/s (the bench's pattern).
+    let sustained: number | undefined;
+    let peak = 0;
+    const reading = (rate: number) => {
+      sustained = sustainedRate(sustained, rate, 500);
+      peak = peakDrain(peak, sustained, 500);
+    };
+    for (let cycle = 0; cycle < 12; cycle++) {
+      for (let i = 0; i < 10; i++) reading(140);
+      for (let i = 0; i < 30; i++) reading(95);
+    }
+    const mean = (140 * 10 + 95 * 30) / 40;
+    expect(peak).toBeLessThan(mean * 1.15);
+    expect(peak).toBeGreaterThan(mean * 0.95);
   });
 });
 
