@@ -53,9 +53,10 @@ export const isAccepted = (t: Trace): boolean => t.status === 202;
 export const isShed = (t: Trace): boolean => t.status === 429;
 export const isCompleted = (t: Trace): t is Trace & { sentAtMs: number } => t.sentAtMs !== undefined;
 export const acceptMs = (t: Trace): number => t.endMs - t.startMs;
+/** From one point of a notification's timeline to a later one, when both are known. */
+const span = (from: number | undefined, to: number | undefined): number | undefined => (from !== undefined && to !== undefined ? to - from : undefined);
 /** Accept→sent from the notification's own timeline (both ends written by Herald's clock). */
-export const sentLatencyMs = (t: Trace): number | undefined =>
-  t.sentAtMs !== undefined && t.acceptedAtMs !== undefined ? t.sentAtMs - t.acceptedAtMs : undefined;
+export const sentLatencyMs = (t: Trace): number | undefined => span(t.acceptedAtMs, t.sentAtMs);
 
 /** How many of `times` fall in each `bucketMs` bucket of [0, lengthMs). */
 export function countPerBucket(times: readonly number[], bucketMs: number, lengthMs: number): number[] {
@@ -107,7 +108,6 @@ export interface LaneStats {
   dispatchedToSent: Summary;
 }
 
-const span = (from: number | undefined, to: number | undefined): number | undefined => (from !== undefined && to !== undefined ? to - from : undefined);
 const defined = (v: number | undefined): v is number => v !== undefined;
 
 export function laneStats(traces: readonly Trace[]): LaneStats {

@@ -25,7 +25,7 @@ export interface RedisKeys {
   quotaSecond(tenantId: string, epochSecond: number): string;
   /** A tenant's notifications on one UTC day (`YYYY-MM-DD`). */
   quotaDay(tenantId: string, day: string): string;
-  /** Hash of channel replica → dispatches of one lane it holds right now ("count:ms"). */
+  /** Hash of channel replica → "count:ms:done": dispatches of one lane it holds now, when written, how many it has finished (in-hand.ts). */
   inHand(lane: string): string;
 }
 
