@@ -70,8 +70,8 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
     return { ...observed, streamLag: observed.streamLag + opts.monitor.acceptedSinceReading(name) };
   }
 
-  function lane(name: Priority): LaneAdmission {
-    const backlog = backlogOf(name);
+  /** Decides the lane on `backlog` (as backlogOf reads it), remembering its new state. */
+  function admit(name: Priority, backlog: LaneBacklog): LaneAdmission {
     const thresholds = withWaitLimit(opts.thresholds[name], backlog.peakDrainPerSecond ?? backlog.drainPerSecond, opts.waitLimits?.[name]);
     const decision = admitLane(name, states[name], backlog, thresholds);
     states[name] = decision.state;
@@ -79,7 +79,7 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
   }
 
   return {
-    lane,
+    lane: (name) => admit(name, backlogOf(name)),
     tenant: (tenantId, notifications, now) => checkQuota(opts.quotaOf(tenantId), opts.quotas.usage(tenantId, now), notifications, now),
     admitted(tenantId, perLane, now) {
       let total = 0;
@@ -96,8 +96,8 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
       const usage = opts.quotas.usage(tenantId, now);
       const lanes = Object.fromEntries(
         PrioritySchema.options.map((name) => {
-          const { lane: _lane, ...rest } = lane(name);
           const seen = backlogOf(name);
+          const { lane: _lane, ...rest } = admit(name, seen);
           const backlogParts: BacklogParts = {
             stream: seen.streamLag,
             dispatcher: seen.streamPending,
