@@ -5,10 +5,9 @@
 // of the sidecar and the app from /proc. A notification makes about ten such requests, so this
 // is the unit its CPU cost is made of; it also shows how much a request costs more when
 // requests come one at a time (a quiet or a CPU-starved stack) than when they overlap.
-import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
-import { NOTIFICATION_ACTOR } from '@herald/shared';
+import { createSidecar, NOTIFICATION_ACTOR } from '@herald/shared';
 import { reapOrphans, startStack, stateFileFor, stopStack } from '../harness/stack.js';
 import { cpuMs } from './counters.js';
 
@@ -68,21 +67,12 @@ async function main(): Promise<void> {
     };
     const sidecarPid = pidOf('dispatcher-daprd');
     const appPid = pidOf('dispatcher');
-    const port = stack.apps.dispatcher.daprHttp;
-    const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+    // The apps' own sidecar client (keep-alive node:http), so the caller's side is theirs too.
+    const sidecar = createSidecar('127.0.0.1', stack.apps.dispatcher.daprHttp);
     // One actor per caller: calls to one actor take turns, which would measure the lock.
-    const call = (worker: number): Promise<void> =>
-      new Promise((resolve, reject) => {
-        const req = request(
-          { host: '127.0.0.1', port, method: 'PUT', path: `/v1.0/actors/${NOTIFICATION_ACTOR}/ntf_hop${worker}/method/view`, agent, headers: { 'content-type': 'application/json', 'content-length': 2 } },
-          (res) => {
-            res.resume();
-            res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`the sidecar answered ${res.statusCode}`))));
-          },
-        );
-        req.on('error', reject);
-        req.end('{}');
-      });
+    const call = async (worker: number): Promise<void> => {
+      await sidecar.invokeActor(NOTIFICATION_ACTOR, `ntf_hop${worker}`, 'view');
+    };
     const widest = Math.max(...opts.concurrency);
     for (let w = 0; w < widest; w++) await call(w); // activate every actor the steps use
     const steps: HopStep[] = [];
