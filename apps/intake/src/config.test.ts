@@ -12,4 +12,12 @@ describe('intake config', () => {
     expect(() => loadConfig({ TENANT_QUOTAS: '{acme' })).toThrow(/TENANT_QUOTAS: must be JSON/);
     expect(() => loadConfig({ TENANT_QUOTAS: '{"acme": {"perSecond": 5}}' })).toThrow(ConfigError);
   });
+
+  it('keeps 10% of every quota for critical unless told otherwise, at most half', () => {
+    expect(loadConfig({}).TENANT_CRITICAL_RESERVE).toBe(0.1);
+    expect(loadConfig({ TENANT_CRITICAL_RESERVE: '0' }).TENANT_CRITICAL_RESERVE).toBe(0);
+    expect(loadConfig({ TENANT_QUOTAS: '{"acme": {"criticalReserve": 0.25}}' }).TENANT_QUOTAS).toEqual({ acme: { criticalReserve: 0.25 } });
+    expect(() => loadConfig({ TENANT_CRITICAL_RESERVE: '0.6' })).toThrow(/TENANT_CRITICAL_RESERVE/);
+    expect(() => loadConfig({ TENANT_QUOTAS: '{"acme": {"criticalReserve": -1}}' })).toThrow(ConfigError);
+  });
 });

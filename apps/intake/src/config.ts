@@ -1,6 +1,8 @@
 import { baseEnvSchema, envFlag, historyRetentionDaysSchema, jsonEnv, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
 import { z } from 'zod';
 
+const criticalReserveSchema = z.coerce.number().min(0).max(0.5);
+
 const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   APP_PORT: portSchema.default(3000),
   APP_HOST: z.string().default('127.0.0.1'),
@@ -33,11 +35,25 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   /** Every tenant's quota unless TENANT_QUOTAS names it. */
   TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(2_000),
   TENANT_NOTIFICATIONS_PER_DAY: z.coerce.number().int().positive().default(100_000_000),
-  /** Per-tenant quotas as JSON: `{"<tenant>": {"requestsPerSecond": 50, "notificationsPerDay": 100000}}`. */
+  /**
+   * Share of both limits that requests carrying any bulk notification may not use: kept for
+   * critical ones, so a tenant's own campaign at its limit still lets its password resets in.
+   */
+  TENANT_CRITICAL_RESERVE: criticalReserveSchema.default(0.1),
+  /**
+   * Per-tenant quotas as JSON:
+   * `{"<tenant>": {"requestsPerSecond": 50, "notificationsPerDay": 100000, "criticalReserve": 0.2}}`.
+   */
   TENANT_QUOTAS: jsonEnv(
     z.record(
       z.string().min(1),
-      z.object({ requestsPerSecond: z.number().int().positive().optional(), notificationsPerDay: z.number().int().positive().optional() }).strict(),
+      z
+        .object({
+          requestsPerSecond: z.number().int().positive().optional(),
+          notificationsPerDay: z.number().int().positive().optional(),
+          criticalReserve: criticalReserveSchema.optional(),
+        })
+        .strict(),
     ),
   ),
   /** How often tenant counts are shared with the other intake replicas. */

@@ -55,6 +55,7 @@ const admission = createAdmissionControl({
   quotaOf: (tenantId) => ({
     requestsPerSecond: config.TENANT_QUOTAS[tenantId]?.requestsPerSecond ?? config.TENANT_REQUESTS_PER_SECOND,
     notificationsPerDay: config.TENANT_QUOTAS[tenantId]?.notificationsPerDay ?? config.TENANT_NOTIFICATIONS_PER_DAY,
+    criticalReserve: config.TENANT_QUOTAS[tenantId]?.criticalReserve ?? config.TENANT_CRITICAL_RESERVE,
   }),
 });
 monitor.start();

@@ -1,6 +1,7 @@
 import { PrioritySchema, type Priority } from '@herald/shared';
 import {
   admitLane,
+  bulkLimit,
   checkQuota,
   secondsToUtcMidnight,
   withWaitLimit,
@@ -35,16 +36,20 @@ export interface AdmissionView {
   readingError?: string;
   tenant: {
     tenantId: string;
-    requestsPerSecond: { limit: number; used: number };
-    notificationsPerDay: { limit: number; used: number; resetsInSeconds: number };
+    /** `bulkLimit`: what requests carrying any bulk notification may use; the rest is kept for critical. */
+    requestsPerSecond: { limit: number; bulkLimit: number; used: number };
+    notificationsPerDay: { limit: number; bulkLimit: number; used: number; resetsInSeconds: number };
   };
 }
 
 export interface AdmissionControl {
   /** Whether the lane takes new notifications now (counting this replica's since the last reading). */
   lane(lane: Priority): LaneAdmission;
-  /** Whether the tenant may make one more request carrying `notifications` notifications. */
-  tenant(tenantId: string, notifications: number, now: Date): QuotaVerdict;
+  /**
+   * Whether the tenant may make one more request carrying `notifications` notifications; `lane`
+   * is the request's (critical only when all it carries is critical).
+   */
+  tenant(tenantId: string, notifications: number, lane: Priority, now: Date): QuotaVerdict;
   /** Counts an admitted request; `perLane` its notifications by lane. */
   admitted(tenantId: string, perLane: Partial<Record<Priority, number>>, now: Date): void;
   /** Gives back notifications counted but not accepted (their publish failed). */
@@ -80,7 +85,7 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
 
   return {
     lane: (name) => admit(name, backlogOf(name)),
-    tenant: (tenantId, notifications, now) => checkQuota(opts.quotaOf(tenantId), opts.quotas.usage(tenantId, now), notifications, now),
+    tenant: (tenantId, notifications, lane, now) => checkQuota(opts.quotaOf(tenantId), opts.quotas.usage(tenantId, now), notifications, lane, now),
     admitted(tenantId, perLane, now) {
       let total = 0;
       for (const [name, count] of Object.entries(perLane) as Array<[Priority, number]>) {
@@ -113,8 +118,17 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
         ...(snapshot.error ? { readingError: snapshot.error } : {}),
         tenant: {
           tenantId,
-          requestsPerSecond: { limit: quota.requestsPerSecond, used: usage.requestsThisSecond },
-          notificationsPerDay: { limit: quota.notificationsPerDay, used: usage.notificationsToday, resetsInSeconds: secondsToUtcMidnight(now) },
+          requestsPerSecond: {
+            limit: quota.requestsPerSecond,
+            bulkLimit: bulkLimit(quota.requestsPerSecond, quota.criticalReserve),
+            used: usage.requestsThisSecond,
+          },
+          notificationsPerDay: {
+            limit: quota.notificationsPerDay,
+            bulkLimit: bulkLimit(quota.notificationsPerDay, quota.criticalReserve),
+            used: usage.notificationsToday,
+            resetsInSeconds: secondsToUtcMidnight(now),
+          },
         },
       };
     },

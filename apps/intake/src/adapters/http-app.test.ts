@@ -222,7 +222,9 @@ beforeAll(async () => {
       // Never started: counts stay local to this process, which is all one replica needs.
       quotas: createQuotaCounter({ redis: undefined as never, keys: redisKeys('test:'), syncMs: 1_000, log: createLogger('quota-test', 'silent') }),
       thresholds: { bulk: thresholdsFor(100), critical: thresholdsFor(1_000) },
-      quotaOf: (tenantId) => (tenantId === 'tenant-c' ? { requestsPerSecond: 1_000, notificationsPerDay: 3 } : { requestsPerSecond: 1_000, notificationsPerDay: 1_000_000 }),
+      quotaOf: (tenantId) =>
+        // tenant-c: 3 a day, 2 of them for bulk (a 30% reserve for critical).
+        tenantId === 'tenant-c' ? { requestsPerSecond: 1_000, notificationsPerDay: 3, criticalReserve: 0.3 } : { requestsPerSecond: 1_000, notificationsPerDay: 1_000_000, criticalReserve: 0.1 },
     }),
     idempotency,
     history,
@@ -485,9 +487,16 @@ describe('admission control', () => {
     monitor.lanes.bulk = idle();
   });
 
-  it('refuses a tenant past its daily volume with daily_quota_exceeded until UTC midnight', async () => {
-    for (let i = 0; i < 3; i++) expect((await call('POST', '/v1/notifications', { body: email, key: KEY_C })).status).toBe(202);
-    const over = await call('POST', '/v1/notifications', { body: email, key: KEY_C });
+  it('refuses a tenant past its daily volume with daily_quota_exceeded until UTC midnight, keeping a share for critical', async () => {
+    for (let i = 0; i < 2; i++) expect((await call('POST', '/v1/notifications', { body: email, key: KEY_C })).status).toBe(202);
+    const bulkOver = await call('POST', '/v1/notifications', { body: email, key: KEY_C });
+    expect(bulkOver.status).toBe(429);
+    expect(bulkOver.body.error.code).toBe('daily_quota_exceeded');
+    expect(bulkOver.body.error.message).toContain('kept for critical');
+    // The bulk campaign is stopped; a password reset still goes in, up to the whole quota.
+    const critical = { ...email, priority: 'critical' };
+    expect((await call('POST', '/v1/notifications', { body: critical, key: KEY_C })).status).toBe(202);
+    const over = await call('POST', '/v1/notifications', { body: critical, key: KEY_C });
     expect(over.status).toBe(429);
     expect(over.body.error.code).toBe('daily_quota_exceeded');
     const midnight = (Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth(), NOW.getUTCDate() + 1) - NOW.getTime()) / 1000;
@@ -509,7 +518,11 @@ describe('admission control', () => {
       drainPerSecond: 40,
     });
     expect(res.body.lanes.bulk).toMatchObject({ state: 'admitting', thresholds: { shedAt: 100, resumeBelow: 80 } });
-    expect(res.body.tenant).toMatchObject({ tenantId: 'tenant-a', notificationsPerDay: { limit: 1_000_000 } });
+    expect(res.body.tenant).toMatchObject({
+      tenantId: 'tenant-a',
+      requestsPerSecond: { limit: 1_000, bulkLimit: 900 },
+      notificationsPerDay: { limit: 1_000_000, bulkLimit: 900_000 },
+    });
   });
 });
 

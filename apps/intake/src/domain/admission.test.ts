@@ -1,4 +1,4 @@
-import { admitLane, checkQuota, peakDrain, secondsToUtcMidnight, sustainedRate, thresholdsFor, withWaitLimit } from './admission.js';
+import { admitLane, bulkLimit, checkQuota, peakDrain, secondsToUtcMidnight, sustainedRate, thresholdsFor, withWaitLimit } from './admission.js';
 
 const lane = (streamLag: number, drainPerSecond = 100) => ({ streamLag, streamPending: 0, queued: 0, drainPerSecond });
 const NOW = new Date('2026-11-25T23:59:58.500Z');
@@ -102,23 +102,51 @@ describe('sustainedRate', () => {
 });
 
 describe('checkQuota', () => {
-  const quota = { requestsPerSecond: 10, notificationsPerDay: 100 };
+  const quota = { requestsPerSecond: 10, notificationsPerDay: 100, criticalReserve: 0 };
 
   it('admits within both limits', () => {
-    expect(checkQuota(quota, { requestsThisSecond: 9, notificationsToday: 99 }, 1, NOW)).toEqual({ ok: true });
+    expect(checkQuota(quota, { requestsThisSecond: 9, notificationsToday: 99 }, 1, 'bulk', NOW)).toEqual({ ok: true });
   });
 
   it('limits requests per second, whatever they carry', () => {
-    expect(checkQuota(quota, { requestsThisSecond: 10, notificationsToday: 0 }, 1, NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited', retryAfterSeconds: 1 });
+    expect(checkQuota(quota, { requestsThisSecond: 10, notificationsToday: 0 }, 1, 'bulk', NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited', retryAfterSeconds: 1 });
   });
 
   it('limits notifications per UTC day, and says when the day starts again', () => {
-    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, 6, NOW)).toMatchObject({
+    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, 6, 'bulk', NOW)).toMatchObject({
       ok: false,
       code: 'daily_quota_exceeded',
       retryAfterSeconds: 2,
     });
-    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, 5, NOW)).toEqual({ ok: true });
+    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, 5, 'bulk', NOW)).toEqual({ ok: true });
+  });
+
+  describe('with a share kept for critical', () => {
+    const reserved = { ...quota, criticalReserve: 0.2 };
+
+    it('stops bulk requests short of the limit and lets critical ones use the rest', () => {
+      expect(checkQuota(reserved, { requestsThisSecond: 7, notificationsToday: 0 }, 1, 'bulk', NOW)).toEqual({ ok: true });
+      const bulk = checkQuota(reserved, { requestsThisSecond: 8, notificationsToday: 0 }, 1, 'bulk', NOW);
+      expect(bulk).toMatchObject({ ok: false, code: 'tenant_rate_limited', retryAfterSeconds: 1 });
+      expect(bulk.ok || bulk.message).toBe('this tenant may make 8 bulk requests per second (of 10: the rest is kept for critical notifications)');
+      expect(checkQuota(reserved, { requestsThisSecond: 9, notificationsToday: 0 }, 1, 'critical', NOW)).toEqual({ ok: true });
+      expect(checkQuota(reserved, { requestsThisSecond: 10, notificationsToday: 0 }, 1, 'critical', NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited' });
+    });
+
+    it('keeps the same share of the daily volume', () => {
+      const bulk = checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 75 }, 6, 'bulk', NOW);
+      expect(bulk).toMatchObject({ ok: false, code: 'daily_quota_exceeded', retryAfterSeconds: 2 });
+      expect(bulk.ok || bulk.message).toBe('this tenant may send 80 bulk notifications per UTC day (of 100: the rest is kept for critical notifications); 5 left today');
+      expect(checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 75 }, 5, 'bulk', NOW)).toEqual({ ok: true });
+      expect(checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 95 }, 5, 'critical', NOW)).toEqual({ ok: true });
+    });
+
+    it('lets bulk make at least one request of a limit too small to split', () => {
+      expect(bulkLimit(1, 0.5)).toBe(1);
+      expect(bulkLimit(2, 0.5)).toBe(1);
+      expect(bulkLimit(2_000, 0.1)).toBe(1_800);
+      expect(bulkLimit(2_000, 0)).toBe(2_000);
+    });
   });
 
   it('counts seconds to midnight UTC, at least one', () => {

@@ -124,10 +124,16 @@ export function withWaitLimit(fixed: LaneThresholds, drainPerSecond: number, lim
   return byWait < fixed.shedAt ? thresholdsFor(byWait) : fixed;
 }
 
-/** A tenant's limits: requests per second (a batch is one request) and notifications per UTC day. */
+/**
+ * A tenant's limits: requests per second (a batch is one request) and notifications per UTC day.
+ * Bulk may use each only up to `criticalReserve` short of it: the rest is kept for critical, so
+ * a tenant's own campaign cannot use up the quota its password resets need.
+ */
 export interface TenantQuota {
   requestsPerSecond: number;
   notificationsPerDay: number;
+  /** Share of each limit (0 to 0.5) that only requests carrying critical notifications alone may use. */
+  criticalReserve: number;
 }
 
 export type QuotaVerdict =
@@ -140,30 +146,41 @@ export function secondsToUtcMidnight(now: Date): number {
   return Math.max(1, Math.ceil((next - now.getTime()) / 1000));
 }
 
+/** What bulk may use of `limit`: all but the critical reserve, and at least 1 (a limit of 1 keeps none). */
+export function bulkLimit(limit: number, criticalReserve: number): number {
+  return Math.max(1, Math.floor(limit * (1 - criticalReserve)));
+}
+
 /**
  * Whether one more request carrying `notifications` notifications fits the tenant's quota,
  * given what has been counted this second and today (by every intake replica, as far as known).
+ * `lane` is the request's: critical only when every notification it carries is critical.
  */
 export function checkQuota(
   quota: TenantQuota,
   usage: { requestsThisSecond: number; notificationsToday: number },
   notifications: number,
+  lane: Priority,
   now: Date,
 ): QuotaVerdict {
-  if (usage.requestsThisSecond + 1 > quota.requestsPerSecond) {
+  const critical = lane === 'critical';
+  const perSecond = critical ? quota.requestsPerSecond : bulkLimit(quota.requestsPerSecond, quota.criticalReserve);
+  const perDay = critical ? quota.notificationsPerDay : bulkLimit(quota.notificationsPerDay, quota.criticalReserve);
+  const kept = (limit: number, usable: number) => (usable < limit ? ` (of ${limit}: the rest is kept for critical notifications)` : '');
+  if (usage.requestsThisSecond + 1 > perSecond) {
     return {
       ok: false,
       code: 'tenant_rate_limited',
-      message: `this tenant may make ${quota.requestsPerSecond} requests per second`,
+      message: `this tenant may make ${perSecond} ${critical ? '' : 'bulk '}requests per second${kept(quota.requestsPerSecond, perSecond)}`,
       retryAfterSeconds: 1,
     };
   }
-  if (usage.notificationsToday + notifications > quota.notificationsPerDay) {
-    const left = Math.max(0, quota.notificationsPerDay - usage.notificationsToday);
+  if (usage.notificationsToday + notifications > perDay) {
+    const left = Math.max(0, perDay - usage.notificationsToday);
     return {
       ok: false,
       code: 'daily_quota_exceeded',
-      message: `this tenant may send ${quota.notificationsPerDay} notifications per UTC day (${left} left today)`,
+      message: `this tenant may send ${perDay} ${critical ? '' : 'bulk '}notifications per UTC day${kept(quota.notificationsPerDay, perDay)}; ${left} left today`,
       retryAfterSeconds: secondsToUtcMidnight(now),
     };
   }

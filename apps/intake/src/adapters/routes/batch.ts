@@ -77,7 +77,8 @@ export function acceptBatch(deps: AcceptManyDeps & { now: () => Date }): JsonRou
     });
 
     if (candidates.length > 0) {
-      const quota = deps.admission.tenant(tenantId, candidates.length, now);
+      const lane = candidates.every((c) => c.request.priority === 'critical') ? 'critical' : 'bulk';
+      const quota = deps.admission.tenant(tenantId, candidates.length, lane, now);
       if (!quota.ok) return { status: 429, headers: { 'Retry-After': String(quota.retryAfterSeconds) }, json: apiError(quota.code, quota.message) };
       const results = await acceptMany(deps, tenantId, candidates, now, req.header('traceparent'));
       results.forEach((result, i) => {
