@@ -45,11 +45,8 @@ export interface AdmissionView {
 export interface AdmissionControl {
   /** Whether the lane takes new notifications now (counting this replica's since the last reading). */
   lane(lane: Priority): LaneAdmission;
-  /**
-   * Whether the tenant may make one more request carrying `notifications` notifications; `lane`
-   * is the request's (critical only when all it carries is critical).
-   */
-  tenant(tenantId: string, notifications: number, lane: Priority, now: Date): QuotaVerdict;
+  /** Whether the tenant may make one more request, carrying notifications of these lanes (one each). */
+  tenant(tenantId: string, lanes: readonly Priority[], now: Date): QuotaVerdict;
   /** Counts an admitted request; `perLane` its notifications by lane. */
   admitted(tenantId: string, perLane: Partial<Record<Priority, number>>, now: Date): void;
   /** Gives back notifications counted but not accepted (their publish failed). */
@@ -85,7 +82,7 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
 
   return {
     lane: (name) => admit(name, backlogOf(name)),
-    tenant: (tenantId, notifications, lane, now) => checkQuota(opts.quotaOf(tenantId), opts.quotas.usage(tenantId, now), notifications, lane, now),
+    tenant: (tenantId, lanes, now) => checkQuota(opts.quotaOf(tenantId), opts.quotas.usage(tenantId, now), lanes, now),
     admitted(tenantId, perLane, now) {
       let total = 0;
       for (const [name, count] of Object.entries(perLane) as Array<[Priority, number]>) {

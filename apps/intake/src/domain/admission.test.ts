@@ -1,3 +1,4 @@
+import type { Priority } from '@herald/shared';
 import { admitLane, bulkLimit, checkQuota, peakDrain, secondsToUtcMidnight, sustainedRate, thresholdsFor, withWaitLimit } from './admission.js';
 
 const lane = (streamLag: number, drainPerSecond = 100) => ({ streamLag, streamPending: 0, queued: 0, drainPerSecond });
@@ -105,40 +106,45 @@ describe('checkQuota', () => {
   const quota = { requestsPerSecond: 10, notificationsPerDay: 100, criticalReserve: 0 };
 
   it('admits within both limits', () => {
-    expect(checkQuota(quota, { requestsThisSecond: 9, notificationsToday: 99 }, 1, 'bulk', NOW)).toEqual({ ok: true });
+    expect(checkQuota(quota, { requestsThisSecond: 9, notificationsToday: 99 }, ['bulk'], NOW)).toEqual({ ok: true });
   });
 
   it('limits requests per second, whatever they carry', () => {
-    expect(checkQuota(quota, { requestsThisSecond: 10, notificationsToday: 0 }, 1, 'bulk', NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited', retryAfterSeconds: 1 });
+    expect(checkQuota(quota, { requestsThisSecond: 10, notificationsToday: 0 }, ['bulk'], NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited', retryAfterSeconds: 1 });
   });
 
   it('limits notifications per UTC day, and says when the day starts again', () => {
-    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, 6, 'bulk', NOW)).toMatchObject({
+    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, Array<Priority>(6).fill('bulk'), NOW)).toMatchObject({
       ok: false,
       code: 'daily_quota_exceeded',
       retryAfterSeconds: 2,
     });
-    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, 5, 'bulk', NOW)).toEqual({ ok: true });
+    expect(checkQuota(quota, { requestsThisSecond: 0, notificationsToday: 95 }, Array<Priority>(5).fill('bulk'), NOW)).toEqual({ ok: true });
   });
 
   describe('with a share kept for critical', () => {
     const reserved = { ...quota, criticalReserve: 0.2 };
 
     it('stops bulk requests short of the limit and lets critical ones use the rest', () => {
-      expect(checkQuota(reserved, { requestsThisSecond: 7, notificationsToday: 0 }, 1, 'bulk', NOW)).toEqual({ ok: true });
-      const bulk = checkQuota(reserved, { requestsThisSecond: 8, notificationsToday: 0 }, 1, 'bulk', NOW);
+      expect(checkQuota(reserved, { requestsThisSecond: 7, notificationsToday: 0 }, ['bulk'], NOW)).toEqual({ ok: true });
+      const bulk = checkQuota(reserved, { requestsThisSecond: 8, notificationsToday: 0 }, ['bulk'], NOW);
       expect(bulk).toMatchObject({ ok: false, code: 'tenant_rate_limited', retryAfterSeconds: 1 });
       expect(bulk.ok || bulk.message).toBe('this tenant may make 8 bulk requests per second (of 10: the rest is kept for critical notifications)');
-      expect(checkQuota(reserved, { requestsThisSecond: 9, notificationsToday: 0 }, 1, 'critical', NOW)).toEqual({ ok: true });
-      expect(checkQuota(reserved, { requestsThisSecond: 10, notificationsToday: 0 }, 1, 'critical', NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited' });
+      expect(checkQuota(reserved, { requestsThisSecond: 9, notificationsToday: 0 }, ['critical'], NOW)).toEqual({ ok: true });
+      expect(checkQuota(reserved, { requestsThisSecond: 10, notificationsToday: 0 }, ['critical'], NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited' });
+    });
+
+    it('counts a request carrying any bulk notification as bulk', () => {
+      expect(checkQuota(reserved, { requestsThisSecond: 8, notificationsToday: 0 }, ['critical', 'bulk', 'critical'], NOW)).toMatchObject({ ok: false, code: 'tenant_rate_limited' });
+      expect(checkQuota(reserved, { requestsThisSecond: 8, notificationsToday: 0 }, ['critical', 'critical'], NOW)).toEqual({ ok: true });
     });
 
     it('keeps the same share of the daily volume', () => {
-      const bulk = checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 75 }, 6, 'bulk', NOW);
+      const bulk = checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 75 }, Array<Priority>(6).fill('bulk'), NOW);
       expect(bulk).toMatchObject({ ok: false, code: 'daily_quota_exceeded', retryAfterSeconds: 2 });
       expect(bulk.ok || bulk.message).toBe('this tenant may send 80 bulk notifications per UTC day (of 100: the rest is kept for critical notifications); 5 left today');
-      expect(checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 75 }, 5, 'bulk', NOW)).toEqual({ ok: true });
-      expect(checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 95 }, 5, 'critical', NOW)).toEqual({ ok: true });
+      expect(checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 75 }, Array<Priority>(5).fill('bulk'), NOW)).toEqual({ ok: true });
+      expect(checkQuota(reserved, { requestsThisSecond: 0, notificationsToday: 95 }, Array<Priority>(5).fill('critical'), NOW)).toEqual({ ok: true });
     });
 
     it('lets bulk make at least one request of a limit too small to split', () => {

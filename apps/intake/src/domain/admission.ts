@@ -152,18 +152,18 @@ export function bulkLimit(limit: number, criticalReserve: number): number {
 }
 
 /**
- * Whether one more request carrying `notifications` notifications fits the tenant's quota,
- * given what has been counted this second and today (by every intake replica, as far as known).
- * `lane` is the request's: critical only when every notification it carries is critical.
+ * Whether one more request fits the tenant's quota, given what has been counted this second and
+ * today (by every intake replica, as far as known). `lanes` holds the lane of each notification
+ * the request carries: it may use the critical reserve only when every one of them is critical.
  */
 export function checkQuota(
   quota: TenantQuota,
   usage: { requestsThisSecond: number; notificationsToday: number },
-  notifications: number,
-  lane: Priority,
+  lanes: readonly Priority[],
   now: Date,
 ): QuotaVerdict {
-  const critical = lane === 'critical';
+  const notifications = lanes.length;
+  const critical = notifications > 0 && lanes.every((lane) => lane === 'critical');
   const perSecond = critical ? quota.requestsPerSecond : bulkLimit(quota.requestsPerSecond, quota.criticalReserve);
   const perDay = critical ? quota.notificationsPerDay : bulkLimit(quota.notificationsPerDay, quota.criticalReserve);
   const kept = (limit: number, usable: number) => (usable < limit ? ` (of ${limit}: the rest is kept for critical notifications)` : '');

@@ -77,8 +77,7 @@ export function acceptBatch(deps: AcceptManyDeps & { now: () => Date }): JsonRou
     });
 
     if (candidates.length > 0) {
-      const lane = candidates.every((c) => c.request.priority === 'critical') ? 'critical' : 'bulk';
-      const quota = deps.admission.tenant(tenantId, candidates.length, lane, now);
+      const quota = deps.admission.tenant(tenantId, candidates.map((c) => c.request.priority), now);
       if (!quota.ok) return { status: 429, headers: { 'Retry-After': String(quota.retryAfterSeconds) }, json: apiError(quota.code, quota.message) };
       const results = await acceptMany(deps, tenantId, candidates, now, req.header('traceparent'));
       results.forEach((result, i) => {

@@ -44,7 +44,7 @@ export function acceptNotification(deps: Omit<NotificationRoutesDeps, 'sidecar'>
     if (idempotencyKey !== undefined && (idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
       return { status: 400, json: apiError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters', 'Idempotency-Key') };
     }
-    const quota = deps.admission.tenant(req.tenantId, 1, parsed.data.priority, now);
+    const quota = deps.admission.tenant(req.tenantId, [parsed.data.priority], now);
     if (!quota.ok) return { status: 429, headers: { 'Retry-After': String(quota.retryAfterSeconds) }, json: apiError(quota.code, quota.message) };
     const [result] = await acceptMany(deps, req.tenantId, [{ request: parsed.data, idempotencyKey }], now, req.header('traceparent'));
     if (!result) throw new Error('acceptMany answered nothing');
