@@ -88,6 +88,7 @@ if (opts.attach) {
     stateFile: stateFileFor(),
     appEnv: opts.appEnv,
     replicas: opts.replicas,
+    ...(opts.samplingRate !== undefined ? { tracingSamplingRate: opts.samplingRate } : {}),
     ...(simulated ? { simulator: true, channelEnv: { PROVIDER_RATE_PER_SEC: String(opts.providerLimit) } } : {}),
     ...(profileDir ? { profile: true, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
   });

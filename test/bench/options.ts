@@ -7,7 +7,8 @@ export const USAGE = `npm run bench -- [--scenario steady|ramp|flood|outage] [op
 
   every scenario   --concurrency N (in flight per lane, 256)  --warmup N (200)  --drain-timeout S (300)
                    --json FILE  --html FILE  --profile [--profile-seconds S]  --env KEY=VALUE …
-                   --replicas APP=N …  --attach [--url URL --key KEY] (sandbox scenarios only)
+                   --replicas APP=N …  --sampling-rate R (the sidecars' tracing; the local config's "1")
+                   --attach [--url URL --key KEY] (sandbox scenarios only)
   steady           --rate N (1000)  --duration S (60) | --count N  --critical-share X (0.05)
   ramp             --from N (100)  --to N (2000)  --steps N (8)  --step-duration S (10)
                    --latency-bound-ms MS (1000)  --critical-share X (0.05)
@@ -30,6 +31,8 @@ export interface BenchOptions {
   profileSeconds?: number;
   appEnv: Record<string, string>;
   replicas: Record<string, number>;
+  /** The sidecars' tracing samplingRate, when not the local configuration's. */
+  samplingRate?: string;
   attach: boolean;
   url: string;
   key: string;
@@ -81,6 +84,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'profile-seconds': { type: 'string' },
       env: { type: 'string', multiple: true, default: [] },
       replicas: { type: 'string', multiple: true, default: [] },
+      'sampling-rate': { type: 'string' },
       attach: { type: 'boolean', default: false },
       url: { type: 'string', default: 'http://127.0.0.1:3000' },
       key: { type: 'string', default: 'herald-local-dev-key' },
@@ -143,6 +147,11 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const outageProviders = (v['outage-providers'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of outageProviders) if (!SIM_PROVIDERS.includes(p)) throw new UsageError(`--outage-providers: unknown provider ${p} (${SIM_PROVIDERS.join(', ')})`);
   if (v.attach && scenario === 'outage') throw new UsageError('the outage scenario needs the provider simulator: it starts a stack of its own (no --attach)');
+  const samplingRate = v['sampling-rate'];
+  if (samplingRate !== undefined) {
+    if (num('sampling-rate', samplingRate, { exclusive: false }) > 1) throw new UsageError(`--sampling-rate is the fraction of requests traced: from 0 to 1 (got ${samplingRate})`);
+    if (v.attach) throw new UsageError('--sampling-rate sets the sidecars of the stack the bench starts; with --attach, change components/local/config.yaml and restart');
+  }
 
   return {
     scenario,
@@ -156,6 +165,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     ...(v['profile-seconds'] ? { profileSeconds: num('profile-seconds', v['profile-seconds'], { integer: true }) } : {}),
     appEnv: pairs('env', v.env ?? [], (s) => s),
     replicas: pairs('replicas', v.replicas ?? [], (s) => num('replicas', s, { integer: true })),
+    ...(samplingRate !== undefined ? { samplingRate: String(Number(samplingRate)) } : {}),
     attach: v.attach ?? false,
     url: v.url ?? '',
     key: v.key ?? '',

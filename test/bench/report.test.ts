@@ -61,6 +61,15 @@ describe('options', () => {
     ]);
   });
 
+  it('takes a tracing sampling rate for the stack it starts, from 0 to 1', () => {
+    expect(parseBenchArgs([]).samplingRate).toBeUndefined();
+    expect(parseBenchArgs(['--sampling-rate', '0.01']).samplingRate).toBe('0.01');
+    expect(parseBenchArgs(['--sampling-rate', '0']).samplingRate).toBe('0');
+    expect(() => parseBenchArgs(['--sampling-rate', '2'])).toThrow(/from 0 to 1/);
+    expect(() => parseBenchArgs(['--sampling-rate', 'all'])).toThrow(/--sampling-rate must be a number/);
+    expect(() => parseBenchArgs(['--sampling-rate', '0.1', '--attach'])).toThrow(/--attach/);
+  });
+
   it('turns --count into a duration at the rate', () => {
     expect(parseBenchArgs(['--rate', '200', '--count', '3000']).plan.durationMs).toBe(15_000);
   });

@@ -181,7 +181,7 @@ const pct = (s: Summary, d = 1) => `${f(s.p50, d)} / ${f(s.p95, d)} / ${f(s.p99,
 export function formatResult(r: BenchResult, rec: Reconciliation): string {
   const lines: string[] = [];
   const rows: Array<[string, string]> = [
-    ['scenario', `${r.scenario} (${r.providers} providers)`],
+    ['scenario', `${r.scenario} (${r.providers} providers)${typeof r.options['sampling-rate'] === 'string' ? `, sidecars tracing ${r.options['sampling-rate']} of requests` : ''}`],
     ['offered / accepted / shed (429) / errors', `${r.offered} / ${r.accepted} / ${r.shed} / ${r.errors}`],
     ['offered/s planned, made by the generator', `${f(r.offeredPerSec, 0)}, ${f(r.madePerSec, 0)}  (sent late by p99 ${f(r.generatorLagP99Ms, 0)} ms)`],
     ['accepted/s', f(r.acceptedPerSec, 0)],

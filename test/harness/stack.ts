@@ -89,6 +89,23 @@ export interface StackOptions {
   channelEnv?: Record<string, string>;
   /** Start every daprd with its pprof server (`--enable-profiling`), each on a port of its own. */
   profile?: boolean;
+  /**
+   * The sidecars' tracing `samplingRate` ("0" to "1"), instead of the local configuration's "1":
+   * to measure what a production setting (a small fraction) costs.
+   */
+  tracingSamplingRate?: string;
+}
+
+/** The sidecars' configuration: the local one, or the run's own copy with another tracing rate. */
+function runConfig(dir: string, samplingRate: string | undefined): string {
+  const local = join(ROOT, 'components/local/config.yaml');
+  if (samplingRate === undefined) return local;
+  const text = readFileSync(local, 'utf8');
+  const rate = /^(\s*samplingRate:\s*)"[^"]*"/m;
+  if (!rate.test(text)) throw new Error(`${local}: no tracing samplingRate to change`);
+  const copy = join(dir, 'config.yaml');
+  writeFileSync(copy, text.replace(rate, `$1"${samplingRate}"`));
+  return copy;
 }
 
 function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
@@ -149,7 +166,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     const text = readFileSync(join(srcResources, file), 'utf8').replace(/value: herald\./g, `value: ${queuePrefix}`);
     writeFileSync(join(resources, file), text);
   }
-  const config = join(ROOT, 'components/local/config.yaml');
+  const config = runConfig(dir, opts.tracingSamplingRate);
 
   const apps = Object.fromEntries(
     APPS.map((name, i) => [
