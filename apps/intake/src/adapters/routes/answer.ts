@@ -1,4 +1,6 @@
 import type { Request } from 'express';
+import { apiError } from '../../domain/api-error.js';
+import type { QuotaVerdict } from '../../domain/admission.js';
 import type { Authed } from './common.js';
 
 /** What a route answers, independent of the HTTP server that sends it. */
@@ -6,6 +8,11 @@ export interface Answer {
   status: number;
   headers?: Record<string, string>;
   json: unknown;
+}
+
+/** A request over its tenant's quota: 429, when to come back, and which limit it hit. */
+export function quotaRefused(verdict: Extract<QuotaVerdict, { ok: false }>): Answer {
+  return { status: 429, headers: { 'Retry-After': String(verdict.retryAfterSeconds) }, json: apiError(verdict.code, verdict.message) };
 }
 
 /** The parts of an authenticated request a JSON route reads. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError, type ApiError } from '../../domain/api-error.js';
 import { acceptMany, type AcceptManyDeps, type Candidate } from './accept-many.js';
-import { expressRoute, type JsonRoute } from './answer.js';
+import { expressRoute, quotaRefused, type JsonRoute } from './answer.js';
 
 /** The most notifications one batch may carry. */
 export const MAX_BATCH = 1_000;
@@ -78,7 +78,7 @@ export function acceptBatch(deps: AcceptManyDeps & { now: () => Date }): JsonRou
 
     if (candidates.length > 0) {
       const quota = deps.admission.tenant(tenantId, candidates.map((c) => c.request.priority), now);
-      if (!quota.ok) return { status: 429, headers: { 'Retry-After': String(quota.retryAfterSeconds) }, json: apiError(quota.code, quota.message) };
+      if (!quota.ok) return quotaRefused(quota);
       const results = await acceptMany(deps, tenantId, candidates, now, req.header('traceparent'));
       results.forEach((result, i) => {
         const index = candidateIndex[i] as number;

@@ -11,7 +11,7 @@ import {
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError } from '../../domain/api-error.js';
 import { acceptMany, type AcceptManyDeps } from './accept-many.js';
-import { expressRoute, type JsonRoute } from './answer.js';
+import { expressRoute, quotaRefused, type JsonRoute } from './answer.js';
 import { unavailable, type Authed } from './common.js';
 
 export interface NotificationRoutesDeps extends AcceptManyDeps {
@@ -45,7 +45,7 @@ export function acceptNotification(deps: Omit<NotificationRoutesDeps, 'sidecar'>
       return { status: 400, json: apiError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 characters', 'Idempotency-Key') };
     }
     const quota = deps.admission.tenant(req.tenantId, [parsed.data.priority], now);
-    if (!quota.ok) return { status: 429, headers: { 'Retry-After': String(quota.retryAfterSeconds) }, json: apiError(quota.code, quota.message) };
+    if (!quota.ok) return quotaRefused(quota);
     const [result] = await acceptMany(deps, req.tenantId, [{ request: parsed.data, idempotencyKey }], now, req.header('traceparent'));
     if (!result) throw new Error('acceptMany answered nothing');
     if (!result.ok) {
