@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errMessage, type Logger } from '@herald/shared';
-import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
-import type { Answer, JsonRoute } from './routes/answer.js';
+import { internalError, invalidJson, payloadTooLarge, unauthorized, type Answer, type JsonRoute } from './routes/answer.js';
 
 // The accept routes without express: every notification crosses one of them, and in a bench
 // profile of intake express, its router and its body parser took a third of intake's CPU
@@ -38,7 +37,7 @@ function send(res: ServerResponse, answer: Answer): void {
   res.end(text);
 }
 
-const tooLarge = (limit: number): Answer => ({ status: 413, headers: { Connection: 'close' }, json: apiError('payload_too_large', `body exceeds ${limit} bytes`, '(body)') });
+const tooLarge = (limit: number): Answer => ({ ...payloadTooLarge(limit), headers: { Connection: 'close' } });
 
 /** The body's bytes, or the answer that refuses it (413: then the connection closes unread). */
 function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | Answer> {
@@ -85,11 +84,11 @@ export function createAcceptPath(opts: AcceptPathOptions): AcceptPath {
   async function serve(req: IncomingMessage, entry: AcceptPathRoute): Promise<Answer> {
     // Authenticate before reading a body: an unauthenticated caller gets 401, never a parse error.
     const tenantId = opts.authenticate(req.headers.authorization);
-    if (!tenantId) return { status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, json: apiError('unauthorized', 'missing or invalid API key', 'Authorization') };
+    if (!tenantId) return unauthorized;
     const raw = await readLimited(req, entry.bodyLimitBytes);
     if (!Buffer.isBuffer(raw)) return raw;
     const parsed = parseBody(req, raw);
-    if (!parsed.ok) return { status: 400, json: apiError('invalid_json', 'body is not valid JSON', '(body)') };
+    if (!parsed.ok) return invalidJson;
     const header = (name: string): string | undefined => {
       const v = req.headers[name.toLowerCase()];
       return Array.isArray(v) ? v.join(', ') : v;
@@ -112,7 +111,7 @@ export function createAcceptPath(opts: AcceptPathOptions): AcceptPath {
       (answer) => send(res, answer),
       (err: unknown) => {
         opts.log.error({ err: errMessage(err) }, 'unhandled error');
-        if (!res.headersSent) send(res, { status: 500, json: apiError('internal', 'internal error') });
+        if (!res.headersSent) send(res, internalError);
       },
     );
     return true;

@@ -9,6 +9,7 @@ import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
 import { mountAdmissionRoute } from './routes/admission.js';
 import { acceptBatch, mountBatchRoute } from './routes/batch.js';
+import { internalError, invalidJson, payloadTooLarge, sendAnswer } from './routes/answer.js';
 import { requireTenant } from './routes/common.js';
 import { mountCustomerRoutes } from './routes/customers.js';
 import { acceptNotification, mountNotificationRoutes } from './routes/notifications.js';
@@ -64,14 +65,14 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
     const type = typeof err === 'object' && err !== null && 'type' in err ? err.type : undefined;
     if (type === 'entity.too.large') {
       const limit = typeof err === 'object' && err !== null && 'limit' in err ? String(err.limit) : String(deps.bodyLimitBytes);
-      res.status(413).json(apiError('payload_too_large', `body exceeds ${limit} bytes`, '(body)'));
+      sendAnswer(res, payloadTooLarge(limit));
     } else if (type === 'entity.parse.failed') {
-      res.status(400).json(apiError('invalid_json', 'body is not valid JSON', '(body)'));
+      sendAnswer(res, invalidJson);
     } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
       res.status(415).json(apiError('unsupported_encoding', 'body encoding not supported', '(body)'));
     } else {
       deps.log.error({ err: errMessage(err) }, 'unhandled error');
-      res.status(500).json(apiError('internal', 'internal error'));
+      sendAnswer(res, internalError);
     }
   };
   app.use(onError);

@@ -1,13 +1,29 @@
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { apiError } from '../../domain/api-error.js';
 import type { QuotaVerdict } from '../../domain/admission.js';
-import type { Authed } from './common.js';
+
+/** A response whose request was authenticated: `res.locals.tenantId` is the caller's tenant. */
+export type Authed = Response<unknown, { tenantId: string }>;
 
 /** What a route answers, independent of the HTTP server that sends it. */
 export interface Answer {
   status: number;
   headers?: Record<string, string>;
   json: unknown;
+}
+
+// The answers given before a route runs, the same from intake's lean accept path
+// (accept-path.ts) and from express (requireTenant, the error handler).
+
+/** No API key, or one that names no tenant. */
+export const unauthorized: Answer = { status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, json: apiError('unauthorized', 'missing or invalid API key', 'Authorization') };
+export const payloadTooLarge = (limit: number | string): Answer => ({ status: 413, json: apiError('payload_too_large', `body exceeds ${limit} bytes`, '(body)') });
+export const invalidJson: Answer = { status: 400, json: apiError('invalid_json', 'body is not valid JSON', '(body)') };
+export const internalError: Answer = { status: 500, json: apiError('internal', 'internal error') };
+
+/** Sends an answer through express. */
+export function sendAnswer(res: Response, answer: Answer): void {
+  res.status(answer.status).set(answer.headers ?? {}).json(answer.json);
 }
 
 /** A request over its tenant's quota: 429, when to come back, and which limit it hit. */
@@ -29,7 +45,6 @@ export type JsonRoute = (req: JsonRequest) => Promise<Answer>;
 /** The same route mounted on express (after its auth and body parser). */
 export function expressRoute(route: JsonRoute): (req: Request, res: Authed) => Promise<void> {
   return async (req, res) => {
-    const answer = await route({ tenantId: res.locals.tenantId, body: req.body as unknown, header: (name) => req.header(name) });
-    res.status(answer.status).set(answer.headers ?? {}).json(answer.json);
+    sendAnswer(res, await route({ tenantId: res.locals.tenantId, body: req.body as unknown, header: (name) => req.header(name) }));
   };
 }

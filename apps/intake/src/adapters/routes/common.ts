@@ -1,16 +1,16 @@
 import type { RequestHandler, Response } from 'express';
 import { apiError } from '../../domain/api-error.js';
 import type { Authenticate } from '../api-keys.js';
+import { sendAnswer, unauthorized } from './answer.js';
 
-/** A response whose request was authenticated: `res.locals.tenantId` is the caller's tenant. */
-export type Authed = Response<unknown, { tenantId: string }>;
+export type { Authed } from './answer.js';
 
 /** Authenticate before reading a body: an unauthenticated caller gets 401, never a parse error. */
 export function requireTenant(authenticate: Authenticate): RequestHandler {
   return (req, res, next) => {
     const tenantId = authenticate(req.header('authorization'));
     if (!tenantId) {
-      res.status(401).set('WWW-Authenticate', 'Bearer').json(apiError('unauthorized', 'missing or invalid API key', 'Authorization'));
+      sendAnswer(res, unauthorized);
       return;
     }
     res.locals.tenantId = tenantId;
