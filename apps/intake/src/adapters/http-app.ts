@@ -9,7 +9,8 @@ import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
 import { mountAdmissionRoute } from './routes/admission.js';
 import { acceptBatch, mountBatchRoute } from './routes/batch.js';
-import { internalError, invalidJson, payloadTooLarge, sendAnswer } from './routes/answer.js';
+import { internalError, sendAnswer } from './routes/answer.js';
+import { bodyErrorAnswer } from './routes/body-errors.js';
 import { requireTenant } from './routes/common.js';
 import { mountCustomerRoutes } from './routes/customers.js';
 import { acceptNotification, mountNotificationRoutes } from './routes/notifications.js';
@@ -61,19 +62,14 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
     res.status(404).json(apiError('route_not_found', 'no such route'));
   });
 
-  const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
-    const type = typeof err === 'object' && err !== null && 'type' in err ? err.type : undefined;
-    if (type === 'entity.too.large') {
-      const limit = typeof err === 'object' && err !== null && 'limit' in err ? String(err.limit) : String(deps.bodyLimitBytes);
-      sendAnswer(res, payloadTooLarge(limit));
-    } else if (type === 'entity.parse.failed') {
-      sendAnswer(res, invalidJson);
-    } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      res.status(415).json(apiError('unsupported_encoding', 'body encoding not supported', '(body)'));
-    } else {
-      deps.log.error({ err: errMessage(err) }, 'unhandled error');
-      sendAnswer(res, internalError);
+  const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    const answer = bodyErrorAnswer(err, req, deps.bodyLimitBytes);
+    if (answer) {
+      sendAnswer(res, answer);
+      return;
     }
+    deps.log.error({ err: errMessage(err) }, 'unhandled error');
+    sendAnswer(res, internalError);
   };
   app.use(onError);
   return app;

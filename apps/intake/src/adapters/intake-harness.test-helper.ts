@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import {
@@ -209,8 +209,20 @@ export class FakeMonitor implements BacklogMonitor {
 const dns: Record<string, string[]> = { 'hooks.example.com': ['93.184.216.34'], 'internal.example.com': ['10.1.2.3'] };
 const lookup = async (host: string): Promise<string[]> => dns[host] ?? Promise.reject(new Error('ENOTFOUND'));
 
+/** An answer as received: status, headers and the body's text. */
+export interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
 export interface IntakeHarness {
   baseUrl: string;
+  /**
+   * One request exactly as given. node:http sends the path verbatim, where fetch would resolve
+   * `.` and `..` segments (also `%2e%2e`) before sending.
+   */
+  send(method: string, path: string, opts?: { headers?: Record<string, string | string[]>; body?: Buffer | string }): Promise<RawAnswer>;
   sidecar: FakeSidecar;
   monitor: FakeMonitor;
   idempotency: MemoryIdempotency;
@@ -275,6 +287,7 @@ export async function startIntake(): Promise<IntakeHarness> {
 
   return {
     baseUrl,
+    send: (method, path, opts = {}) => sendRaw((server.address() as AddressInfo).port, method, path, opts),
     sidecar,
     monitor,
     idempotency,
@@ -308,4 +321,20 @@ export async function startIntake(): Promise<IntakeHarness> {
 async function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+function sendRaw(port: number, method: string, path: string, opts: { headers?: Record<string, string | string[]>; body?: Buffer | string }): Promise<RawAnswer> {
+  const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
+  const headers = { ...opts.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
+  return new Promise((resolve, reject) => {
+    // Options, not a URL: a URL would be parsed, and its path normalised, before sending.
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

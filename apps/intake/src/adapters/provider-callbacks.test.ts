@@ -177,6 +177,14 @@ describe('SendGrid event webhook', () => {
     noAddresses(h.logs);
   });
 
+  it('answers 400 invalid_body_encoding to a body that does not decompress, in its own JSON', async () => {
+    const h = await start();
+    const res = await fetch(`${h.url}/v1/providers/sendgrid/events`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: 'not gzip' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_body_encoding', field: '(body)' } });
+    expect(h.recorded).toEqual([]);
+  });
+
   it('answers 413 to a body over 1 MB', async () => {
     const h = await start();
     const res = await fetch(`${h.url}/v1/providers/sendgrid/events`, sendGridRequest(`[${'"x",'.repeat(300_000)}"x"]`));

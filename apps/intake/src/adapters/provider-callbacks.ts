@@ -9,6 +9,8 @@ import {
   verifySendGridSignature,
   verifyTwilioSignature,
 } from './provider-signatures.js';
+import { sendAnswer } from './routes/answer.js';
+import { bodyErrorAnswer } from './routes/body-errors.js';
 import { mapLimit, unavailable } from './routes/common.js';
 
 export interface ProviderCallbackDeps {
@@ -135,15 +137,11 @@ function invalidSignature(res: Response, log: Logger, provider: string, header: 
   res.status(401).json(apiError('invalid_signature', `missing or invalid ${header}`, header));
 }
 
-const onBodyError: ErrorRequestHandler = (err: unknown, _req, res, next) => {
-  const type = typeof err === 'object' && err !== null && 'type' in err ? err.type : undefined;
-  if (type === 'entity.too.large') {
-    res.status(413).json(apiError('payload_too_large', `body exceeds ${BODY_LIMIT_BYTES} bytes`, '(body)'));
-  } else if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    res.status(415).json(apiError('unsupported_encoding', 'body encoding not supported', '(body)'));
-  } else {
-    next(err);
-  }
+/** A body that could not be read is the caller's fault: answered here, in intake's shape. */
+const onBodyError: ErrorRequestHandler = (err: unknown, req, res, next) => {
+  const answer = bodyErrorAnswer(err, req, BODY_LIMIT_BYTES);
+  if (answer) sendAnswer(res, answer);
+  else next(err);
 };
 
 const bodyOf = (req: Request): Buffer => (Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));

@@ -1,0 +1,70 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import type { ApiError } from '../domain/api-error.js';
+import { KEY_A, startIntake, type IntakeHarness, type RawAnswer } from './intake-harness.test-helper.js';
+
+// Requests no client library would send, as an outside tester sent them: bodies that do not
+// decompress, paths whose escapes do not decode, ids that are path segments. Each is the
+// caller's fault: a 4xx in the error shape, and nothing written.
+
+let h: IntakeHarness;
+beforeAll(async () => {
+  h = await startIntake();
+});
+afterAll(() => h.close());
+beforeEach(() => h.reset());
+
+const auth = { authorization: `Bearer ${KEY_A}` };
+const email = { customerId: 'cust-1', channel: 'email', to: { email: 'jane@example.com' }, content: { subject: 'Hi', text: 'Hello' } };
+
+/** The error body of an answer, after checking it is JSON in the error shape. */
+function errorOf(res: RawAnswer): ApiError['error'] {
+  expect(res.headers['content-type']).toMatch(/^application\/json/);
+  const body = JSON.parse(res.text) as ApiError;
+  expect([typeof body.error.code, typeof body.error.message]).toEqual(['string', 'string']);
+  return body.error;
+}
+
+describe('a body that does not decompress', () => {
+  // Every route that reads a body, through each way in: the lean accept path leaves compressed
+  // bodies to express, `/v1/notifications/` is express's own, the callbacks read raw bytes.
+  const routes = [
+    ['POST', '/v1/notifications'],
+    ['POST', '/v1/notifications/'],
+    ['POST', '/v1/notifications/batch'],
+    ['PUT', '/v1/customers/cust-1/preferences'],
+    ['POST', '/v1/webhooks'],
+    ['POST', '/v1/providers/sendgrid/events'],
+    ['POST', '/v1/providers/twilio/status?herald_id=x&herald_attempt=1'],
+  ] as const;
+  const json = Buffer.from(JSON.stringify(email));
+  const bodies = [
+    ['gzip', Buffer.from('not gzip at all')],
+    ['deflate', Buffer.from('not deflate at all')],
+    ['br', Buffer.from('not brotli at all')],
+    ['gzip', gzipSync(json).subarray(0, 12)],
+    ['deflate', deflateSync(json).subarray(0, 8)],
+    ['br', brotliCompressSync(json).subarray(0, 6)],
+    ['GZIP', Buffer.alloc(0)],
+  ] as const;
+
+  it.each(routes)('%s %s answers 400 invalid_body_encoding, writing nothing', async (method, path) => {
+    for (const [encoding, body] of bodies) {
+      const res = await h.send(method, path, { headers: { ...auth, 'content-type': 'application/json', 'content-encoding': encoding }, body });
+      expect({ encoding, status: res.status }).toEqual({ encoding, status: 400 });
+      expect(errorOf(res)).toMatchObject({ code: 'invalid_body_encoding', field: '(body)' });
+    }
+    expect(h.writes()).toBe(0);
+  });
+
+  it.each(routes)('%s %s answers an unknown Content-Encoding 415 unsupported_encoding', async (method, path) => {
+    const res = await h.send(method, path, { headers: { ...auth, 'content-encoding': 'compress' }, body: json });
+    expect(res.status).toBe(415);
+    expect(errorOf(res)).toMatchObject({ code: 'unsupported_encoding', field: 'Content-Encoding' });
+    expect(h.writes()).toBe(0);
+  });
+
+  it('still reads a body that decompresses', async () => {
+    const res = await h.send('POST', '/v1/notifications', { headers: { ...auth, 'content-encoding': 'br' }, body: brotliCompressSync(json) });
+    expect(res.status).toBe(202);
+  });
+});
