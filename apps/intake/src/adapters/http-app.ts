@@ -11,7 +11,7 @@ import { mountAdmissionRoute } from './routes/admission.js';
 import { acceptBatch, mountBatchRoute } from './routes/batch.js';
 import { internalError, sendAnswer } from './routes/answer.js';
 import { bodyErrorAnswer } from './routes/body-errors.js';
-import { requireTenant } from './routes/common.js';
+import { refuseUndecodablePath, requireTenant } from './routes/common.js';
 import { mountCustomerRoutes } from './routes/customers.js';
 import { acceptNotification, mountNotificationRoutes } from './routes/notifications.js';
 import { mountWebhookRoutes } from './routes/webhooks.js';
@@ -44,6 +44,7 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
     res.json({ status: 'ok' });
   });
 
+  app.use(refuseUndecodablePath);
   // Before any body parser: the callbacks verify signatures over the raw bytes.
   app.use(deps.providerCallbacks);
 

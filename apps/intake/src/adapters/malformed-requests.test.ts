@@ -68,3 +68,28 @@ describe('a body that does not decompress', () => {
     expect(res.status).toBe(202);
   });
 });
+
+describe('a path whose percent-escapes do not decode', () => {
+  const routes = [
+    ['GET', '/v1/notifications/:id'],
+    ['POST', '/v1/notifications/:id/cancel'],
+    ['GET', '/v1/customers/:id/notifications'],
+    ['GET', '/v1/customers/:id/preferences'],
+    ['PUT', '/v1/customers/:id/preferences'],
+    ['DELETE', '/v1/customers/:id/preferences'],
+    ['GET', '/v1/webhooks/:id'],
+    ['DELETE', '/v1/webhooks/:id'],
+  ] as const;
+
+  it.each(routes)('%s %s answers 400 invalid_path, with or without an API key', async (method, route) => {
+    for (const id of ['%E9', '%ff', '%', '%e9%80', 'cust%2', 'ntf_%zz']) {
+      for (const headers of [auth, {}]) {
+        const res = await h.send(method, route.replace(':id', id), { headers, ...(method === 'PUT' ? { body: '{}' } : {}) });
+        expect({ id, status: res.status }).toEqual({ id, status: 400 });
+        expect(errorOf(res)).toMatchObject({ code: 'invalid_path', field: '(path)' });
+      }
+    }
+    expect(h.writes()).toBe(0);
+    expect(h.sidecar.actorCalls).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import type { RequestHandler, Response } from 'express';
 import { apiError } from '../../domain/api-error.js';
 import type { Authenticate } from '../api-keys.js';
-import { sendAnswer, unauthorized } from './answer.js';
+import { sendAnswer, unauthorized, type Answer } from './answer.js';
 
 export type { Authed } from './answer.js';
 
@@ -17,6 +17,23 @@ export function requireTenant(authenticate: Authenticate): RequestHandler {
     next();
   };
 }
+
+export const invalidPath: Answer = { status: 400, json: apiError('invalid_path', 'the path has a percent-escape that does not decode as UTF-8', '(path)') };
+
+/**
+ * A path whose percent-escapes do not decode names nothing. Refused before routing: the router
+ * decodes a route's ids before any of its handlers runs, authentication included, and throws
+ * on such an escape (a 500, to anyone).
+ */
+export const refuseUndecodablePath: RequestHandler = (req, res, next) => {
+  try {
+    decodeURIComponent(req.path);
+  } catch {
+    sendAnswer(res, invalidPath);
+    return;
+  }
+  next();
+};
 
 /** A dependency (sidecar, actor, Redis) failed: nothing was changed, the caller should retry. */
 export function unavailable(res: Response, message: string, retryAfterSeconds = 2): void {
