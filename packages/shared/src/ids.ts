@@ -38,6 +38,14 @@ export function newWebhookId(nowMs: number = Date.now()): string {
   return `whk_${timeOrdered(nowMs)}`;
 }
 
+/**
+ * `.` and `..` are path segments (RFC 3986 dot segments): as an id in a URL they would name
+ * the resource above or beside the one meant, once anything on the way resolves them.
+ */
+export function isDotSegment(id: string): boolean {
+  return id === '.' || id === '..';
+}
+
 export function notificationIdFromIdempotencyKey(tenantId: string, key: string): string {
   const digest = createHash('sha256').update(tenantId).update('\0').update(key).digest();
   return `ntf_${encode128(digest)}`;

@@ -1,6 +1,7 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { newNotificationId, newWebhookId } from '@herald/shared';
 import type { ApiError } from '../domain/api-error.js';
-import { KEY_A, startIntake, type IntakeHarness, type RawAnswer } from './intake-harness.test-helper.js';
+import { KEY_A, NOW, startIntake, type IntakeHarness, type RawAnswer } from './intake-harness.test-helper.js';
 
 // Requests no client library would send, as an outside tester sent them: bodies that do not
 // decompress, paths whose escapes do not decode, ids that are path segments. Each is the
@@ -91,5 +92,53 @@ describe('a path whose percent-escapes do not decode', () => {
     }
     expect(h.writes()).toBe(0);
     expect(h.sidecar.actorCalls).toEqual([]);
+  });
+});
+
+describe('an id that is a dot segment', () => {
+  const dots = ['.', '..', '%2e', '%2E%2e', '.%2e'];
+
+  it.each(['GET /v1/customers/:id/notifications', 'GET /v1/customers/:id/preferences', 'PUT /v1/customers/:id/preferences', 'DELETE /v1/customers/:id/preferences'])(
+    '%s refuses it as invalid_customer_id',
+    async (route) => {
+      const [method, path] = route.split(' ') as [string, string];
+      for (const id of dots) {
+        const res = await h.send(method, path.replace(':id', id), { headers: auth, ...(method === 'PUT' ? { body: '{"optedOut":["sms"]}' } : {}) });
+        expect({ id, status: res.status }).toEqual({ id, status: 400 });
+        expect(errorOf(res)).toMatchObject({ code: 'invalid_customer_id', field: 'customerId' });
+      }
+      expect(h.writes()).toBe(0);
+    },
+  );
+
+  it.each(['GET /v1/notifications/:id', 'POST /v1/notifications/:id/cancel', 'GET /v1/webhooks/:id', 'DELETE /v1/webhooks/:id'])(
+    '%s refuses it as invalid_path',
+    async (route) => {
+      const [method, path] = route.split(' ') as [string, string];
+      for (const id of dots) {
+        const res = await h.send(method, path.replace(':id', id), { headers: auth });
+        expect({ id, status: res.status }).toEqual({ id, status: 400 });
+        expect(errorOf(res)).toMatchObject({ code: 'invalid_path', field: 'id' });
+      }
+      expect(h.writes()).toBe(0);
+      expect(h.sidecar.actorCalls).toEqual([]);
+    },
+  );
+
+  it('still serves the ids that merely contain dots', async () => {
+    expect((await h.send('PUT', '/v1/customers/a.b/preferences', { headers: auth, body: '{}' })).status).toBe(200);
+    expect((await h.send('GET', '/v1/customers/.../preferences', { headers: auth })).status).toBe(200);
+    expect((await h.send('GET', `/v1/notifications/${newNotificationId(NOW.getTime())}`, { headers: auth })).status).toBe(404);
+    expect((await h.send('GET', `/v1/webhooks/${newWebhookId(NOW.getTime())}`, { headers: auth })).status).toBe(404);
+  });
+
+  it.each(['.', '..'])('refuses a body customerId of %j as validation_failed naming the field', async (customerId) => {
+    const single = await h.send('POST', '/v1/notifications', { headers: auth, body: JSON.stringify({ ...email, customerId }) });
+    expect(single.status).toBe(400);
+    expect(errorOf(single)).toMatchObject({ code: 'validation_failed', field: 'customerId' });
+    const batch = await h.send('POST', '/v1/notifications/batch', { headers: auth, body: JSON.stringify({ notifications: [{ ...email, customerId }] }) });
+    expect(batch.status).toBe(400);
+    expect(JSON.parse(batch.text)).toMatchObject({ results: [{ error: { code: 'validation_failed', field: 'notifications.0.customerId' } }] });
+    expect(h.writes()).toBe(0);
   });
 });

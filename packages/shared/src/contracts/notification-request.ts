@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isDotSegment } from '../ids.js';
 
 /** Channels Herald can deliver on. Each has its own app and queue. */
 export const ChannelSchema = z.enum(['email', 'sms', 'push']);
@@ -9,7 +10,13 @@ export const PrioritySchema = z.enum(['critical', 'bulk']);
 export type Priority = z.infer<typeof PrioritySchema>;
 
 const idPattern = /^[A-Za-z0-9._:@-]+$/;
-export const CustomerIdSchema = z.string().min(1).max(128).regex(idPattern, 'only letters, digits and . _ : @ -');
+/** Not `.` or `..`: the id goes in URLs (`/v1/customers/<id>/...`), where those are path segments. */
+export const CustomerIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(idPattern, 'only letters, digits and . _ : @ -')
+  .refine((id) => !isDotSegment(id), 'must not be "." or ".."');
 
 /** E.164: a plus, a country code that does not start with 0, 8 to 15 digits in all. */
 export const E164Schema = z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +14155550100');

@@ -35,6 +35,9 @@ export const refuseUndecodablePath: RequestHandler = (req, res, next) => {
   next();
 };
 
+/** An id of `.` or `..` (see isDotSegment): refused as the path segment it is, not looked up. */
+export const dotSegmentId: Answer = { status: 400, json: apiError('invalid_path', 'the id must not be "." or ".."', 'id') };
+
 /** A dependency (sidecar, actor, Redis) failed: nothing was changed, the caller should retry. */
 export function unavailable(res: Response, message: string, retryAfterSeconds = 2): void {
   res.status(503).set('Retry-After', String(retryAfterSeconds)).json(apiError('unavailable', message));

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Router } from 'express';
 import {
   errMessage,
+  isDotSegment,
   NOTIFICATION_ACTOR,
   NotificationIdSchema,
   NotificationRequestSchema,
@@ -11,18 +12,19 @@ import {
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError } from '../../domain/api-error.js';
 import { acceptMany, type AcceptManyDeps } from './accept-many.js';
-import { expressRoute, quotaRefused, type JsonRoute } from './answer.js';
-import { unavailable, type Authed } from './common.js';
+import { expressRoute, quotaRefused, sendAnswer, type JsonRoute } from './answer.js';
+import { dotSegmentId, unavailable, type Authed } from './common.js';
 
 export interface NotificationRoutesDeps extends AcceptManyDeps {
   sidecar: Sidecar;
   now: () => Date;
 }
 
-/** A malformed id names no notification: 404, as for one that does not exist. */
+/** A malformed id names no notification: 404, as for one that does not exist; a dot segment is a bad path (400). */
 function isNotificationId(id: string, res: Authed): boolean {
   if (NotificationIdSchema.safeParse(id).success) return true;
-  res.status(404).json(apiError('not_found', 'no such notification', 'id'));
+  if (isDotSegment(id)) sendAnswer(res, dotSegmentId);
+  else res.status(404).json(apiError('not_found', 'no such notification', 'id'));
   return false;
 }
 

@@ -1,7 +1,8 @@
 import type { Request, RequestHandler, Router } from 'express';
-import { errMessage, WebhookRegistrationSchema, type Logger, type WebhookEndpoint, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
+import { errMessage, isDotSegment, WebhookRegistrationSchema, type Logger, type WebhookEndpoint, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
 import { apiError, validationError } from '../../domain/api-error.js';
-import { unavailable, type Authed } from './common.js';
+import { sendAnswer } from './answer.js';
+import { dotSegmentId, unavailable, type Authed } from './common.js';
 
 export interface WebhookRoutesDeps {
   endpoints: WebhookEndpointStore;
@@ -48,6 +49,10 @@ export function mountWebhookRoutes(router: Router, auth: RequestHandler, json: R
   });
 
   router.get('/v1/webhooks/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {
+    if (isDotSegment(req.params.id)) {
+      sendAnswer(res, dotSegmentId);
+      return;
+    }
     try {
       const endpoint = await deps.endpoints.get(res.locals.tenantId, req.params.id);
       if (endpoint) res.json(withoutSecret(endpoint));
@@ -58,6 +63,10 @@ export function mountWebhookRoutes(router: Router, auth: RequestHandler, json: R
   });
 
   router.delete('/v1/webhooks/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {
+    if (isDotSegment(req.params.id)) {
+      sendAnswer(res, dotSegmentId);
+      return;
+    }
     try {
       if (await deps.endpoints.remove(res.locals.tenantId, req.params.id)) res.status(204).end();
       else res.status(404).json(apiError('not_found', 'no such webhook endpoint', 'id'));
