@@ -41,6 +41,15 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   CRITICAL_BATCH_AWAIT_MS: z.coerce.number().int().min(1).default(5),
   BULK_BATCH_MAX: count(100, 1_000),
   BULK_BATCH_AWAIT_MS: z.coerce.number().int().min(1).default(40),
+  /**
+   * A dispatch unanswered this long is handed to its queue again as the same attempt (then twice
+   * as long each time, up to an hour); after DISPATCH_MAX_HANDOFFS unanswered hand-overs the
+   * attempt is given up like any failed one (domain/dispatch-deadline.ts).
+   */
+  DISPATCH_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(300_000),
+  DISPATCH_MAX_HANDOFFS: count(6, 100),
+  /** How often each replica's watchdog looks for passed deadlines. */
+  WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,
   /** Development only: let webhooks be delivered to loopback/private addresses. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: envFlag,

@@ -4,6 +4,7 @@ import { createActorHost } from './adapters/actor-host.js';
 import { createActorStateCache, createSidecarActorState } from './adapters/actor-state.js';
 import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
+import { createDeadlineList, createDispatchWatchdog } from './adapters/dispatch-watchdog.js';
 import { startHttpServer } from './adapters/http-server.js';
 import { createNotificationActor } from './adapters/notification-actor.js';
 import { createPreferencesReader } from './adapters/preferences-reader.js';
@@ -24,6 +25,7 @@ const webhooks = createWebhookDeliverer({
   allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
   policy: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_BASE_DELAY_MS },
 });
+const deadlines = createDeadlineList(redis, keys);
 const notificationActor = createNotificationActor({
   sidecar,
   // One request at a time per channel queue: Dapr's RabbitMQ component publishes one message at a
@@ -33,6 +35,8 @@ const notificationActor = createNotificationActor({
   log,
   topicPrefix: config.TOPIC_PREFIX,
   policy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
+  dispatch: { timeoutMs: config.DISPATCH_TIMEOUT_MS, maxHandoffs: config.DISPATCH_MAX_HANDOFFS },
+  deadlines,
   preferences: createPreferencesReader(createPreferencesStore(redis, keys), log),
   history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
   retentionSeconds: config.HISTORY_RETENTION_DAYS * 86_400,
@@ -65,13 +69,15 @@ const subscriptions = createLaneSubscriptions({
 
 const server = await startHttpServer({ host: '127.0.0.1', port: config.APP_PORT, routes: [actorHost, subscriptions], log });
 webhooks.start();
+const watchdog = createDispatchWatchdog({ list: deadlines, sidecar, log, intervalMs: config.WATCHDOG_INTERVAL_MS });
+watchdog.start();
 log.info({ port: config.APP_PORT }, 'dispatcher ready');
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'dispatcher stopping');
     server.close();
-    void webhooks.stop().finally(() => {
+    void Promise.all([webhooks.stop(), watchdog.stop()]).finally(() => {
       redis.disconnect();
       process.exit(0);
     });

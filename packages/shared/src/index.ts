@@ -10,6 +10,7 @@ export * from './dapr/group-publisher.js';
 export * from './dapr/names.js';
 export * from './dapr/trace.js';
 export * from './dapr/secrets.js';
+export * from './dapr/actor-refusal.js';
 export * from './channel/provider-port.js';
 export * from './channel/sandbox-provider.js';
 export * from './channel/sandbox-directives.js';

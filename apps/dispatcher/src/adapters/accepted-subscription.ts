@@ -1,4 +1,4 @@
-import { errMessage, NOTIFICATION_ACTOR, NotificationAcceptedSchema, type Logger, type Sidecar } from '@herald/shared';
+import { actorRefusal, errMessage, NOTIFICATION_ACTOR, NotificationAcceptedSchema, type Logger, type Sidecar } from '@herald/shared';
 
 export interface DeadLetters {
   /** Parks a message that can never be processed, with why; resolves once it is durably kept. */
@@ -13,23 +13,27 @@ export type EntryHandler = (data: unknown, traceparent: string | undefined) => P
 
 /**
  * Handles one `notification accepted` event from a lane's topic by handing it to the
- * notification's actor. Never throws: every outcome is a status. Unreadable input goes to the
- * dead-letter topic with its reason and is acknowledged (it can never succeed, and must not
- * block the subscription); anything else that fails is retried by the broker.
+ * notification's actor. Never throws: every outcome is a status. Unreadable input, and input the
+ * actor refuses for good, goes to the dead-letter topic with its reason and is acknowledged (it
+ * can never succeed, and must not block the subscription); anything else that fails is retried.
  */
 export function createAcceptedHandler(deps: { sidecar: Sidecar; log: Logger; deadLetters: DeadLetters; topic: string }): EntryHandler {
+  /** Parks a message that can never be taken, with why; it is retried only if it cannot be parked. */
+  async function park(reason: string, data: unknown): Promise<EntryStatus> {
+    try {
+      await deps.deadLetters.park(deps.topic, reason, data);
+      deps.log.error({ topic: deps.topic, reason }, 'accepted event dead-lettered');
+      return 'SUCCESS';
+    } catch (err) {
+      deps.log.error({ topic: deps.topic, err: errMessage(err) }, 'could not dead-letter an event; will be redelivered');
+      return 'RETRY';
+    }
+  }
+
   return async (data, cloudEventTraceparent) => {
     const parsed = NotificationAcceptedSchema.safeParse(data);
     if (!parsed.success) {
-      const reason = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ');
-      try {
-        await deps.deadLetters.park(deps.topic, reason, data);
-        deps.log.error({ topic: deps.topic, reason }, 'unreadable accepted event dead-lettered');
-        return 'SUCCESS';
-      } catch (err) {
-        deps.log.error({ topic: deps.topic, err: errMessage(err) }, 'could not dead-letter an unreadable event; will be redelivered');
-        return 'RETRY';
-      }
+      return park(parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; '), data);
     }
     const event = parsed.data;
     // Intake puts the request's trace into the event itself (a bulk publish has no per-message
@@ -39,6 +43,10 @@ export function createAcceptedHandler(deps: { sidecar: Sidecar; log: Logger; dea
       await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, event.id, 'accept', { event, traceparent }, { traceparent });
       return 'SUCCESS';
     } catch (err) {
+      // The lane's sidecar holds a RETRY and asks again until it is taken (resiliency.yaml,
+      // laneDelivery), so a message the actor refuses for good must leave the lane here.
+      const refusal = actorRefusal(err);
+      if (refusal) return park(`the notification's actor refused it: ${refusal}`, data);
       deps.log.warn({ notificationId: event.id, err: errMessage(err) }, 'actor call failed; will be redelivered');
       return 'RETRY';
     }

@@ -30,6 +30,9 @@ describe('actor host', () => {
       async fail() {
         throw new Error('turn failed');
       },
+      async bug() {
+        return (undefined as unknown as { x: number }).x;
+      },
     },
     reminders: {
       async wake(turn, fired) {
@@ -124,6 +127,10 @@ describe('actor host', () => {
     const failed = await put('/actors/Counter/x/method/fail');
     expect(failed.status).toBe(500);
     expect(await failed.json()).toEqual({ error: 'turn failed' });
+    // A turn that would fail the same way every time says so (actor-refusal.ts).
+    const bug = await put('/actors/Counter/x/method/bug');
+    expect(bug.status).toBe(500);
+    expect(await bug.json()).toMatchObject({ heraldRefused: true });
   });
 
   it('decodes actor ids and refuses a body that is not JSON', async () => {

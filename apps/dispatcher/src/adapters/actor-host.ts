@@ -1,4 +1,4 @@
-import { errMessage, type Logger } from '@herald/shared';
+import { ACTOR_REFUSED_FIELD, errMessage, failsEveryTime, type Logger } from '@herald/shared';
 import type { ActorStateCache, ActorStateHandle } from './actor-state.js';
 import type { HttpRequest, HttpResponse, Route } from './http-server.js';
 
@@ -65,8 +65,11 @@ export function createActorHost(opts: ActorHostOptions): Route {
     } catch (err) {
       // daprd hands any non-200 answer to the caller as the call's error. 404 stays reserved
       // for an unknown method, which daprd treats as permanent.
-      opts.log.warn({ actorType: turn.actorType, actorId: turn.id, call: what, err: errMessage(err) }, 'actor turn failed');
-      return { status: 500, json: { error: errMessage(err) } };
+      // A turn that would fail the same way every time says so, so whoever holds the message
+      // that caused it can park it rather than ask forever (actor-refusal.ts).
+      const refused = failsEveryTime(err);
+      opts.log.warn({ actorType: turn.actorType, actorId: turn.id, call: what, err: errMessage(err), refused }, 'actor turn failed');
+      return { status: 500, json: { error: errMessage(err), ...(refused ? { [ACTOR_REFUSED_FIELD]: true } : {}) } };
     }
   }
 

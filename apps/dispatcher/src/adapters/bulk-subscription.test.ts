@@ -1,4 +1,4 @@
-import { createLogger, type NotificationAccepted, type Sidecar } from '@herald/shared';
+import { createLogger, SidecarError, type NotificationAccepted, type Sidecar } from '@herald/shared';
 import { createLaneGate } from '../domain/lane-gate.js';
 import { createAcceptedHandler, type DeadLetters, type EntryHandler } from './accepted-subscription.js';
 import { createLaneSubscriptions, laneSubscriptions, payloadOf } from './bulk-subscription.js';
@@ -26,12 +26,17 @@ const nid = (tag: string) => `ntf_${tag.padStart(26, '0')}`;
 const TRACE_A = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 const TRACE_B = '00-11111111111111111111111111111111-2222222222222222-01';
 
-function fakeSidecar(failFor: Set<string>) {
+/** What daprd answers when the actor host refused a turn for good (its body inside daprd's message). */
+const refusedByActor = () =>
+  new SidecarError('actor', 500, JSON.stringify({ errorCode: 'ERR_ACTOR_INVOKE_METHOD', message: 'error from actor service: (500) {"error":"Cannot read properties of undefined","heraldRefused":true}' }));
+
+function fakeSidecar(failFor: Set<string>, refuseFor: Set<string> = new Set()) {
   const calls: Array<{ id: string; method: string; body: unknown; traceparent: string | undefined }> = [];
   const sidecar = {
     async invokeActor(_type: string, id: string, method: string, body?: unknown, opts?: { traceparent?: string | undefined }) {
       calls.push({ id, method, body, traceparent: opts?.traceparent });
       if (failFor.has(id)) throw new Error('actor unavailable');
+      if (refuseFor.has(id)) throw refusedByActor();
       return { status: 'dispatched' };
     },
   } as unknown as Sidecar;
@@ -63,8 +68,8 @@ describe('lane subscriptions', () => {
     ]);
   });
 
-  function setup(opts: { failFor?: string[]; deadLetterFails?: boolean } = {}) {
-    const { sidecar, calls } = fakeSidecar(new Set(opts.failFor ?? []));
+  function setup(opts: { failFor?: string[]; refuseFor?: string[]; deadLetterFails?: boolean } = {}) {
+    const { sidecar, calls } = fakeSidecar(new Set(opts.failFor ?? []), new Set(opts.refuseFor ?? []));
     const { deadLetters, parked } = fakeDeadLetters(opts.deadLetterFails);
     const handler = (topic: string) => createAcceptedHandler({ sidecar, log, deadLetters, topic });
     const route = createLaneSubscriptions({
@@ -96,6 +101,14 @@ describe('lane subscriptions', () => {
     expect(parked).toHaveLength(1);
     expect(parked[0]).toMatchObject({ topic: 'notifications-bulk', data: { not: 'a notification' } });
     expect(parked[0]!.reason).toContain('id');
+  });
+
+  it('parks an entry the actor refuses for good, so a held lane never waits on it forever; one it merely failed is retried', async () => {
+    const { route, parked } = setup({ failFor: [nid('1')], refuseFor: [nid('2')] });
+    const res = await post(route, '/events/bulk', { entries: [entry('e1', accepted(nid('1'))), entry('e2', accepted(nid('2')))] });
+    expect(res.json).toEqual({ statuses: [{ entryId: 'e1', status: 'RETRY' }, { entryId: 'e2', status: 'SUCCESS' }] });
+    expect(parked).toEqual([expect.objectContaining({ topic: 'notifications-bulk', data: accepted(nid('2')) })]);
+    expect(parked[0]!.reason).toContain("the notification's actor refused it");
   });
 
   it('retries an unreadable entry when it cannot be dead-lettered', async () => {

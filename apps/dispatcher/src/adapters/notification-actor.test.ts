@@ -20,6 +20,7 @@ const acceptedOf = (over: Partial<NotificationAccepted['request']> = {}): Notifi
 function setup() {
   let clock = t0;
   const stored = new Map<string, unknown>();
+  const order: string[] = [];
   const store = { reads: 0, saves: 0, failSaves: false, ttls: [] as Array<number | undefined> };
   const stateStore: ActorStateStore = {
     async get(_type, id) {
@@ -28,6 +29,7 @@ function setup() {
     },
     async save(_type, id, _key, value, opts) {
       store.saves++;
+      order.push('save');
       store.ttls.push(opts?.ttlSeconds);
       if (store.failSaves) throw new Error('state store down');
       stored.set(id, value);
@@ -44,6 +46,9 @@ function setup() {
     async deleteReminder() {},
   } as unknown as Sidecar;
   const indexed: string[] = [];
+  /** The watchdog's list as the actor leaves it; `order` has list writes and state saves in turn. */
+  const watched = new Map<string, number>();
+  const events: Array<{ status: string; id: string }> = [];
   const actor = createNotificationActor({
     sidecar,
     dispatches: {
@@ -56,6 +61,17 @@ function setup() {
     log,
     topicPrefix: 'run1-',
     policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
+    dispatch: { timeoutMs: 300_000, maxHandoffs: 3 },
+    deadlines: {
+      async watch(id, atMs) {
+        order.push('watch');
+        watched.set(id, atMs);
+      },
+      async unwatch(id) {
+        order.push('unwatch');
+        watched.delete(id);
+      },
+    },
     preferences: async () => ({ kind: 'none' }),
     history: {
       async add(_tenant, _customer, id) {
@@ -65,7 +81,7 @@ function setup() {
       },
     },
     retentionSeconds: RETENTION_S,
-    statusEvents: { enqueue: async () => {} },
+    statusEvents: { enqueue: async (e) => void events.push({ status: e.status, id: e.id }) },
     now: () => new Date(clock),
     random: () => 0.5,
   });
@@ -73,7 +89,7 @@ function setup() {
   const call = (method: string, body?: unknown) => actor.methods[method]!(turn(), body);
   const remind = (name: string) => actor.reminders[name]!(turn(), {});
   return {
-    actor, call, remind, cache, store, stored, published, reminders, indexed,
+    actor, call, remind, cache, store, stored, published, reminders, indexed, watched, order, events,
     advance: (ms: number) => (clock += ms),
     failPublish: (on: boolean) => (publishFails = on),
   };
@@ -147,12 +163,39 @@ describe('NotificationActor on the actor host', () => {
     expect(s.store.reads).toBe(1);
   });
 
-  it('turns a failed queue hand-off into a retry with a wake reminder', async () => {
+  it('puts a dispatch on the watchdog list before saving it, and takes it off once the channel reports', async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf() });
+    expect(s.order).toEqual(['watch', 'save']);
+    expect(s.watched.get(ID)).toBe(t0 + 300_000);
+    await s.call('recordResult', { schemaVersion: 1, notificationId: ID, attempt: 1, channel: 'sms', at: new Date(t0).toISOString(), outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' } });
+    expect(s.order).toEqual(['watch', 'save', 'save', 'unwatch']);
+    expect(s.watched.size).toBe(0);
+  });
+
+  it('keeps the attempt after a failed queue hand-off, and sends that same attempt again once the watchdog finds it due', async () => {
     const s = setup();
     s.failPublish(true);
-    expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'retrying' });
-    expect(s.reminders).toEqual([expect.objectContaining({ id: ID, name: WAKE_REMINDER })]);
-    expect((s.stored.get(ID) as NotificationState).status).toBe('retrying');
+    expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
+    expect(s.reminders).toEqual([]);
+    const state = s.stored.get(ID) as NotificationState;
+    expect(state).toMatchObject({ status: 'dispatched', attempt: 1, failedHandoffs: 1 });
+    expect(s.watched.get(ID)).toBe(Date.parse(state.dueBy ?? ''));
+    // Listeners saw the changes in the order they happened, and nothing for the failed hand-off.
+    expect(s.events.map((e) => e.status)).toEqual(['accepted', 'dispatched']);
+
+    s.failPublish(false);
+    s.advance(60_000);
+    expect(await s.call('overdue', {})).toEqual({ status: 'dispatched' });
+    expect(s.published).toHaveLength(1);
+    expect(s.published[0]?.data).toMatchObject({ notificationId: ID, attempt: 1 });
+    expect(s.watched.get(ID)).toBeGreaterThan(t0 + 60_000);
+  });
+
+  it('answers the watchdog about a notification it does not know by leaving the list, writing nothing', async () => {
+    const s = setup();
+    expect(await s.call('overdue', {})).toEqual({ status: 'unknown' });
+    expect(s.order).toEqual(['unwatch']);
   });
 
   it('sends a scheduled notification when its wake reminder fires', async () => {

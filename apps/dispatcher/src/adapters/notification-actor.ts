@@ -16,6 +16,7 @@ import {
 } from '@herald/shared';
 import { z } from 'zod';
 import type { RetryPolicy } from '../domain/backoff.js';
+import type { DispatchPolicy } from '../domain/dispatch-deadline.js';
 import { decide, isSettled, toView, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from '../domain/notification-machine.js';
 import { statusEventOf } from '../domain/notification-state.js';
 import type { ActorDefinition, ActorTurn } from './actor-host.js';
@@ -26,6 +27,10 @@ export interface NotificationActorDeps {
   dispatches: GroupPublisher;
   log: Logger;
   policy: RetryPolicy;
+  /** Each dispatch's deadline: when its report is overdue, how many unanswered hand-overs before giving up. */
+  dispatch: DispatchPolicy;
+  /** The watchdog's list of deadlines (dispatch-watchdog.ts). */
+  deadlines: DeadlineList;
   /** Prefixes the channel topics (tests and regions run isolated queues). */
   topicPrefix: string;
   /** Reads a customer's preferences; never throws (an error is `unavailable`). */
@@ -37,6 +42,12 @@ export interface NotificationActorDeps {
   statusEvents: { enqueue(event: StatusEvent): Promise<void> };
   now?: () => Date;
   random?: () => number;
+}
+
+/** Where each notification's next deadline is kept, for the watchdog to find once it passes. */
+export interface DeadlineList {
+  watch(notificationId: string, atMs: number): Promise<void>;
+  unwatch(notificationId: string): Promise<void>;
 }
 
 const STATE_KEY = 'notification';
@@ -75,8 +86,17 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
   ): Promise<NotificationState | undefined> {
     try {
       const current = await load(turn);
-      const decision = decide(current, await eventFor(current), { now: now(), random: random(), policy: deps.policy });
-      if (!decision.state) return undefined;
+      const decision = decide(current, await eventFor(current), { now: now(), random: random(), policy: deps.policy, dispatch: deps.dispatch });
+      if (!decision.state) {
+        // Nothing known by this id: at most a watchdog entry left behind to clear.
+        if (decision.effects.some((e) => e.type === 'unwatch')) await deps.deadlines.unwatch(turn.id);
+        return undefined;
+      }
+      // The deadline is on the watchdog's list before the state that waits on it is saved: a
+      // crash in between leaves an entry that finds nothing to do, never a dispatch nobody watches.
+      for (const effect of decision.effects) {
+        if (effect.type === 'watch') await deps.deadlines.watch(decision.state.id, Date.parse(effect.at));
+      }
       // Save before acting: a send must never go out for a state we failed to record.
       if (decision.changed) {
         // Settled, it is kept as long as its place in the customer's history; until then, for
@@ -84,7 +104,8 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
         await turn.state.set(STATE_KEY, decision.state, isSettled(decision.state) ? { ttlSeconds: deps.retentionSeconds } : {});
       }
       for (const effect of decision.effects) {
-        if (!(effect.type === 'index' && opts.indexed)) await perform(turn, decision.state, effect);
+        if (effect.type === 'watch' || (effect.type === 'index' && opts.indexed)) continue;
+        await perform(turn, decision.state, effect);
       }
       return await load(turn);
     } catch (err) {
@@ -119,6 +140,12 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
           // A reminder left behind wakes a finished notification, which changes nothing.
           deps.log.warn({ notificationId, err: errMessage(err) }, 'could not delete reminder');
         });
+        return;
+      case 'watch':
+        return; // performed before the save (apply)
+      case 'unwatch':
+        // Left behind, the entry comes back to the watchdog once, which finds nothing owed.
+        await deps.deadlines.unwatch(notificationId).catch((err: unknown) => deps.log.warn({ notificationId, err: errMessage(err) }, 'could not unwatch'));
         return;
       case 'index':
         await deps.history.add(state.tenantId, state.customerId, notificationId, Date.parse(state.createdAt));
@@ -195,6 +222,15 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
         // Another tenant's notification is indistinguishable from none at all.
         if (!state || state.tenantId !== tenantId) return { outcome: 'not_found' };
         return { outcome: state.status === 'canceled' ? 'canceled' : 'not_cancelable', view: toView(state) };
+      },
+
+      /** The watchdog found this notification's deadline passed: decide what that means now. */
+      async overdue(turn) {
+        const state = await apply(turn, async (current) => ({
+          type: 'overdue',
+          preferences: current && current.status !== 'dispatched' ? await bulkPreferences(current) : { kind: 'none' },
+        }));
+        return { status: state?.status ?? 'unknown' };
       },
 
       async view(turn): Promise<NotificationView | null> {

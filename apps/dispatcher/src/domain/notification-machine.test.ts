@@ -7,6 +7,7 @@ const ctx = (over: Partial<DecideContext> = {}): DecideContext => ({
   now: t0,
   random: 0.5,
   policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
+  dispatch: { timeoutMs: 300_000, maxHandoffs: 3 },
   ...over,
 });
 const none: PreferencesLookup = { kind: 'none' };
@@ -62,7 +63,9 @@ describe('accept', () => {
     expect(d.state?.attempt).toBe(1);
     expect(d.state?.timeline[0]).toEqual({ at: accepted.acceptedAt, status: 'accepted', channel: 'email', attempt: 0, traceId: 'trace-1' });
     expect(d.state?.timeline[1]).toEqual({ at: t0.toISOString(), status: 'dispatched', channel: 'email', attempt: 1, traceId: 'trace-1' });
+    expect(d.state?.dueBy).toBe('2026-11-25T10:05:00.000Z');
     expect(d.effects).toEqual([
+      { type: 'watch', at: '2026-11-25T10:05:00.000Z' },
       { type: 'index' },
       { type: 'notify', index: 0 },
       {
@@ -86,7 +89,7 @@ describe('accept', () => {
     const d = decide(state, { type: 'accept', accepted, preferences: none }, ctx());
     expect(d.changed).toBe(false);
     expect(d.state).toBe(state);
-    expect(d.effects).toMatchObject([{ type: 'index' }, { type: 'send', dispatch: { attempt: 1 } }, { type: 'notify', index: 1 }]);
+    expect(d.effects).toMatchObject([{ type: 'index' }, { type: 'watch', at: state.dueBy }, { type: 'send', dispatch: { attempt: 1 } }, { type: 'notify', index: 1 }]);
   });
 
   it('on a redelivery after the send was reported, owes only the index entry and the last status event', () => {
@@ -118,7 +121,8 @@ describe('delivery results', () => {
       providerMessageId: 'sb-1',
       traceId: 'trace-2',
     });
-    expect(d.effects).toEqual([{ type: 'notify', index: 2 }]);
+    expect(d.state?.dueBy).toBeUndefined();
+    expect(d.effects).toEqual([{ type: 'notify', index: 2 }, { type: 'unwatch' }]);
   });
 
   it('on a duplicate transient report, re-registers the same wake-up (the first registration may have failed)', () => {
@@ -144,7 +148,7 @@ describe('delivery results', () => {
     const d = decide(dispatched(), permanent(1), ctx());
     expect(d.state?.status).toBe('failed');
     expect(d.state?.timeline.at(-1)?.reason).toBe('invalid address');
-    expect(d.effects).toEqual([{ type: 'notify', index: 2 }]);
+    expect(d.effects).toEqual([{ type: 'notify', index: 2 }, { type: 'unwatch' }]);
   });
 
   it('ends expired when the channel reports the dispatch arrived too late', () => {
@@ -160,12 +164,12 @@ describe('retries', () => {
     expect(d.state?.status).toBe('retrying');
     expect(d.state?.timeline.at(-1)).toMatchObject({ status: 'retrying', attempt: 1, reason: 'HTTP 503' });
     expect(d.state?.wakeAt).toBe('2026-11-25T10:00:00.500Z');
-    expect(d.effects).toEqual([{ type: 'schedule-wake', at: '2026-11-25T10:00:00.500Z' }, { type: 'notify', index: 2 }]);
+    expect(d.effects).toEqual([{ type: 'schedule-wake', at: '2026-11-25T10:00:00.500Z' }, { type: 'notify', index: 2 }, { type: 'unwatch' }]);
     const next = decide(d.state, wake(), ctx({ now: at(500) }));
     expect(next.state?.status).toBe('dispatched');
     expect(next.state?.attempt).toBe(2);
     expect(next.state?.wakeAt).toBeUndefined();
-    expect(next.effects).toMatchObject([{ type: 'send', dispatch: { attempt: 2 } }, { type: 'notify' }]);
+    expect(next.effects).toMatchObject([{ type: 'watch', at: '2026-11-25T10:05:00.500Z' }, { type: 'send', dispatch: { attempt: 2 } }, { type: 'notify' }]);
   });
 
   it("waits at least the provider's Retry-After", () => {
@@ -187,10 +191,78 @@ describe('retries', () => {
     expect(d.state?.timeline.at(-1)?.reason).toBe('gave up on email after 3 attempts: HTTP 503');
   });
 
-  it('treats a failed hand-off to the queue as transient, and ignores one for an attempt no longer current', () => {
-    const d = decide(dispatched(), { type: 'dispatch-failed', attempt: 1, reason: 'binding unavailable' }, ctx());
-    expect(d.state?.status).toBe('retrying');
-    expect(decide(dispatched(), { type: 'dispatch-failed', attempt: 2, reason: 'x' }, ctx()).changed).toBe(false);
+});
+
+describe('dispatch deadlines and hand-offs', () => {
+  const handoffFailed = (attempt = 1): NotificationEvent => ({ type: 'dispatch-failed', attempt, reason: 'queue hand-off failed: no answer within 10000 ms' });
+  const overdue: NotificationEvent = { type: 'overdue', preferences: none };
+
+  it('hands the same attempt over again soon when the queue did not take it (or did not say), announcing nothing', () => {
+    const d = decide(dispatched(), handoffFailed(), ctx({ random: 0.5 }));
+    expect(d.state).toMatchObject({ status: 'dispatched', attempt: 1, handoffs: 1, failedHandoffs: 1, dueBy: '2026-11-25T10:00:00.750Z' });
+    expect(d.state?.timeline.at(-1)).toMatchObject({ status: 'dispatched', attempt: 1 });
+    expect(d.state?.timeline.at(-1)?.reason).toContain('no answer within 10000 ms');
+    // Only the new deadline: no attempt used up, no status event (the status did not change).
+    expect(d.effects).toEqual([{ type: 'watch', at: '2026-11-25T10:00:00.750Z' }]);
+    expect(decide(dispatched(), handoffFailed(2), ctx()).changed).toBe(false);
+  });
+
+  it('re-sends the same attempt when the deadline passes, and the channel report of either copy then counts', () => {
+    const failed = must(decide(dispatched(), handoffFailed(), ctx()).state);
+    const again = decide(failed, overdue, ctx({ now: at(1_000) }));
+    expect(again.state).toMatchObject({ status: 'dispatched', attempt: 1, handoffs: 2 });
+    expect(again.effects).toMatchObject([{ type: 'watch' }, { type: 'send', dispatch: { attempt: 1 } }]);
+    const done = decide(again.state, sent(1), ctx({ now: at(2_000) }));
+    expect(statuses(done.state)).toEqual(['accepted', 'dispatched', 'dispatched', 'dispatched', 'sent']);
+    expect(done.state).not.toHaveProperty('dueBy');
+    expect(done.state).not.toHaveProperty('handoffs');
+    expect(done.effects).toEqual([{ type: 'notify', index: 4 }, { type: 'unwatch' }]);
+  });
+
+  it('waits the dispatch timeout for a report, then longer each time, and gives up on the attempt after the policy’s unanswered hand-overs', () => {
+    let state = dispatched();
+    expect(decide(state, overdue, ctx({ now: at(60_000) }))).toEqual({ state, effects: [{ type: 'watch', at: state.dueBy }], changed: false });
+    let now = 300_000;
+    state = must(decide(state, overdue, ctx({ now: at(now), random: 0.999 })).state);
+    expect(state.handoffs).toBe(2);
+    expect(Date.parse(state.dueBy ?? '') - at(now).getTime()).toBeGreaterThan(590_000); // ~2 × the timeout
+    now += 600_000;
+    state = must(decide(state, overdue, ctx({ now: at(now) })).state);
+    now += 1_200_000;
+    // The third unanswered of 3 allowed: the channel is given up on (no other channel here: failed).
+    const gaveUp = decide(state, overdue, ctx({ now: at(now) }));
+    expect(gaveUp.state?.status).toBe('failed');
+    expect(gaveUp.state?.timeline.at(-1)?.reason).toBe('no report from the email channel for attempt 1 after 3 hand-overs to its queue');
+    expect(gaveUp.effects).toContainEqual({ type: 'unwatch' });
+  });
+
+  it('does not count hand-overs the queue refused: a broker outage holds the attempt, it does not fail it', () => {
+    let state = dispatched();
+    for (let i = 0; i < 10; i++) {
+      state = must(decide(state, handoffFailed(), ctx({ now: at(i * 70_000) })).state);
+      state = must(decide(state, overdue, ctx({ now: at(i * 70_000 + 65_000) })).state);
+    }
+    expect(state).toMatchObject({ status: 'dispatched', attempt: 1, handoffs: 11, failedHandoffs: 10 });
+  });
+
+  it('owes the deadline again on a redelivery, so a crash between the save and the list leaves nothing unwatched', () => {
+    const state = dispatched();
+    expect(decide(state, sent(2), ctx()).effects).toEqual([]);
+    expect(decide(state, { type: 'accept', accepted, preferences: none }, ctx()).effects[1]).toEqual({ type: 'watch', at: state.dueBy });
+  });
+
+  it('wakes a waiting notification whose reminder is long overdue, and otherwise only leaves the list', () => {
+    const retrying = must(decide(dispatched(), transient(1), ctx()).state);
+    expect(decide(retrying, overdue, ctx({ now: at(10_000) })).effects).toEqual([{ type: 'unwatch' }]);
+    expect(decide(retrying, overdue, ctx({ now: at(120_000) })).state).toMatchObject({ status: 'dispatched', attempt: 2 });
+    const done = must(decide(dispatched(), sent(1), ctx()).state);
+    expect(decide(done, overdue, ctx())).toEqual({ state: done, effects: [{ type: 'unwatch' }], changed: false });
+    expect(decide(undefined, overdue, ctx())).toEqual({ state: undefined, effects: [{ type: 'unwatch' }], changed: false });
+  });
+
+  it('announces on a redelivery the last change of status, not a hand-over note', () => {
+    const noted = must(decide(dispatched(), handoffFailed(), ctx()).state);
+    expect(decide(noted, { type: 'accept', accepted, preferences: none }, ctx()).effects.at(-1)).toEqual({ type: 'notify', index: 1 });
   });
 });
 
@@ -222,7 +294,7 @@ describe('fallback', () => {
     expect(d.state?.timeline.at(-1)?.reason).toBe('push failed: invalid address; falling back to sms');
     expect(d.effects[0]).toEqual({ type: 'schedule-wake', at: t0.toISOString() });
     const next = decide(d.state, wake(), ctx());
-    expect(next.effects[0]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 2 } });
+    expect(next.effects[1]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 2 } });
     expect(next.state?.timeline.at(-1)).toMatchObject({ status: 'dispatched', channel: 'sms', attempt: 2 });
   });
 
@@ -237,7 +309,7 @@ describe('fallback', () => {
     ]);
     expect(d.state?.channelIndex).toBe(1);
     expect(d.state?.channelAttempts).toBe(1);
-    expect(d.effects[0]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 4 } });
+    expect(d.effects[1]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 4 } });
   });
 
   it('fails after the last channel, with every channel tried in the timeline', () => {

@@ -15,6 +15,13 @@
 // cannot be read) waits on one durable actor reminder, due at `wakeAt`: the earliest of the
 // time it waits for and `expiresAt`. On waking, `release` decides again from the state.
 //
+// A dispatch waits on a deadline instead (`dueBy`, dispatch-deadline.ts): the channel's report
+// is expected by then, or the same attempt is handed to the queue again; the actor's watchdog
+// list (the `watch` effect) is how a passed deadline is noticed, also after a crash. A hand-off
+// whose outcome is unknown (the broker refused it, or never answered) is also handed over again
+// as the same attempt: the channel de-duplicates by (notification, attempt), so a copy that did
+// reach the queue is sent once and reported, never sent twice as two attempts.
+//
 // The actor saves the new state before performing its effects. If an effect then fails (or
 // the process dies in between), the event is delivered again (pub/sub redelivery, a queue
 // redelivery of the channel's report) and finds the state already moved: it changes nothing
@@ -31,6 +38,7 @@ import type {
 } from '@herald/shared';
 import { requestChannels } from '@herald/shared';
 import { retryDelayMs, type RetryPolicy } from './backoff.js';
+import { nextHandoffDelayMs, type DispatchPolicy } from './dispatch-deadline.js';
 import { currentChannel, entry, sendOf, type Effect, type NotificationState, type PreferencesLookup } from './notification-state.js';
 import { quietHoursEnd } from './quiet-hours.js';
 
@@ -38,8 +46,10 @@ export type { Effect, NotificationState, PreferencesLookup } from './notificatio
 
 export type NotificationEvent =
   | { type: 'accept'; accepted: NotificationAccepted; traceId?: string | undefined; preferences: PreferencesLookup }
-  /** The send to the channel's queue failed (the broker or sidecar did not take it). */
+  /** The hand-off to the channel's queue failed, or its outcome is unknown (no confirm in time). */
   | { type: 'dispatch-failed'; attempt: number; reason: string }
+  /** The watchdog found the notification's deadline passed. */
+  | { type: 'overdue'; preferences: PreferencesLookup }
   | { type: 'result'; result: DeliveryResult }
   /** The actor's reminder fired. */
   | { type: 'wake'; preferences: PreferencesLookup }
@@ -51,6 +61,7 @@ export interface DecideContext {
   /** A number in [0, 1) for jitter. */
   random: number;
   policy: RetryPolicy;
+  dispatch: DispatchPolicy;
 }
 
 export interface Decision {
@@ -68,6 +79,27 @@ const WAKE_TOLERANCE_MS = 1_000;
 const unchanged = (state: NotificationState | undefined, effects: Effect[] = []): Decision => ({ state, effects, changed: false });
 
 export function decide(state: NotificationState | undefined, event: NotificationEvent, ctx: DecideContext): Decision {
+  return withDeadline(state, decideEvent(state, event, ctx));
+}
+
+/**
+ * Keeps the watchdog's list in step with the state: a deadline that is new or moved is watched
+ * (performed before the save), one that is gone with the dispatch is unwatched, and a state
+ * that leaves `dispatched` drops the dispatch's bookkeeping.
+ */
+function withDeadline(before: NotificationState | undefined, d: Decision): Decision {
+  if (!d.changed || !d.state) return d;
+  let state = d.state;
+  if (state.status !== 'dispatched' && (state.dueBy ?? state.handoffs ?? state.failedHandoffs) !== undefined) {
+    const { dueBy: _due, handoffs: _h, failedHandoffs: _f, ...rest } = state;
+    state = rest;
+  }
+  if (state.dueBy !== undefined && state.dueBy !== before?.dueBy) return { ...d, state, effects: [{ type: 'watch', at: state.dueBy }, ...d.effects] };
+  if (state.dueBy === undefined && before?.dueBy !== undefined) return { ...d, state, effects: [...d.effects, { type: 'unwatch' }] };
+  return { ...d, state };
+}
+
+function decideEvent(state: NotificationState | undefined, event: NotificationEvent, ctx: DecideContext): Decision {
   const at = ctx.now.toISOString();
   switch (event.type) {
     case 'accept': {
@@ -80,8 +112,15 @@ export function decide(state: NotificationState | undefined, event: Notification
 
     case 'dispatch-failed': {
       if (!state || state.status !== 'dispatched' || event.attempt !== state.attempt) return unchanged(state);
-      return retryOrFallBack(state, at, ctx, { reason: event.reason });
+      // It may have reached the queue all the same: hand the same attempt over again, soon.
+      const failedHandoffs = (state.failedHandoffs ?? 0) + 1;
+      const dueBy = new Date(ctx.now.getTime() + nextHandoffDelayMs(ctx.dispatch, failedHandoffs, true, ctx.random)).toISOString();
+      const reason = `${event.reason}; attempt ${state.attempt} goes to the queue again by ${dueBy}`;
+      return handoffNoted({ ...state, failedHandoffs, dueBy }, at, reason);
     }
+
+    case 'overdue':
+      return onOverdue(state, event.preferences, at, ctx);
 
     case 'result':
       return onResult(state, event.result, at, ctx);
@@ -165,12 +204,13 @@ function release(state: NotificationState, at: string, ctx: DecideContext, prefe
       }
     }
   }
-  return dispatch(state, at);
+  return dispatch(state, at, ctx);
 }
 
-function dispatch(state: NotificationState, at: string): Decision {
+function dispatch(state: NotificationState, at: string, ctx: DecideContext): Decision {
   const attempt = state.attempt + 1;
-  const next: NotificationState = { ...state, attempt, channelAttempts: state.channelAttempts + 1 };
+  const dueBy = new Date(ctx.now.getTime() + nextHandoffDelayMs(ctx.dispatch, 1, false, ctx.random)).toISOString();
+  const next: NotificationState = { ...state, attempt, channelAttempts: state.channelAttempts + 1, dueBy, handoffs: 1 };
   const traceId = attempt === 1 ? state.traceId : undefined;
   const changedState = appendEntry(next, at, entry({ at, status: 'dispatched', channel: currentChannel(next), attempt, traceId }));
   return { state: changedState, effects: [{ type: 'send', dispatch: sendOf(changedState) }, notify(changedState)], changed: true };
@@ -247,6 +287,47 @@ function fallBackOrFail(state: NotificationState, at: string, failure: FailureIn
   return wait(moved, at, Date.parse(at), entry({ ...base, status: 'retrying', reason }));
 }
 
+/**
+ * The watchdog saw the deadline pass. A dispatch still unanswered is handed over again as the
+ * same attempt, or, after as many unanswered hand-overs as the policy allows, its channel is
+ * given up on as after a permanent failure (the next channel, or `failed` with the reason): a
+ * new attempt on the same channel could send twice what may already have gone out. A waiting notification
+ * whose reminder is long overdue is woken. Anything else owes the watchdog nothing.
+ */
+function onOverdue(state: NotificationState | undefined, preferences: PreferencesLookup, at: string, ctx: DecideContext): Decision {
+  const now = ctx.now.getTime();
+  if (state?.status === 'dispatched') {
+    const dueBy = state.dueBy ?? at;
+    if (Date.parse(dueBy) - now > WAKE_TOLERANCE_MS) return unchanged(state, [{ type: 'watch', at: dueBy }]);
+    const handoffs = state.handoffs ?? 1;
+    const unanswered = handoffs - (state.failedHandoffs ?? 0);
+    const channel = currentChannel(state);
+    if (unanswered >= ctx.dispatch.maxHandoffs) {
+      return fallBackOrFail(state, at, { reason: `no report from the ${channel} channel for attempt ${state.attempt} after ${handoffs} hand-overs to its queue` });
+    }
+    const next = { ...state, handoffs: handoffs + 1, dueBy: new Date(now + nextHandoffDelayMs(ctx.dispatch, unanswered + 1, false, ctx.random)).toISOString() };
+    const decided = handoffNoted(next, at, `no report from the ${channel} channel by ${dueBy}: attempt ${state.attempt} handed to its queue again`);
+    return { ...decided, effects: [{ type: 'send', dispatch: sendOf(next) }] };
+  }
+  if (state && isWaiting(state) && state.wakeAt && now - Date.parse(state.wakeAt) > OVERDUE_WAKE_MS) {
+    const { wakeAt: _missed, ...rest } = state;
+    return release(rest, at, ctx, preferences);
+  }
+  return unchanged(state, [{ type: 'unwatch' }]);
+}
+
+/** A waiting notification's reminder this late is taken as lost (the scheduler fires within seconds). */
+const OVERDUE_WAKE_MS = 60_000;
+
+/**
+ * A hand-over of the attempt in flight, on the timeline as `dispatched` again with why: not a
+ * change of status, so nobody is notified.
+ */
+function handoffNoted(state: NotificationState, at: string, reason: string): Decision {
+  const e = entry({ at, status: 'dispatched', channel: currentChannel(state), attempt: state.attempt, reason });
+  return { state: appendEntry(state, at, e), effects: [], changed: true };
+}
+
 function onProviderEvent(state: NotificationState | undefined, event: ProviderEvent, at: string): Decision {
   if (!state || state.status !== 'sent') return unchanged(state);
   if (event.attempt !== undefined && event.attempt !== state.attempt) return unchanged(state);
@@ -261,7 +342,10 @@ const sameMessage = (fromEvent: string, recorded: string): boolean => fromEvent 
 
 /** What a state still owes the world, were its effects lost: re-issued on a redelivery. */
 export function owedEffects(state: NotificationState): Effect[] {
-  if (state.status === 'dispatched') return [{ type: 'send', dispatch: sendOf(state) }, notify(state)];
+  if (state.status === 'dispatched') {
+    const watch: Effect[] = state.dueBy ? [{ type: 'watch', at: state.dueBy }] : [];
+    return [...watch, { type: 'send', dispatch: sendOf(state) }, notify(state)];
+  }
   if (isWaiting(state) && state.wakeAt) return [{ type: 'schedule-wake', at: state.wakeAt }, notify(state)];
   return [notify(state)];
 }
@@ -282,8 +366,21 @@ export function isCancelable(state: NotificationState): boolean {
   return state.status === 'accepted' || isWaiting(state);
 }
 
-/** The status event for the newest timeline entry. */
-const notify = (state: NotificationState): Effect => ({ type: 'notify', index: state.timeline.length - 1 });
+/**
+ * The status event for the newest change of status: the newest timeline entry, less the notes of
+ * an attempt handed over again (a `dispatched` after a `dispatched` of the same attempt), which
+ * are not changes and are never announced.
+ */
+function notify(state: NotificationState): Effect {
+  let index = state.timeline.length - 1;
+  const isHandoffNote = (i: number): boolean => {
+    const e = state.timeline[i];
+    const before = state.timeline[i - 1];
+    return e?.status === 'dispatched' && before?.status === 'dispatched' && before.attempt === e.attempt;
+  };
+  while (index > 0 && isHandoffNote(index)) index--;
+  return { type: 'notify', index };
+}
 
 function appendEntry(state: NotificationState, at: string, e: TimelineEntry): NotificationState {
   return { ...state, status: e.status, updatedAt: at, timeline: [...state.timeline, e] };

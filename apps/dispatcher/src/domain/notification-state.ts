@@ -23,6 +23,12 @@ export interface NotificationState {
   channelAttempts: number;
   /** While scheduled or retrying: when the actor's reminder is due (ISO time). */
   wakeAt?: string;
+  /** While dispatched: by when the channel's report is expected, else the attempt is handed over again (ISO time). */
+  dueBy?: string;
+  /** While dispatched: how many times the current attempt has been handed to its queue. */
+  handoffs?: number;
+  /** While dispatched: how many of those hand-overs the queue refused or left in doubt. */
+  failedHandoffs?: number;
   /** What the provider called the message it accepted: matches its later delivery callbacks. */
   providerMessageId?: string;
   /** The trace the notification was accepted in; the first dispatch continues it. */
@@ -43,6 +49,14 @@ export type Effect =
   /** Wake the actor at `at` (ISO time); replaces any reminder set before. */
   | { type: 'schedule-wake'; at: string }
   | { type: 'cancel-wake' }
+  /**
+   * Put the notification on the watchdog's list, due at `at` (ISO time), replacing its place
+   * there. Performed before the state is saved: a dispatch is never recorded without a deadline
+   * someone will notice.
+   */
+  | { type: 'watch'; at: string }
+  /** Take the notification off the watchdog's list: it waits for nothing any more. */
+  | { type: 'unwatch' }
   /** Add the notification to its customer's history index. */
   | { type: 'index' }
   /** Tell whoever listens (webhooks) about the timeline entry at `index`. */

@@ -21,6 +21,8 @@ export interface RedisKeys {
   breaker(name: string): string;
   /** A send's outcome (JSON): a second copy of the dispatch reports it instead of sending. */
   sendLedger(notificationId: string, attempt: number): string;
+  /** Sorted set of notification id → the time (ms) its actor's next deadline passes (the dispatch watchdog). */
+  deadlines(): string;
   /** A tenant's requests in one second (epoch seconds), counted by every intake replica. */
   quotaSecond(tenantId: string, epochSecond: number): string;
   /** A tenant's notifications on one UTC day (`YYYY-MM-DD`). */
@@ -44,6 +46,7 @@ export function redisKeys(prefix = ''): RedisKeys {
     rateLimit: (n) => `${p}rl:${n}`,
     breaker: (n) => `${p}cb:${n}`,
     sendLedger: (id, a) => `${p}sent:${id}:${a}`,
+    deadlines: () => `${p}deadlines`,
     quotaSecond: (t, s) => `${p}quota:${t}:s:${s}`,
     quotaDay: (t, d) => `${p}quota:${t}:d:${d}`,
     inHand: (l) => `${p}inhand:${l}`,

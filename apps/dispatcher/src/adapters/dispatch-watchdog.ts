@@ -1,0 +1,108 @@
+import { errMessage, NOTIFICATION_ACTOR, redisScript, type Logger, type Redis, type RedisKeys, type Sidecar } from '@herald/shared';
+import type { DeadlineList } from './notification-actor.js';
+
+// The watchdog for every notification's deadline (domain/dispatch-deadline.ts). A notification
+// actor puts itself on one Redis sorted set, scored by when its deadline passes, before it saves
+// a dispatch, and takes itself off once the dispatch is answered: two commands per notification,
+// where a Dapr reminder per dispatch would cost a sidecar request and a scheduler write to set
+// and another to fire or delete (docs/reliability.md). Each dispatcher replica looks at the set
+// every few seconds, leases what has passed (re-scored a lease ahead, so no other replica takes
+// it meanwhile, and so it comes round again if this one dies), and calls each actor's `overdue`
+// method: the actor decides, and its decision puts it back on the set or takes it off.
+//
+// What the set holds is operational, not a record: the deadline itself is in the actor's state.
+
+/** KEYS: the set. ARGV: now (ms), how many at most, lease end (ms). Answers the leased ids. */
+const CLAIM = `
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
+return ids`;
+const claimScript = redisScript(CLAIM);
+
+export function createDeadlineList(redis: Redis, keys: RedisKeys): DeadlineList & { claim(now: number, limit: number, leaseEnd: number): Promise<string[]> } {
+  const key = keys.deadlines();
+  return {
+    async watch(id, atMs) {
+      await redis.zadd(key, atMs, id);
+    },
+    async unwatch(id) {
+      await redis.zrem(key, id);
+    },
+    async claim(now, limit, leaseEnd) {
+      const ids = await claimScript(redis, [key], [now, limit, leaseEnd]);
+      return Array.isArray(ids) ? ids.map(String) : [];
+    },
+  };
+}
+
+export interface WatchdogOptions {
+  list: Pick<ReturnType<typeof createDeadlineList>, 'claim'>;
+  sidecar: Pick<Sidecar, 'invokeActor'>;
+  log: Logger;
+  /** How often to look for passed deadlines. */
+  intervalMs: number;
+  /** Passed deadlines handled per look, and how many actors are called at once. */
+  batch?: number;
+  concurrency?: number;
+  /** How long a leased entry stays away from other looks (the actor call's own bound, and then some). */
+  leaseMs?: number;
+  now?: () => number;
+}
+
+export interface Watchdog {
+  /** One look: calls the actor of every passed deadline; resolves with how many it called. */
+  sweep(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function createDispatchWatchdog(opts: WatchdogOptions): Watchdog {
+  const now = opts.now ?? Date.now;
+  const batch = opts.batch ?? 200;
+  const concurrency = opts.concurrency ?? 16;
+  const leaseMs = opts.leaseMs ?? 60_000;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+
+  async function call(id: string): Promise<void> {
+    try {
+      await opts.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'overdue', {});
+    } catch (err) {
+      // Still leased: it comes round again when the lease ends.
+      opts.log.warn({ notificationId: id, err: errMessage(err) }, 'overdue call failed; will look again');
+    }
+  }
+
+  async function sweep(): Promise<number> {
+    let called = 0;
+    for (;;) {
+      const t = now();
+      const ids = await opts.list.claim(t, batch, t + leaseMs);
+      for (let i = 0; i < ids.length; i += concurrency) await Promise.all(ids.slice(i, i + concurrency).map(call));
+      called += ids.length;
+      if (ids.length < batch) return called;
+    }
+  }
+
+  function schedule(): void {
+    timer = setTimeout(() => {
+      running = sweep()
+        .then((n) => n > 0 && opts.log.info({ overdue: n }, 'watchdog handed passed deadlines to their actors'))
+        .catch((err: unknown) => opts.log.warn({ err: errMessage(err) }, 'watchdog look failed; next look as usual'))
+        .finally(() => timer !== undefined && schedule());
+    }, opts.intervalMs);
+    timer.unref();
+  }
+
+  return {
+    sweep,
+    start() {
+      if (timer === undefined) schedule();
+    },
+    async stop() {
+      clearTimeout(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
