@@ -5,6 +5,7 @@ import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import { createAcceptPath } from './accept-path.js';
+import { answerClientError } from './client-errors.js';
 import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
 import { mountAdmissionRoute } from './routes/admission.js';
@@ -94,6 +95,7 @@ export function createIntakeServer(deps: IntakeDeps): Server {
   const server = createServer((req, res) => {
     if (!lean(req, res)) app(req, res);
   });
+  server.on('clientError', answerClientError);
   // Node's default (5 s) closes idle keep-alive connections a client may be about to reuse.
   server.keepAliveTimeout = 65_000;
   return server;

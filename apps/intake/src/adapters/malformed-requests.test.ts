@@ -142,3 +142,17 @@ describe('an id that is a dot segment', () => {
     expect(h.writes()).toBe(0);
   });
 });
+
+describe('a request Node\'s HTTP parser refuses', () => {
+  it('answers raw non-ASCII bytes in the path 400 invalid_http, in the error shape', async () => {
+    const res = await h.send('GET', '/v1/customers/caf\u00e9/preferences', { headers: auth });
+    expect(res.status).toBe(400);
+    expect(errorOf(res)).toMatchObject({ code: 'invalid_http' });
+  });
+
+  it('answers headers over the size limit 431 headers_too_large', async () => {
+    const res = await h.send('GET', '/v1/webhooks', { headers: { ...auth, 'x-padding': 'a'.repeat(20_000) } });
+    expect(res.status).toBe(431);
+    expect(errorOf(res)).toMatchObject({ code: 'headers_too_large' });
+  });
+});
