@@ -1,6 +1,6 @@
 import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import {
   checkWebhookUrl,
   createLogger,
@@ -136,7 +136,7 @@ export class MemoryHistory implements Pick<HistoryIndex, 'list'> {
   }
 }
 
-/** Counts its writes (`put`, `remove`), whatever they changed. */
+/** Counts its writes: every `put`, and each `remove` that removed something. */
 export class MemoryPreferences implements PreferencesStore {
   readonly values = new Map<string, Preferences>();
   writes = 0;
@@ -148,12 +148,13 @@ export class MemoryPreferences implements PreferencesStore {
     this.values.set(`${tenantId}/${customerId}`, preferences);
   }
   async remove(tenantId: string, customerId: string) {
-    this.writes++;
-    return this.values.delete(`${tenantId}/${customerId}`);
+    const removed = this.values.delete(`${tenantId}/${customerId}`);
+    if (removed) this.writes++;
+    return removed;
   }
 }
 
-/** Counts its writes (`create`, `remove`), whatever they changed. */
+/** Counts its writes: every `create`, and each `remove` that removed something. */
 export class MemoryWebhookEndpoints implements WebhookEndpointStore {
   readonly endpoints = new Map<string, WebhookEndpoint>();
   writes = 0;
@@ -179,8 +180,9 @@ export class MemoryWebhookEndpoints implements WebhookEndpointStore {
     return endpoint?.tenantId === tenantId ? endpoint : undefined;
   }
   async remove(tenantId: string, id: string) {
-    this.writes++;
-    return (await this.get(tenantId, id)) !== undefined && this.endpoints.delete(id);
+    const removed = (await this.get(tenantId, id)) !== undefined && this.endpoints.delete(id);
+    if (removed) this.writes++;
+    return removed;
   }
 }
 
@@ -216,13 +218,20 @@ export interface RawAnswer {
   text: string;
 }
 
+export interface SendOptions {
+  headers?: Record<string, string | string[]>;
+  body?: Buffer | string;
+  /** Send the body chunked (in two pieces) instead of with a Content-Length. */
+  chunked?: boolean;
+}
+
 export interface IntakeHarness {
   baseUrl: string;
   /**
    * One request exactly as given. node:http sends the path verbatim, where fetch would resolve
    * `.` and `..` segments (also `%2e%2e`) before sending.
    */
-  send(method: string, path: string, opts?: { headers?: Record<string, string | string[]>; body?: Buffer | string }): Promise<RawAnswer>;
+  send(method: string, path: string, opts?: SendOptions): Promise<RawAnswer>;
   sidecar: FakeSidecar;
   monitor: FakeMonitor;
   idempotency: MemoryIdempotency;
@@ -231,6 +240,8 @@ export interface IntakeHarness {
   webhookEndpoints: MemoryWebhookEndpoints;
   /** What the provider callbacks recorded. */
   providerEvents: ProviderEvent[];
+  /** The SendGrid signature header's value for a body sent with this timestamp header. */
+  signSendGrid(body: Buffer, timestamp: string): string;
   /** Everything written since the last reset: published, claimed, stored or recorded. */
   writes(): number;
   /** Back to an empty, idle system (between tests). */
@@ -248,7 +259,7 @@ export async function startIntake(): Promise<IntakeHarness> {
   const webhookEndpoints = new MemoryWebhookEndpoints();
   const providerEvents: ProviderEvent[] = [];
   const log = createLogger('intake-test', 'silent');
-  const sendgridKey = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  const sendgrid = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const server = createIntakeServer({
     sidecar,
     authenticate: createAuthenticator(JSON.stringify({ [KEY_A]: 'tenant-a', [KEY_B]: 'tenant-b', [KEY_C]: 'tenant-c' })),
@@ -271,7 +282,7 @@ export async function startIntake(): Promise<IntakeHarness> {
     webhookEndpoints,
     checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: false, lookup }),
     providerCallbacks: createProviderCallbackRouter({
-      sendgridPublicKey: sendgridKey,
+      sendgridPublicKey: sendgrid.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
       twilioAuthToken: TWILIO_AUTH_TOKEN,
       publicBaseUrl: PUBLIC_BASE_URL,
       record: async (event) => {
@@ -295,6 +306,7 @@ export async function startIntake(): Promise<IntakeHarness> {
     preferences,
     webhookEndpoints,
     providerEvents,
+    signSendGrid: (body, timestamp) => sign('sha256', Buffer.concat([Buffer.from(timestamp), body]), sendgrid.privateKey).toString('base64'),
     writes: () => sidecar.published.length + idempotency.claims.size + preferences.writes + webhookEndpoints.writes + providerEvents.length,
     reset() {
       sidecar.published = [];
@@ -323,9 +335,9 @@ async function closeServer(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-function sendRaw(port: number, method: string, path: string, opts: { headers?: Record<string, string | string[]>; body?: Buffer | string }): Promise<RawAnswer> {
+function sendRaw(port: number, method: string, path: string, opts: SendOptions): Promise<RawAnswer> {
   const body = opts.body === undefined ? undefined : Buffer.from(opts.body);
-  const headers = { ...opts.headers, ...(body ? { 'content-length': String(body.length) } : {}) };
+  const headers = { ...opts.headers, ...(body && !opts.chunked ? { 'content-length': String(body.length) } : {}) };
   return new Promise((resolve, reject) => {
     // Options, not a URL: a URL would be parsed, and its path normalised, before sending.
     const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
@@ -335,6 +347,12 @@ function sendRaw(port: number, method: string, path: string, opts: { headers?: R
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(body);
+    if (body && opts.chunked) {
+      const half = body.length >> 1;
+      req.write(body.subarray(0, half));
+      req.end(body.subarray(half));
+    } else {
+      req.end(body);
+    }
   });
 }
