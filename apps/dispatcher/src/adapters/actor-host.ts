@@ -9,7 +9,7 @@ import type { HttpRequest, HttpResponse, Route } from './http-server.js';
 //
 // Why not the @dapr/dapr actor runtime: per fresh actor it also asked the sidecar for its
 // metadata and read the state key twice, and ran every call through express; the same turn
-// cost about 2.7 times what the protocol itself costs (shared/PERF-FACTS.md). Everything else
+// cost about 2.7 times what the protocol itself costs (docs/performance.md, what each Dapr hop costs). Everything else
 // the SDK's runtime did for us is the sidecar's job anyway.
 
 /** What a method or reminder of one actor works with during its turn. */

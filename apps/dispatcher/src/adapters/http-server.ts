@@ -3,7 +3,7 @@ import { errMessage, readBody, type Logger } from '@herald/shared';
 
 // The dispatcher's HTTP face toward its sidecar: plain node:http, because every notification
 // crosses it at least twice (its lane's delivery, its actor's turns) and a framework's per-request
-// work was a measurable share of the dispatcher's CPU (shared/PERF-FACTS.md).
+// work was a measurable share of the dispatcher's CPU (docs/performance.md).
 
 export interface HttpRequest {
   method: string;

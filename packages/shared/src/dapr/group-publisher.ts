@@ -39,7 +39,7 @@ interface Topic {
  * that, events wait and leave together in the next bulk publish as soon as one returns. At low
  * load nothing waits (no timer: what is published in the same tick leaves together, at the end
  * of that tick); under load many concurrent callers share one sidecar request, which costs the
- * sidecar a fraction of one request per event (shared/PERF-FACTS.md: 0.11 CPU-ms per message in
+ * sidecar a fraction of one request per event (docs/performance.md: 0.11 CPU-ms per message in
  * bulk against 0.33). A broker without bulk publish of its own (RabbitMQ) still gets one
  * publish per event from the sidecar: what is saved is the request from app to sidecar. An event
  * is answered only when the sidecar has confirmed it, so a resolved publish still means published.
