@@ -21,7 +21,12 @@ export default async function globalSetup(): Promise<void> {
       RETRY_MAX_ATTEMPTS: '4',
       WEBHOOK_BASE_DELAY_MS: '200',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      // A dispatch unanswered for 4 s is handed over again, and the watchdog looks twice a second.
+      DISPATCH_TIMEOUT_MS: '4000',
+      WATCHDOG_INTERVAL_MS: '500',
     },
+    // A lane message held by a sidecar that died is claimed again after seconds, not a minute.
+    componentSettings: { processingTimeout: '8s', redeliverInterval: '2s' },
     secrets: { SENDGRID_WEBHOOK_PUBLIC_KEY: sendgridPublicKey, TWILIO_AUTH_TOKEN: twilioAuthToken },
     fixtures: { sendgridPrivateKey, twilioAuthToken },
   });

@@ -49,8 +49,8 @@ export interface StackInfo {
   ports: number[];
   /** Prefix of every Redis key the apps write themselves (idempotency, history, webhooks). */
   keyPrefix: string;
-  /** How each app was started (its own environment on top of the runner's), to restart it. */
-  launch: Record<string, { args: string[]; env: Record<string, string> }>;
+  /** How each app and sidecar was started (its own environment on top of the runner's), to restart it. */
+  launch: Record<string, { cmd: string; args: string[]; env: Record<string, string> }>;
   /** Where this description is kept (see StackOptions.stateFile). */
   stateFile?: string;
   fixtures: Record<string, string>;
@@ -94,6 +94,18 @@ export interface StackOptions {
    * to measure what a production setting (a small fraction) costs.
    */
   tracingSamplingRate?: string;
+  /**
+   * Changes to the run's copy of the components: each `[setting, value]` replaces the value of
+   * every `- name: <setting>` in them (e.g. a shorter `processingTimeout`, so a test sees a
+   * crashed sidecar's messages claimed again in seconds rather than a minute).
+   */
+  componentSettings?: Record<string, string>;
+}
+
+/** Sets `value: "…"` of every component metadata entry named `setting`. */
+export function withComponentSetting(yaml: string, setting: string, value: string): string {
+  const entry = new RegExp(`(- name: ${setting}\\n\\s*value: )(?:"[^"\\n]*"|[^\\n]*)`, 'g');
+  return yaml.replace(entry, `$1"${value}"`);
 }
 
 /** The sidecars' configuration: the local one, or the run's own copy with another tracing rate. */
@@ -163,7 +175,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   mkdirSync(resources);
   const srcResources = join(ROOT, 'components/local/resources');
   for (const file of readdirSync(srcResources)) {
-    const text = readFileSync(join(srcResources, file), 'utf8').replace(/value: herald\./g, `value: ${queuePrefix}`);
+    let text = readFileSync(join(srcResources, file), 'utf8').replace(/value: herald\./g, `value: ${queuePrefix}`);
+    for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
   const config = runConfig(dir, opts.tracingSamplingRate);
@@ -214,19 +227,21 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     : {};
   const channelEnv: Record<string, string> = { ...(sim ? { SENDGRID_BASE_URL: sim, TWILIO_BASE_URL: sim } : {}), ...opts.channelEnv };
   const secretEnv = Object.fromEntries(Object.entries({ ...simSecrets, ...opts.secrets }).map(([k, v]) => [`HERALD_${k}`, v]));
-  const sidecarEnv = { ...process.env, ...secretEnv, HERALD_API_KEYS: JSON.stringify(apiKeys) };
+  const sidecarOwnEnv: Record<string, string> = { ...secretEnv, HERALD_API_KEYS: JSON.stringify(apiKeys) };
+  const sidecarEnv = { ...process.env, ...sidecarOwnEnv };
   const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => spawnLogged(info, name, cmd, args, env);
 
   try {
-    start('placement', bins.placement, [
+    info.launch.placement = { cmd: bins.placement, env: {}, args: [
       '--port', String(placementPort), '--healthz-port', String(base + 2), '--metrics-port', String(base + 3),
       '--initial-cluster', `dapr-placement-0=127.0.0.1:${base + 4}`, '--log-level', 'warn',
-    ], process.env);
-    start('scheduler', bins.scheduler, [
+    ] };
+    info.launch.scheduler = { cmd: bins.scheduler, env: {}, args: [
       '--port', String(schedulerPort), '--healthz-port', String(base + 6), '--metrics-port', String(base + 7),
       '--etcd-client-port', String(base + 8), '--etcd-initial-cluster', `dapr-scheduler-server-0=http://localhost:${base + 9}`,
       '--etcd-data-dir', join(dir, 'scheduler-data'), '--log-level', 'warn',
-    ], process.env);
+    ] };
+    for (const name of ['placement', 'scheduler']) start(name, bins[name as 'placement'], info.launch[name]!.args, process.env);
     await waitFor('placement', async () => ((await portOpen(placementPort)) ? true : undefined), 30_000);
     await waitFor('scheduler', async () => ((await portOpen(schedulerPort)) ? true : undefined), 60_000);
 
@@ -234,14 +249,16 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
       start('provider-sim', process.execPath, [join(ROOT, 'apps/provider-sim/dist/main.js')], { ...process.env, PORT: String(simulatorPort) });
     }
     for (const { name, appId, ports: p } of instances) {
-      start(`${name}-daprd`, bins.daprd, [
+      const daprdArgs = [
         '--app-id', appId, '--app-port', String(p.app), '--app-protocol', 'http',
         '--dapr-http-port', String(p.daprHttp), '--dapr-grpc-port', String(p.daprGrpc),
         '--dapr-internal-grpc-port', String(p.internalGrpc), '--metrics-port', String(p.metrics),
         '--placement-host-address', `127.0.0.1:${placementPort}`, '--scheduler-host-address', `127.0.0.1:${schedulerPort}`,
         '--resources-path', resources, '--config', config, '--log-level', 'info',
         ...(profilePorts ? ['--enable-profiling', '--profile-port', String(profilePorts[name])] : []),
-      ], sidecarEnv);
+      ];
+      info.launch[`${name}-daprd`] = { cmd: bins.daprd, args: daprdArgs, env: sidecarOwnEnv };
+      start(`${name}-daprd`, bins.daprd, daprdArgs, sidecarEnv);
       const launch = {
         args: ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', appId, 'dist/main.js')],
         env: {
@@ -255,7 +272,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
           LOG_LEVEL: opts.logLevel ?? 'warn',
         },
       };
-      info.launch[name] = launch;
+      info.launch[name] = { cmd: process.execPath, ...launch };
       start(name, process.execPath, launch.args, { ...process.env, ...launch.env });
     }
 
@@ -295,19 +312,44 @@ function spawnLogged(info: StackInfo, name: string, cmd: string, args: string[],
  * as it was started. Its sidecar keeps running. Resolves when the new process listens.
  */
 export async function restartApp(info: StackInfo, name: AppName): Promise<void> {
-  const launch = info.launch[name];
+  await killInstance(info, name);
+  await startInstance(info, name);
+}
+
+/** Kills one process of the stack (an app instance, or `<instance>-daprd`) with SIGKILL, as a crash would. */
+export async function killInstance(info: StackInfo, name: string): Promise<void> {
   const old = info.processes.find((p) => p.name === name);
-  if (!launch || !old) throw new Error(`${name} is not part of this stack`);
+  if (!old) throw new Error(`${name} is not part of this stack`);
   try {
     process.kill(-old.pid, 'SIGKILL');
   } catch {
     // already gone
   }
   await waitFor(`${name} to die`, () => (alive(old.pid) ? undefined : true), 10_000, 50);
-  await waitFor(`${name} port to close`, async () => ((await portOpen(info.apps[name].app)) ? undefined : true), 10_000, 50);
-  const child = spawnLogged(info, name, process.execPath, launch.args, { ...process.env, ...launch.env });
+  const port = listenPort(info, name);
+  await waitFor(`${name} port to close`, async () => ((await portOpen(port)) ? undefined : true), 10_000, 50);
+}
+
+/**
+ * Starts one process of the stack again as it was first started (after killInstance); resolves
+ * when it listens (a sidecar: when it reports healthy, which needs its app).
+ */
+export async function startInstance(info: StackInfo, name: string): Promise<void> {
+  const launch = info.launch[name];
+  if (!launch) throw new Error(`${name} is not part of this stack`);
+  const child = spawnLogged(info, name, launch.cmd, launch.args, { ...process.env, ...launch.env });
   child.unref();
-  await waitFor(`${name} to listen again`, async () => ((await portOpen(info.apps[name].app)) ? true : undefined), 30_000, 100);
+  const port = listenPort(info, name);
+  await waitFor(`${name} to listen again`, async () => ((await portOpen(port)) ? true : undefined), 30_000, 100);
+}
+
+/** The port an instance answers on: an app's own, a sidecar's HTTP port, placement's or the scheduler's. */
+function listenPort(info: StackInfo, name: string): number {
+  const launch = info.launch[name];
+  const flag = ['--dapr-http-port', '--port'].find((f) => launch?.args.includes(f));
+  const port = Number(launch?.env.APP_PORT ?? (flag ? launch?.args[launch.args.indexOf(flag) + 1] : undefined));
+  if (!Number.isInteger(port)) throw new Error(`no port known for ${name}`);
+  return port;
 }
 
 function tailLogs(logDir: string): string {
