@@ -314,6 +314,50 @@ describe('webhook deliverer', () => {
     expect(JSON.parse(dead!)).toMatchObject({ lastError: 'timeout' });
   });
 
+  it('keeps a hanging endpoint to itself: another tenant’s deliveries go out meanwhile, and the hanging one gets one request at a time', async () => {
+    let hung = 0;
+    const server = createServer(() => void hung++); // takes the request, never answers
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => closeServer(server));
+    const receiver = await startReceiver(200);
+    const { d } = deliverer({ pollIntervalMs: 10, concurrency: 2, policy: { timeoutMs: 2_000, maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 60_000 } });
+    const slow = tenant();
+    const fast = tenant();
+    await register(slow, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hang` });
+    await register(fast, { url: receiver.url('/fast') });
+    d.start();
+    await d.enqueue(event(slow));
+    await waitFor(() => hung === 1);
+    // More for the hanging endpoint, and the other tenant's, while its first request hangs.
+    for (let i = 0; i < 4; i++) await d.enqueue(event(slow));
+    for (let i = 0; i < 3; i++) await d.enqueue(event(fast));
+    await waitFor(() => receiver.requests.length === 3, 1_500);
+    expect(hung).toBe(1);
+    await d.stop();
+    await redis.del(keys.webhookDue(), keys.webhookDeliveries()); // the hanging endpoint's, left for no one
+  });
+
+  it('never follows a redirect (to a private address or anywhere): the answer counts as a failure of the endpoint', async () => {
+    let followed = 0;
+    const target = createServer((_req, res) => void (followed++, res.end()));
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => closeServer(target));
+    const redirecting = createServer((_req, res) => {
+      res.writeHead(307, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/internal` });
+      res.end('x'.repeat(1_000_000)); // and a body nobody asked for
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => closeServer(redirecting));
+    const { d } = deliverer({ policy: { maxAttempts: 1 } });
+    const t = tenant();
+    const endpoint = await register(t, { url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hook` });
+    await d.enqueue(event(t));
+    await expect(d.drainOnce()).resolves.toBe(1);
+    const [dead] = await redis.lrange(keys.webhookDead(endpoint.id), 0, -1);
+    expect(JSON.parse(dead!)).toMatchObject({ lastError: 'HTTP 307' });
+    expect(followed).toBe(0);
+  });
+
   it('drops the deliveries of an endpoint removed since they were enqueued', async () => {
     const receiver = await startReceiver(200);
     const { d } = deliverer();

@@ -29,6 +29,11 @@ export interface WebhookDelivererDeps {
   concurrency?: number;
   /** How long a claim holds its deliveries before they come due again for anyone. */
   leaseMs?: number;
+  /**
+   * How long one sweep waits for its endpoints before claiming more: a slower endpoint goes on
+   * in the background (its deliveries stay leased), so it never holds back anyone else's.
+   */
+  sweepWaitMs?: number;
 }
 
 export interface WebhookDeliverer {
@@ -43,6 +48,8 @@ export interface WebhookDeliverer {
 export const defaultWebhookDeliveryPolicy: WebhookDeliveryPolicy = { maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 3_600_000, timeoutMs: 5_000 };
 
 const MAX_CACHED_TENANTS = 10_000;
+/** POSTs in flight to one endpoint at once: a slow endpoint takes at most this many of the process's slots. */
+const PER_ENDPOINT_CONCURRENCY = 4;
 
 function createSemaphore(limit: number) {
   let free = limit;
@@ -70,6 +77,9 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
   const concurrency = deps.concurrency ?? 16;
   const leaseMs = deps.leaseMs ?? 60_000;
   const batchSize = concurrency * 8;
+  const sweepWaitMs = deps.sweepWaitMs ?? 1_000;
+  /** Endpoints with deliveries in flight, each with the work that finishes them. */
+  const busy = new Map<string, Promise<void>>();
   // A failing endpoint's health outlives its longest backoff, then resets by itself.
   const queue = createWebhookQueue(redis, keys, Math.max(2 * policy.maxDelayMs, 86_400_000));
   const store = createWebhookEndpointStore(redis, keys);
@@ -157,7 +167,7 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
     };
     const [, ...rest] = items;
     await deliver(first);
-    await Promise.all(rest.map(deliver));
+    for (let i = 0; i < rest.length; i += PER_ENDPOINT_CONCURRENCY) await Promise.all(rest.slice(i, i + PER_ENDPOINT_CONCURRENCY).map(deliver));
   }
 
   async function drainOnce(): Promise<number> {
@@ -173,10 +183,26 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
       log.error({ deliveryIds: unreadable }, 'unreadable webhook deliveries dropped');
       await queue.drop(unreadable);
     }
-    const results = await Promise.allSettled([...byEndpoint.values()].map((items) => deliverToEndpoint(items, claimedAt)));
-    // A Redis error leaves the affected deliveries claimed: they come due again when the lease ends.
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    // One endpoint at a time: what a busy endpoint was given meanwhile waits for the next sweep.
+    const later: Claimed[] = [];
+    const started: Array<Promise<void>> = [];
+    for (const [endpointId, items] of byEndpoint) {
+      if (busy.has(endpointId)) {
+        later.push(...items);
+        continue;
+      }
+      const work = deliverToEndpoint(items, claimedAt)
+        // A Redis error leaves the affected deliveries claimed: they come due again when the lease ends.
+        .catch((err: unknown) => log.error({ err, endpointId }, 'webhook deliveries failed; due again when their lease ends'))
+        .finally(() => busy.delete(endpointId));
+      busy.set(endpointId, work);
+      started.push(work);
+    }
+    if (later.length > 0) await queue.defer(later, now() + sweepWaitMs);
+    // Wait for this sweep's endpoints, but not for a slow one: it goes on in the background.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(started), new Promise<void>((resolve) => (timer = setTimeout(resolve, sweepWaitMs)))]);
+    clearTimeout(timer);
     return claimed.length + unreadable.length;
   }
 
@@ -219,6 +245,7 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
       stopping = true;
       wake?.();
       await loop;
+      await Promise.all(busy.values());
       loop = undefined;
       poster.close();
     },
