@@ -3,13 +3,10 @@
 // with 202 (settled by status, lost, sent twice) and how long the stack took to settle after
 // the fault ended. `npm run chaos -- <scenario>` runs one at full size (chaos.ts); the
 // integration tests run the same code at a small size.
-import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createClient } from '../harness/client.js';
+import { createClient, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
-import { killInstance, portOpen, startInstance, waitFor, type StackInfo, type StackOptions } from '../harness/stack.js';
+import { killInstance, startInstance, waitFor, type StackInfo, type StackOptions } from '../harness/stack.js';
+import { ownRabbit, ownRedis } from './own-services.js';
 import { sandboxSends, sendBatch, statusesOf, tally, waitSettled, type Tally } from '../harness/tally.js';
 
 export interface ChaosSize {
@@ -59,25 +56,72 @@ async function offerWhileDown(api: Api, seconds: number, ids: string[]): Promise
   return { ...answers, 'slowest answer, ms': slowest };
 }
 
-async function sentSoFar(stack: StackInfo): Promise<number> {
-  return (await sandboxSends(stack, 'sms')).size;
+/** How the scenario counts what reached the provider: the sandbox's record, or the simulator's counts. */
+interface SendCounter {
+  /** Sends the provider accepted so far. */
+  sent(): Promise<number>;
+  /** Of `ids`, how many the provider got more than once (sent twice or more). */
+  twice(ids: readonly string[], statuses: Map<string, string>): Promise<number>;
+  /** What else the provider saw, for the report. */
+  notes(): Promise<Record<string, number>>;
+}
+
+const sandboxCounter = (stack: StackInfo): SendCounter => ({
+  sent: async () => (await sandboxSends(stack, 'sms')).size,
+  twice: async (ids) => {
+    const sends = await sandboxSends(stack, 'sms');
+    return ids.filter((id) => (sends.get(id) ?? 0) > 1).length;
+  },
+  notes: async () => ({}),
+});
+
+interface SimStats { accepted: number; rejected429: number; failed5xx: number; maxPerSecond: number }
+const simUrl = (stack: StackInfo) => `http://127.0.0.1:${stack.simulatorPort ?? 0}`;
+const twilioStats = async (stack: StackInfo): Promise<SimStats> => ((await request(`${simUrl(stack)}/_sim/stats`)).body as { twilio: SimStats }).twilio;
+const configureTwilio = async (stack: StackInfo, twilio: Record<string, unknown>): Promise<void> => {
+  const res = await request(`${simUrl(stack)}/_sim/config`, { method: 'PUT', body: JSON.stringify({ twilio }) });
+  if (res.status !== 200) throw new Error(`the simulator refused ${JSON.stringify(twilio)}: ${res.status}`);
+};
+
+/** The provider simulator's Twilio: it counts sends, not which notification each was, so "twice" is its surplus over the sent. */
+const simulatorCounter = (stack: StackInfo): SendCounter => ({
+  sent: async () => (await twilioStats(stack)).accepted,
+  twice: async (_ids, statuses) => {
+    const sent = [...statuses.values()].filter((s) => s === 'sent').length;
+    return Math.max(0, (await twilioStats(stack)).accepted - sent);
+  },
+  notes: async () => {
+    const t = await twilioStats(stack);
+    return { 'provider: answered 429': t.rejected429, 'provider: answered 5xx': t.failed5xx, 'provider: most sends in one second': t.maxPerSecond };
+  },
+});
+
+/** Attempts per notification (mean and most), from the timelines of up to 200 of them. */
+async function attemptsOf(api: Api, ids: readonly string[]): Promise<Record<string, number>> {
+  const sample = ids.slice(0, 200);
+  const attempts = await Promise.all(sample.map(async (id) => ((await api.status(id)).body as { attempts?: number }).attempts ?? 0));
+  const mean = attempts.reduce((a, b) => a + b, 0) / Math.max(1, attempts.length);
+  return { 'attempts per notification, mean': Number(mean.toFixed(2)), 'attempts per notification, most': Math.max(0, ...attempts) };
 }
 
 /** The common shape: a batch, the fault once a share of it is sent, load while it lasts, recovery, the tally. */
-async function faultUnderLoad(stack: StackInfo, size: ChaosSize, fault: { begin(): Promise<void>; end(): Promise<void> }): Promise<ChaosOutcome> {
+async function faultUnderLoad(stack: StackInfo, size: ChaosSize, fault: { begin(): Promise<void>; end(): Promise<void> }, counter = sandboxCounter(stack)): Promise<ChaosOutcome> {
   const api = createClient(stack);
-  const before = await sentSoFar(stack);
+  const before = await counter.sent();
+  const started = Date.now();
   const ids = await sendBatch(api, Array.from({ length: size.count }, sms));
   const share = Math.min(Math.floor(size.count * 0.3), 300);
-  await waitFor(`${share} of the batch sent`, async () => ((await sentSoFar(stack)) - before >= share ? true : undefined), 60_000, 50);
+  await waitFor(`${share} of the batch sent`, async () => ((await counter.sent()) - before >= share ? true : undefined), 60_000, 50);
   await fault.begin();
   const whileDown = await offerWhileDown(api, size.downSeconds, ids);
   await fault.end();
   const ended = Date.now();
   const statuses = await waitSettled(api, ids, size.settleSeconds * 1000);
-  const recoverSeconds = (Date.now() - ended) / 1000;
-  const t = tally(statuses, await sandboxSends(stack, 'sms'));
-  return { tally: t, recoverSeconds, notes: Object.fromEntries(Object.entries(whileDown).map(([answer, n]) => [`while down: ${answer}`, n])) };
+  const settled = Date.now();
+  const t = { ...tally(statuses, new Map()), duplicates: await counter.twice(ids, statuses) };
+  const notes: Record<string, string | number> = Object.fromEntries(Object.entries(whileDown).map(([answer, n]) => [`while down: ${answer}`, n]));
+  notes['sends per second, batch start to settled'] = Math.round(((await counter.sent()) - before) / ((settled - started) / 1000));
+  return { tally: t, recoverSeconds: (settled - ended) / 1000, notes: { ...notes, ...(await counter.notes()), ...(await attemptsOf(api, ids)) } };
 }
 
 const crash = (stack: StackInfo, names: string[]) => ({
@@ -90,25 +134,10 @@ const crash = (stack: StackInfo, names: string[]) => ({
   },
 });
 
-/** A Redis of the scenario's own, with append-only persistence as production runs it, to kill and start again. */
-function ownRedis(port: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'herald-chaos-redis-'));
-  let pid: number | undefined;
-  const start = async () => {
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--dir', dir], { detached: true, stdio: 'ignore' });
-    child.unref();
-    pid = child.pid;
-    await waitFor(`redis on ${port}`, async () => ((await portOpen(port)) ? true : undefined), 10_000, 50);
-  };
-  const kill = async () => {
-    if (pid) process.kill(pid, 'SIGKILL');
-    await waitFor(`redis on ${port} to stop`, async () => ((await portOpen(port)) ? undefined : true), 10_000, 50);
-  };
-  return { start, kill, dir };
-}
-
 export const REDIS_CHAOS_PORT = 6391;
+export const RABBIT_CHAOS_PORT = 5679;
 const redis = ownRedis(REDIS_CHAOS_PORT);
+const rabbit = ownRabbit(RABBIT_CHAOS_PORT);
 
 export const SCENARIOS: Record<string, Scenario> = {
   'dispatcher-crash': {
@@ -147,10 +176,36 @@ export const SCENARIOS: Record<string, Scenario> = {
     summary: 'Redis (lanes, actor state, ledger; append-only file on) killed mid-batch and started again',
     around: {
       start: redis.start,
-      stop: redis.kill,
+      stop: redis.remove,
       stackOptions: { componentSettings: { redisHost: `127.0.0.1:${REDIS_CHAOS_PORT}` }, appEnv: { REDIS_URL: `redis://127.0.0.1:${REDIS_CHAOS_PORT}` } },
     },
     run: (stack, size) => faultUnderLoad(stack, size, { begin: redis.kill, end: redis.start }),
+  },
+  'provider-outage': {
+    summary: 'the SMS provider (simulated Twilio) answers 503 to everything for the fault, then recovers',
+    stack: { simulator: true, channelEnv: { PROVIDER_RATE_PER_SEC: '200', BREAKER_OPEN_MS: '2000' } },
+    run: (stack, size) =>
+      faultUnderLoad(stack, size, { begin: () => configureTwilio(stack, { outage: true }), end: () => configureTwilio(stack, { outage: false }) }, simulatorCounter(stack)),
+  },
+  'provider-rate-limit': {
+    summary: 'the SMS provider takes 50/s and answers 429 above it, the account is limited to 50/s, and the batch offers far more',
+    stack: { simulator: true, channelEnv: { PROVIDER_RATE_PER_SEC: '50' } },
+    run: async (stack, size) => {
+      await configureTwilio(stack, { ratePerSec: 50 });
+      return faultUnderLoad(stack, size, { begin: async () => {}, end: async () => {} }, simulatorCounter(stack));
+    },
+  },
+  'rabbitmq-restart': {
+    summary: 'RabbitMQ (the channel queues; durable, persistent, confirmed) killed mid-batch and started again',
+    around: {
+      start: rabbit.start,
+      stop: rabbit.remove,
+      stackOptions: {
+        componentSettings: { connectionString: `amqp://guest:guest@127.0.0.1:${RABBIT_CHAOS_PORT}` },
+        appEnv: { AMQP_URL: `amqp://guest:guest@127.0.0.1:${RABBIT_CHAOS_PORT}` },
+      },
+    },
+    run: (stack, size) => faultUnderLoad(stack, size, { begin: rabbit.kill, end: rabbit.start }),
   },
 };
 

@@ -69,18 +69,24 @@ export interface Tally {
   byStatus: Record<string, number>;
   /** Accepted and not settled (still on their way, or gone: `404`). */
   lost: number;
+  /** Those not settled, by the status they were last seen in. */
+  unsettled: Record<string, number>;
   /** Notifications the provider got more than once. */
   duplicates: number;
 }
 
 export function tally(statuses: Map<string, string>, sends: Map<string, number>): Tally {
   const byStatus: Record<string, number> = {};
+  const unsettled: Record<string, number> = {};
   let lost = 0;
   for (const status of statuses.values()) {
     if (SETTLED.has(status)) byStatus[status] = (byStatus[status] ?? 0) + 1;
-    else lost++;
+    else {
+      lost++;
+      unsettled[status] = (unsettled[status] ?? 0) + 1;
+    }
   }
   let duplicates = 0;
   for (const id of statuses.keys()) if ((sends.get(id) ?? 0) > 1) duplicates++;
-  return { accepted: statuses.size, byStatus, lost, duplicates };
+  return { accepted: statuses.size, byStatus, lost, unsettled, duplicates };
 }

@@ -2,13 +2,18 @@ import { cleanBrokers, startStack, stopStack, type StackInfo } from '../harness/
 import { SCENARIOS } from '../chaos/scenarios.js';
 
 // The fault scenarios of `npm run chaos` that need a stack of their own, small: a Redis of
-// their own with append-only persistence (killed and started again), two dispatchers (one
-// killed for good). Each asserts that nothing accepted with 202 is lost.
+// their own (killed and started again), two dispatchers (one killed for good), the
+// provider simulator (an outage, a rate limit). Each asserts that nothing accepted with 202 is
+// lost; the provider scenarios also that the provider never saw more than its limit.
 const small = { count: 200, downSeconds: 4, settleSeconds: 120 };
 
-describe.each(['redis-restart', 'dispatcher-replica-crash'])('%s', (name) => {
+// rabbitmq-restart is not among them yet: it lost 37 of 237 once in nine runs (the 37 accepted
+// while the broker was down, still unsettled 120 s later; the other eight runs settled all in
+// 4–6 s). It runs by hand (`npm run chaos -- rabbitmq-restart`) until that run is understood.
+describe.each(['redis-restart', 'dispatcher-replica-crash', 'provider-outage', 'provider-rate-limit'])('%s', (name) => {
   const scenario = SCENARIOS[name]!;
   let stack: StackInfo | undefined;
+  let passed = false;
 
   beforeAll(async () => {
     await scenario.around?.start();
@@ -24,7 +29,9 @@ describe.each(['redis-restart', 'dispatcher-replica-crash'])('%s', (name) => {
 
   afterAll(async () => {
     if (stack) {
-      await stopStack(stack);
+      // A failed run keeps the stack's logs for whoever looks into it.
+      await stopStack(stack, { keepLogs: !passed });
+      if (!passed) console.log(`${name}: the stack's logs are kept in ${stack.dir}/logs`);
       await cleanBrokers(stack);
     }
     await scenario.around?.stop();
@@ -35,5 +42,7 @@ describe.each(['redis-restart', 'dispatcher-replica-crash'])('%s', (name) => {
     console.log(`${name}: ${JSON.stringify(outcome)}`);
     expect(outcome.tally.lost).toBe(0);
     expect(outcome.tally.byStatus).toEqual({ sent: outcome.tally.accepted });
+    if (name === 'provider-rate-limit') expect(outcome.notes['provider: answered 429']).toBe(0);
+    passed = true;
   }, 240_000);
 });
