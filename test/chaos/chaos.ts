@@ -9,7 +9,7 @@ import { reapOrphans, startStack, stateFileFor, stopStack, cleanBrokers, type St
 import { SCENARIOS, type ChaosOutcome, type ChaosSize } from './scenarios.js';
 import { slopes, soak, type SoakMinute } from './soak.js';
 
-const USAGE = `npm run chaos -- <scenario> [--count N (1000)] [--down-seconds S (30)] [--settle-seconds S (300)]
+const USAGE = `npm run chaos -- <scenario> [--count N (1000)] [--down-seconds S (30)] [--settle-seconds S (420: past the 5-minute dispatch deadline)]
 npm run chaos -- soak [--minutes M (30)] [--rate N (50)]
 
 scenarios:
@@ -22,7 +22,7 @@ const { values, positionals } = parseArgs({
   options: {
     count: { type: 'string', default: '1000' },
     'down-seconds': { type: 'string', default: '30' },
-    'settle-seconds': { type: 'string', default: '300' },
+    'settle-seconds': { type: 'string', default: '420' },
     minutes: { type: 'string', default: '30' },
     rate: { type: 'string', default: '50' },
     help: { type: 'boolean', default: false },
