@@ -57,6 +57,20 @@ async function startReceiver(...statuses: number[]) {
   return receiver;
 }
 
+/** An HTTP server on a free port of 127.0.0.1, closed after the test; resolves its base URL. */
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => closeServer(server));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The last delivery an endpoint never accepted, from its dead list. */
+async function lastDead(endpointId: string): Promise<unknown> {
+  const [dead] = await redis.lrange(keys.webhookDead(endpointId), 0, -1);
+  return dead === undefined ? undefined : JSON.parse(dead);
+}
+
 function closeServer(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise<void>((resolve) => server.close(() => resolve()));
@@ -302,28 +316,23 @@ describe('webhook deliverer', () => {
   });
 
   it('counts a timeout as a failure', async () => {
-    const server = createServer(() => undefined); // never answers
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => closeServer(server));
+    const base = await listen(() => undefined); // never answers
     const { d } = deliverer({ policy: { maxAttempts: 1, timeoutMs: 100 } });
     const t = tenant();
-    const endpoint = await register(t, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow` });
+    const endpoint = await register(t, { url: `${base}/slow` });
     await d.enqueue(event(t));
     await expect(d.drainOnce()).resolves.toBe(1);
-    const [dead] = await redis.lrange(keys.webhookDead(endpoint.id), 0, -1);
-    expect(JSON.parse(dead!)).toMatchObject({ lastError: 'timeout' });
+    expect(await lastDead(endpoint.id)).toMatchObject({ lastError: 'timeout' });
   });
 
   it('keeps a hanging endpoint to itself: another tenant’s deliveries go out meanwhile, and the hanging one gets one request at a time', async () => {
     let hung = 0;
-    const server = createServer(() => void hung++); // takes the request, never answers
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => closeServer(server));
+    const hanging = await listen(() => void hung++); // takes the request, never answers
     const receiver = await startReceiver(200);
     const { d } = deliverer({ pollIntervalMs: 10, concurrency: 2, policy: { timeoutMs: 2_000, maxAttempts: 10, baseDelayMs: 1_000, maxDelayMs: 60_000 } });
     const slow = tenant();
     const fast = tenant();
-    await register(slow, { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hang` });
+    await register(slow, { url: `${hanging}/hang` });
     await register(fast, { url: receiver.url('/fast') });
     d.start();
     await d.enqueue(event(slow));
@@ -339,22 +348,17 @@ describe('webhook deliverer', () => {
 
   it('never follows a redirect (to a private address or anywhere): the answer counts as a failure of the endpoint', async () => {
     let followed = 0;
-    const target = createServer((_req, res) => void (followed++, res.end()));
-    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => closeServer(target));
-    const redirecting = createServer((_req, res) => {
-      res.writeHead(307, { location: `http://127.0.0.1:${(target.address() as AddressInfo).port}/internal` });
+    const target = await listen((_req, res) => void (followed++, res.end()));
+    const redirecting = await listen((_req, res) => {
+      res.writeHead(307, { location: `${target}/internal` });
       res.end('x'.repeat(1_000_000)); // and a body nobody asked for
     });
-    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => closeServer(redirecting));
     const { d } = deliverer({ policy: { maxAttempts: 1 } });
     const t = tenant();
-    const endpoint = await register(t, { url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hook` });
+    const endpoint = await register(t, { url: `${redirecting}/hook` });
     await d.enqueue(event(t));
     await expect(d.drainOnce()).resolves.toBe(1);
-    const [dead] = await redis.lrange(keys.webhookDead(endpoint.id), 0, -1);
-    expect(JSON.parse(dead!)).toMatchObject({ lastError: 'HTTP 307' });
+    expect(await lastDead(endpoint.id)).toMatchObject({ lastError: 'HTTP 307' });
     expect(followed).toBe(0);
   });
 
