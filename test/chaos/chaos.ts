@@ -6,7 +6,7 @@
 // the time the stack took to settle after the fault ended. Exits 1 when anything was lost.
 import { parseArgs } from 'node:util';
 import { reapOrphans, startStack, stateFileFor, stopStack, cleanBrokers, type StackInfo } from '../harness/stack.js';
-import { SCENARIOS, type ChaosOutcome, type ChaosSize } from './scenarios.js';
+import { SCENARIOS, stackOptionsFor, type ChaosOutcome, type ChaosSize } from './scenarios.js';
 import { slopes, soak, type SoakMinute } from './soak.js';
 
 const USAGE = `npm run chaos -- <scenario> [--count N (1000)] [--down-seconds S (30)] [--settle-seconds S (420: past the 5-minute dispatch deadline)]
@@ -41,7 +41,7 @@ if (![size.count, size.downSeconds, size.settleSeconds].every((n) => Number.isFi
   process.exit(2);
 }
 
-export function formatOutcome(scenarioName: string, size: ChaosSize, o: ChaosOutcome): string {
+function formatOutcome(scenarioName: string, size: ChaosSize, o: ChaosOutcome): string {
   const rows: Array<[string, string | number]> = [
     ['scenario', scenarioName],
     ['offered before the fault', size.count],
@@ -63,7 +63,7 @@ let stack: StackInfo | undefined;
 let exitCode = 0;
 try {
   await scenario.around?.start();
-  stack = await startStack({ portBase: 23000, stateFile: stateFileFor(), ...scenario.stack, ...scenario.around?.stackOptions });
+  stack = await startStack(stackOptionsFor(scenario, { portBase: 23000, stateFile: stateFileFor() }));
   process.stderr.write(`${name}: ${scenario.summary}\n`);
   const outcome = await scenario.run(stack, size);
   process.stdout.write(`${formatOutcome(name, size, outcome)}\n`);

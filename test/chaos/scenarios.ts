@@ -3,11 +3,12 @@
 // with 202 (settled by status, lost, sent twice) and how long the stack took to settle after
 // the fault ended. `npm run chaos -- <scenario>` runs one at full size (chaos.ts); the
 // integration tests run the same code at a small size.
+import type { NotificationView } from '@herald/shared';
 import { createClient, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { killInstance, startInstance, waitFor, type StackInfo, type StackOptions } from '../harness/stack.js';
 import { ownRabbit, ownRedis } from './own-services.js';
-import { sandboxSends, sendBatch, statusesOf, tally, waitSettled, type Tally } from '../harness/tally.js';
+import { sandboxSends, sendBatch, statusesOf, tally, viewsOf, waitSettled, type Tally } from '../harness/tally.js';
 
 export interface ChaosSize {
   /** Notifications offered before the fault (a batch). */
@@ -33,6 +34,25 @@ export interface Scenario {
   /** Started before the stack, stopped after it (e.g. a Redis of the scenario's own). */
   around?: { start(): Promise<void>; stop(): Promise<void>; stackOptions: StackOptions };
   run(stack: StackInfo, size: ChaosSize): Promise<ChaosOutcome>;
+}
+
+/**
+ * The stack a scenario runs on: `base` (the caller's ports, and any settings it wants), then the
+ * scenario's own, then its own services'; the environments and component settings are merged
+ * key by key, so a scenario adds to what the caller set instead of replacing it.
+ */
+export function stackOptionsFor(scenario: Scenario, base: StackOptions): StackOptions {
+  const own = scenario.stack ?? {};
+  const services = scenario.around?.stackOptions ?? {};
+  const merged = (pick: (o: StackOptions) => Record<string, string> | undefined): Record<string, string> => ({ ...pick(base), ...pick(own), ...pick(services) });
+  return {
+    ...base,
+    ...own,
+    ...services,
+    appEnv: merged((o) => o.appEnv),
+    channelEnv: merged((o) => o.channelEnv),
+    componentSettings: merged((o) => o.componentSettings),
+  };
 }
 
 type Api = ReturnType<typeof createClient>;
@@ -99,17 +119,12 @@ const simulatorCounter = (stack: StackInfo): SendCounter => ({
 /**
  * Attempts per notification (mean and most), and how many were handed to their queue again
  * (a `dispatched` after a `dispatched` of the same attempt: a failed or unanswered hand-over),
- * from the timelines of every notification (up to 2,000).
+ * from the timelines of every notification (up to 2,000; one whose status call fails is left out).
  */
 async function attemptsOf(api: Api, ids: readonly string[]): Promise<Record<string, number>> {
-  const views: Array<{ attempts?: number; timeline?: Array<{ status: string; attempt?: number }> }> = [];
-  for (let i = 0; i < Math.min(ids.length, 2_000); i += 32) {
-    // A status call that fails (an actor still moving between hosts) leaves that one out of the figures.
-    const batch = await Promise.all(ids.slice(i, i + 32).map(async (id) => (await api.status(id).catch(() => undefined))?.body as (typeof views)[number] | undefined));
-    for (const v of batch) if (v && typeof v === 'object') views.push(v);
-  }
-  const attempts = views.map((v) => v.attempts ?? 0);
-  const handedAgain = views.filter((v) => (v.timeline ?? []).some((e, i, all) => e.status === 'dispatched' && all[i - 1]?.status === 'dispatched' && all[i - 1]?.attempt === e.attempt));
+  const views = [...(await viewsOf(api, ids.slice(0, 2_000), 32)).values()].filter((v): v is NotificationView => typeof v !== 'string');
+  const attempts = views.map((v) => v.attempts);
+  const handedAgain = views.filter((v) => v.timeline.some((e, i, all) => e.status === 'dispatched' && all[i - 1]?.status === 'dispatched' && all[i - 1]?.attempt === e.attempt));
   const mean = attempts.reduce((a, b) => a + b, 0) / Math.max(1, attempts.length);
   return {
     'attempts per notification, mean': Number(mean.toFixed(2)),

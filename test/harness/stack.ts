@@ -277,12 +277,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     }
 
     // Ready when every sidecar reports healthy (components loaded, app reachable).
-    for (const { name, ports: p } of instances) {
-      await waitFor(`${name} sidecar healthy`, async () => {
-        const res = await fetch(`http://127.0.0.1:${p.daprHttp}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) });
-        return res.status === 204 ? true : undefined;
-      }, 90_000, 250);
-    }
+    for (const { name } of instances) await waitSidecarHealthy(info, name, 90_000);
     if (simulatorPort) await waitFor('provider simulator', async () => ((await portOpen(simulatorPort)) ? true : undefined), 30_000);
     await waitFor('intake listening', async () => ((await portOpen(apps.intake.app)) ? true : undefined), 30_000);
     return info;
@@ -341,6 +336,15 @@ export async function startInstance(info: StackInfo, name: string): Promise<void
   child.unref();
   const port = listenPort(info, name);
   await waitFor(`${name} to listen again`, async () => ((await portOpen(port)) ? true : undefined), 30_000, 100);
+}
+
+/** Waits until the sidecar of an app instance reports healthy (components loaded, its app reachable). */
+export async function waitSidecarHealthy(info: StackInfo, instance: string, timeoutMs = 60_000): Promise<void> {
+  const port = listenPort(info, `${instance}-daprd`);
+  await waitFor(`${instance} sidecar healthy`, async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) });
+    return res.status === 204 ? true : undefined;
+  }, timeoutMs, 250);
 }
 
 /** The port an instance answers on: an app's own, a sidecar's HTTP port, placement's or the scheduler's. */

@@ -22,19 +22,28 @@ export async function sendBatch(api: Api, items: unknown[]): Promise<string[]> {
   return ids;
 }
 
-/** Each id's status now (`404` for one the API does not know, `no answer …` when the call failed), asking `concurrency` at a time. */
-export async function statusesOf(api: Api, ids: readonly string[], concurrency = 16): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+/**
+ * Each id's view now, or why there is none (`404`, or `no answer …` when the call failed),
+ * asking `concurrency` at a time.
+ */
+export async function viewsOf(api: Api, ids: readonly string[], concurrency = 16): Promise<Map<string, NotificationView | string>> {
+  const out = new Map<string, NotificationView | string>();
   for (let i = 0; i < ids.length; i += concurrency) {
     await Promise.all(
       ids.slice(i, i + concurrency).map(async (id) => {
         // A question that fails (intake busy, an actor moving between hosts) is an answer too: not settled yet.
         const res = await api.status(id).catch((err: unknown) => ({ status: 0, body: err instanceof Error ? err.name : 'error' }));
-        out.set(id, res.status === 200 ? (res.body as NotificationView).status : res.status === 0 ? `no answer (${String(res.body)})` : String(res.status));
+        out.set(id, res.status === 200 ? (res.body as NotificationView) : res.status === 0 ? `no answer (${String(res.body)})` : String(res.status));
       }),
     );
   }
   return out;
+}
+
+/** Each id's status now, or why there is none (see viewsOf). */
+export async function statusesOf(api: Api, ids: readonly string[], concurrency = 16): Promise<Map<string, string>> {
+  const views = await viewsOf(api, ids, concurrency);
+  return new Map([...views].map(([id, view]) => [id, typeof view === 'string' ? view : view.status]));
 }
 
 /**

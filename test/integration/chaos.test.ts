@@ -1,5 +1,5 @@
 import { cleanBrokers, startStack, stopStack, type StackInfo } from '../harness/stack.js';
-import { SCENARIOS } from '../chaos/scenarios.js';
+import { SCENARIOS, stackOptionsFor } from '../chaos/scenarios.js';
 
 // The fault scenarios of `npm run chaos` that need a stack of their own, small: a Redis or a
 // RabbitMQ of their own (killed and started again), two dispatchers (one killed for good), the
@@ -14,17 +14,14 @@ describe.each(['redis-restart', 'rabbitmq-restart', 'dispatcher-replica-crash', 
 
   beforeAll(async () => {
     await scenario.around?.start();
-    const own = scenario.around?.stackOptions;
-    stack = await startStack({
+    stack = await startStack(stackOptionsFor(scenario, {
       portBase: 26000,
-      ...scenario.stack,
-      ...own,
       // The dispatch deadline's safety net within the test's time: an unanswered dispatch is
       // handed over again after 10 s (the scenario reports how many were).
-      appEnv: { DISPATCH_TIMEOUT_MS: '10000', WATCHDOG_INTERVAL_MS: '1000', ...scenario.stack?.appEnv, ...own?.appEnv },
+      appEnv: { DISPATCH_TIMEOUT_MS: '10000', WATCHDOG_INTERVAL_MS: '1000' },
       // A lane message held by a sidecar that died is claimed again after seconds, not a minute.
-      componentSettings: { processingTimeout: '8s', redeliverInterval: '2s', ...own?.componentSettings },
-    });
+      componentSettings: { processingTimeout: '8s', redeliverInterval: '2s' },
+    }));
   }, 120_000);
 
   afterAll(async () => {

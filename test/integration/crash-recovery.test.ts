@@ -2,7 +2,7 @@ import amqp from 'amqplib';
 import { channelTopic } from '@herald/shared';
 import { createClient, loadStack } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
-import { killInstance, startInstance, waitFor, type StackInfo } from '../harness/stack.js';
+import { killInstance, startInstance, waitSidecarHealthy } from '../harness/stack.js';
 import { SCENARIOS } from '../chaos/scenarios.js';
 
 // Crashes under load, on the shared stack: what was accepted with 202 must all end settled,
@@ -10,15 +10,6 @@ import { SCENARIOS } from '../chaos/scenarios.js';
 // The faults that need a stack of their own (its own Redis, two dispatchers) are in chaos.test.ts.
 const stack = loadStack();
 const api = createClient(stack);
-
-async function sidecarHealthy(s: StackInfo, instance: string): Promise<void> {
-  const args = s.launch[`${instance}-daprd`]?.args ?? [];
-  const port = args[args.indexOf('--dapr-http-port') + 1];
-  await waitFor(`${instance} sidecar healthy`, async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) });
-    return res.status === 204 ? true : undefined;
-  }, 60_000, 200);
-}
 
 // The scenarios of `npm run chaos`, small: a batch, the fault for a few seconds, recovery.
 // 180 s to settle: a send the killed channel app had claimed is held until its claim in the
@@ -28,7 +19,7 @@ const small = { count: 200, downSeconds: 3, settleSeconds: 180 };
 describe('crash recovery', () => {
   it.each(['dispatcher-crash', 'dispatcher-sidecar-crash', 'channel-crash', 'scheduler-restart'])('%s: everything accepted settles, nothing is lost', async (name) => {
     const outcome = await SCENARIOS[name]!.run(stack, small);
-    await sidecarHealthy(stack, 'dispatcher');
+    await waitSidecarHealthy(stack, 'dispatcher');
     // Reported, not asserted: a send the provider took just before a crash may go out twice.
     console.log(`${name}: ${JSON.stringify(outcome)}`);
     expect(outcome.tally.lost).toBe(0);
@@ -63,7 +54,7 @@ describe('crash recovery', () => {
     } finally {
       // The stack goes on for the next test with its push channel up, whatever happened above.
       if (!restarted) await Promise.all([startInstance(stack, 'channel-push'), startInstance(stack, 'channel-push-daprd')]);
-      await sidecarHealthy(stack, 'channel-push');
+      await waitSidecarHealthy(stack, 'channel-push');
     }
   }, 90_000);
 });
