@@ -81,7 +81,12 @@ function setup() {
       },
     },
     retentionSeconds: RETENTION_S,
-    statusEvents: { enqueue: async (e) => void events.push({ status: e.status, id: e.id }) },
+    statusEvents: {
+      async enqueue(e) {
+        order.push(`event:${e.status}`);
+        events.push({ status: e.status, id: e.id });
+      },
+    },
     now: () => new Date(clock),
     random: () => 0.5,
   });
@@ -166,10 +171,10 @@ describe('NotificationActor on the actor host', () => {
   it('puts a dispatch on the watchdog list before saving it, and takes it off once the channel reports', async () => {
     const s = setup();
     await s.call('accept', { event: acceptedOf() });
-    expect(s.order).toEqual(['watch', 'save']);
+    expect(s.order).toEqual(['watch', 'save', 'event:accepted', 'event:dispatched']);
     expect(s.watched.get(ID)).toBe(t0 + 300_000);
     await s.call('recordResult', { schemaVersion: 1, notificationId: ID, attempt: 1, channel: 'sms', at: new Date(t0).toISOString(), outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' } });
-    expect(s.order).toEqual(['watch', 'save', 'save', 'unwatch']);
+    expect(s.order).toEqual(['watch', 'save', 'event:accepted', 'event:dispatched', 'save', 'event:sent', 'unwatch']);
     expect(s.watched.size).toBe(0);
   });
 
@@ -181,8 +186,11 @@ describe('NotificationActor on the actor host', () => {
     const state = s.stored.get(ID) as NotificationState;
     expect(state).toMatchObject({ status: 'dispatched', attempt: 1, failedHandoffs: 1 });
     expect(s.watched.get(ID)).toBe(Date.parse(state.dueBy ?? ''));
-    // Listeners saw the changes in the order they happened, and nothing for the failed hand-off.
+    // Listeners saw the changes in the order they happened, and nothing for the failed hand-off,
+    // which is applied (a new deadline, saved) only once the dispatching turn has told them.
     expect(s.events.map((e) => e.status)).toEqual(['accepted', 'dispatched']);
+    expect(s.order).toEqual(['watch', 'save', 'event:accepted', 'event:dispatched', 'watch', 'save']);
+    expect(state.timeline.map((e) => e.status)).toEqual(['accepted', 'dispatched', 'dispatched']);
 
     s.failPublish(false);
     s.advance(60_000);

@@ -78,35 +78,20 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     return (await turn.state.get<NotificationState>(STATE_KEY)) ?? undefined;
   }
 
-  /** `indexed`: this turn has already put the notification in its customer's history. */
+  /**
+   * Applies one event and performs its effects; what an effect reports back (a failed hand-off)
+   * is applied next, once every effect of this decision is done, so listeners and the timeline
+   * see the changes in the order they happened. `indexed`: this turn has already put the
+   * notification in its customer's history.
+   */
   async function apply(
     turn: ActorTurn,
     eventFor: (state: NotificationState | undefined) => Promise<NotificationEvent>,
     opts: { indexed?: boolean } = {},
   ): Promise<NotificationState | undefined> {
     try {
-      const current = await load(turn);
-      const decision = decide(current, await eventFor(current), { now: now(), random: random(), policy: deps.policy, dispatch: deps.dispatch });
-      if (!decision.state) {
-        // Nothing known by this id: at most a watchdog entry left behind to clear.
-        if (decision.effects.some((e) => e.type === 'unwatch')) await deps.deadlines.unwatch(turn.id);
-        return undefined;
-      }
-      // The deadline is on the watchdog's list before the state that waits on it is saved: a
-      // crash in between leaves an entry that finds nothing to do, never a dispatch nobody watches.
-      for (const effect of decision.effects) {
-        if (effect.type === 'watch') await deps.deadlines.watch(decision.state.id, Date.parse(effect.at));
-      }
-      // Save before acting: a send must never go out for a state we failed to record.
-      if (decision.changed) {
-        // Settled, it is kept as long as its place in the customer's history; until then, for
-        // as long as it waits. Without a TTL the store would grow by every notification forever.
-        await turn.state.set(STATE_KEY, decision.state, isSettled(decision.state) ? { ttlSeconds: deps.retentionSeconds } : {});
-      }
-      for (const effect of decision.effects) {
-        if (effect.type === 'watch' || (effect.type === 'index' && opts.indexed)) continue;
-        await perform(turn, decision.state, effect);
-      }
+      let next: NotificationEvent | undefined = await step(turn, await eventFor(await load(turn)), opts);
+      while (next) next = await step(turn, next, {});
       return await load(turn);
     } catch (err) {
       // Whatever this turn read or wrote is in doubt: the next turn starts from what the store holds.
@@ -115,8 +100,38 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     }
   }
 
-  /** Performs one effect. A failure throws: the event is delivered again and re-issues it (owedEffects). */
-  async function perform(turn: ActorTurn, state: NotificationState, effect: Effect): Promise<void> {
+  /** Decide, save, perform; resolves the event an effect reported back, if any. */
+  async function step(turn: ActorTurn, event: NotificationEvent, opts: { indexed?: boolean }): Promise<NotificationEvent | undefined> {
+    const decision = decide(await load(turn), event, { now: now(), random: random(), policy: deps.policy, dispatch: deps.dispatch });
+    if (!decision.state) {
+      // Nothing known by this id: at most a watchdog entry left behind to clear.
+      if (decision.effects.some((e) => e.type === 'unwatch')) await deps.deadlines.unwatch(turn.id);
+      return undefined;
+    }
+    // The deadline is on the watchdog's list before the state that waits on it is saved: a
+    // crash in between leaves an entry that finds nothing to do, never a dispatch nobody watches.
+    for (const effect of decision.effects) {
+      if (effect.type === 'watch') await deps.deadlines.watch(decision.state.id, Date.parse(effect.at));
+    }
+    // Save before acting: a send must never go out for a state we failed to record.
+    if (decision.changed) {
+      // Settled, it is kept as long as its place in the customer's history; until then, for
+      // as long as it waits. Without a TTL the store would grow by every notification forever.
+      await turn.state.set(STATE_KEY, decision.state, isSettled(decision.state) ? { ttlSeconds: deps.retentionSeconds } : {});
+    }
+    let reported: NotificationEvent | undefined;
+    for (const effect of decision.effects) {
+      if (effect.type === 'watch' || (effect.type === 'index' && opts.indexed)) continue;
+      reported = (await perform(decision.state, effect)) ?? reported;
+    }
+    return reported;
+  }
+
+  /**
+   * Performs one effect. A failure throws: the event is delivered again and re-issues it
+   * (owedEffects). A failed hand-off is not thrown but reported back, as the event it is.
+   */
+  async function perform(state: NotificationState, effect: Effect): Promise<NotificationEvent | undefined> {
     const notificationId = state.id;
     switch (effect.type) {
       case 'send':
@@ -128,11 +143,11 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
         } catch (err) {
           const reason = `queue hand-off failed: ${errMessage(err)}`;
           deps.log.warn({ notificationId, attempt: effect.dispatch.attempt, err: reason }, 'dispatch failed');
-          await apply(turn, async () => ({ type: 'dispatch-failed', attempt: effect.dispatch.attempt, reason }));
+          return { type: 'dispatch-failed', attempt: effect.dispatch.attempt, reason };
         }
-        return;
+        return undefined;
       case 'schedule-wake':
-        await registerWake(turn.id, effect.at);
+        await registerWake(notificationId, effect.at);
         deps.log.info({ notificationId, status: state.status, at: effect.at }, 'wake-up scheduled');
         return;
       case 'cancel-wake':
