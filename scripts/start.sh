@@ -51,6 +51,9 @@ fi
 export DAPR_SCHEDULER_HOST_ADDRESS_DNS_A="${DAPR_SCHEDULER_HOST_ADDRESS_DNS_A:-localhost:50006}"
 # Local development API key → tenant. Production keys come from the real secret store.
 export HERALD_API_KEYS="${HERALD_API_KEYS:-{\"herald-local-dev-key\":\"local-dev\"\}}"
+# The key intake marks its notification ids with (every intake replica the same): made anew
+# for each local start unless given.
+export HERALD_NOTIFICATION_ID_KEY="${HERALD_NOTIFICATION_ID_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 
 # HERALD_PROVIDERS=simulator: the channel apps use their real SendGrid, Twilio and
 # Notification Hubs adapters against the local provider simulator (apps/provider-sim) instead

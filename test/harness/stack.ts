@@ -6,6 +6,7 @@ import amqp from 'amqplib';
 import { channelTopic } from '@herald/shared';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { Redis } from 'ioredis';
@@ -227,7 +228,11 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     : {};
   const channelEnv: Record<string, string> = { ...(sim ? { SENDGRID_BASE_URL: sim, TWILIO_BASE_URL: sim } : {}), ...opts.channelEnv };
   const secretEnv = Object.fromEntries(Object.entries({ ...simSecrets, ...opts.secrets }).map(([k, v]) => [`HERALD_${k}`, v]));
-  const sidecarOwnEnv: Record<string, string> = { ...secretEnv, HERALD_API_KEYS: JSON.stringify(apiKeys) };
+  const sidecarOwnEnv: Record<string, string> = {
+    HERALD_NOTIFICATION_ID_KEY: randomBytes(32).toString('hex'),
+    ...secretEnv,
+    HERALD_API_KEYS: JSON.stringify(apiKeys),
+  };
   const sidecarEnv = { ...process.env, ...sidecarOwnEnv };
   const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => spawnLogged(info, name, cmd, args, env);
 

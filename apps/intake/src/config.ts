@@ -59,6 +59,15 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   /** How often tenant counts are shared with the other intake replicas. */
   QUOTA_SYNC_MS: z.coerce.number().int().positive().default(200),
   /** How long an Idempotency-Key is remembered: at least a day, so a client's retries the next morning still match. */
+  /**
+   * The secret that marks the ids intake mints (at least 16 bytes; every intake replica the
+   * same), so a status request in the moments after the `202` is answered `accepted`.
+   */
+  NOTIFICATION_ID_KEY_SECRET: z.string().default('NOTIFICATION_ID_KEY'),
+  /** How long after its `202` a notification not yet taken up by the dispatcher is answered `accepted`. */
+  PENDING_VISIBLE_SECONDS: z.coerce.number().int().positive().default(900),
+  /** How long a cancel waits for a notification accepted moments ago to be taken up. */
+  PENDING_CANCEL_WAIT_MS: z.coerce.number().int().nonnegative().default(3_000),
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(86_400).default(86_400),
   HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,
   /** Development only: let webhooks point at loopback/private addresses. */

@@ -17,6 +17,7 @@ import { createBacklogMonitor } from './adapters/backlog-monitor.js';
 import { createIntakeServer } from './adapters/http-app.js';
 import { createIdempotencyStore } from './adapters/idempotency-store.js';
 import { createLanePublisher } from './adapters/lane-publisher.js';
+import { createNotificationIds, processLocalIdKey } from './adapters/notification-ids.js';
 import { createProviderCallbackRouter } from './adapters/provider-callbacks.js';
 import { createQuotaCounter } from './adapters/quota-counter.js';
 import { thresholdsFor } from './domain/admission.js';
@@ -35,6 +36,9 @@ await sidecar.waitUntilReady(60_000);
 const authenticate = createAuthenticator(await requiredSecret(sidecar, config.SECRET_STORE, config.API_KEYS_SECRET));
 const sendgridPublicKey = await optionalSecret(sidecar, config.SECRET_STORE, 'SENDGRID_WEBHOOK_PUBLIC_KEY');
 const twilioAuthToken = await optionalSecret(sidecar, config.SECRET_STORE, 'TWILIO_AUTH_TOKEN');
+const idKey = await optionalSecret(sidecar, config.SECRET_STORE, config.NOTIFICATION_ID_KEY_SECRET);
+if (!idKey) log.warn(`no secret ${config.NOTIFICATION_ID_KEY_SECRET}: ids are recognised by this replica only, and not after its restart`);
+const ids = createNotificationIds(idKey ? Buffer.from(idKey) : processLocalIdKey());
 if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) log.warn('webhooks may point at private and loopback addresses (development setting)');
 
 const monitor = createBacklogMonitor({
@@ -70,6 +74,9 @@ const server = createIntakeServer({
   publisher: createLanePublisher({ sidecar, pubsubName: config.PUBSUB_NAME, topicPrefix: config.TOPIC_PREFIX }),
   admission,
   idempotency: createIdempotencyStore(redis, keys, config.IDEMPOTENCY_TTL_SECONDS),
+  ids,
+  pendingVisibleMs: config.PENDING_VISIBLE_SECONDS * 1000,
+  pendingCancelWaitMs: config.PENDING_CANCEL_WAIT_MS,
   history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
   preferences: createPreferencesStore(redis, keys),
   webhookEndpoints: createWebhookEndpointStore(redis, keys),

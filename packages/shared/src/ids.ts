@@ -18,7 +18,24 @@ function encode128(bytes: Uint8Array): string {
   return out;
 }
 
-function timeOrdered(nowMs: number): string {
+function decode128(text: string): Uint8Array | undefined {
+  let value = 0n;
+  for (const ch of text) {
+    const digit = alphabet.indexOf(ch);
+    if (digit < 0) return undefined;
+    value = (value << 5n) | BigInt(digit);
+  }
+  if (text.length !== 26 || value >> 128n !== 0n) return undefined;
+  const bytes = new Uint8Array(16);
+  for (let i = 15; i >= 0; i--) {
+    bytes[i] = Number(value & 0xffn);
+    value >>= 8n;
+  }
+  return bytes;
+}
+
+/** 16 bytes: 48 bits of milliseconds, then 80 random bits. */
+export function timeOrderedBytes(nowMs: number): Uint8Array {
   const bytes = new Uint8Array(16);
   let t = BigInt(nowMs);
   for (let i = 5; i >= 0; i--) {
@@ -26,16 +43,33 @@ function timeOrdered(nowMs: number): string {
     t >>= 8n;
   }
   bytes.set(randomBytes(10), 6);
-  return encode128(bytes);
+  return bytes;
+}
+
+/** The milliseconds a time-ordered id's first 48 bits hold. */
+export function timeOfBytes(bytes: Uint8Array): number {
+  let t = 0;
+  for (let i = 0; i < 6; i++) t = t * 256 + (bytes[i] ?? 0);
+  return t;
 }
 
 export function newNotificationId(nowMs: number = Date.now()): string {
-  return `ntf_${timeOrdered(nowMs)}`;
+  return notificationIdOf(timeOrderedBytes(nowMs));
+}
+
+/** The notification id that 16 bytes encode. */
+export function notificationIdOf(bytes: Uint8Array): string {
+  return `ntf_${encode128(bytes)}`;
+}
+
+/** The 16 bytes a notification id encodes; undefined for a string that is not one. */
+export function notificationIdBytes(id: string): Uint8Array | undefined {
+  return id.startsWith('ntf_') ? decode128(id.slice(4)) : undefined;
 }
 
 /** Webhook endpoint ids: "whk_" + 26 characters, time-ordered like notification ids. */
 export function newWebhookId(nowMs: number = Date.now()): string {
-  return `whk_${timeOrdered(nowMs)}`;
+  return `whk_${encode128(timeOrderedBytes(nowMs))}`;
 }
 
 /**

@@ -10,11 +10,13 @@ import {
 } from '@herald/shared';
 import type { ApiError } from '../domain/api-error.js';
 import {
+  ids,
   idle,
   KEY_A,
   KEY_B,
   KEY_C,
   NOW,
+  PENDING_VISIBLE_MS,
   startIntake,
   type FakeMonitor,
   type FakeSidecar,
@@ -480,6 +482,47 @@ describe('GET /v1/notifications/:id and cancel', () => {
     expect(malformed.status).toBe(404);
     expect(malformed.body.error.code).toBe('not_found');
     expect(sidecar.actorCalls).toHaveLength(1);
+  });
+
+  describe('in the moments between the 202 and the actor taking it up', () => {
+    const accepted = (atMs = NOW.getTime()) => ({
+      id: expect.any(String), tenantId: 'tenant-a', status: 'accepted', attempts: 0,
+      createdAt: new Date(atMs).toISOString(), updatedAt: new Date(atMs).toISOString(),
+      timeline: [{ at: new Date(atMs).toISOString(), status: 'accepted' }],
+    });
+    const acceptOne = async (headers: Record<string, string> = {}) =>
+      (await call<{ id: string }>('POST', '/v1/notifications', { body: { customerId: 'c-1', channel: 'sms', to: { phone: '+14155550100' }, content: { text: 'Hi' } }, headers })).body.id;
+
+    it('answers a status request as accepted, for an id it minted or an Idempotency-Key claimed, and only to that tenant', async () => {
+      for (const fresh of [await acceptOne(), await acceptOne({ 'Idempotency-Key': 'order-77' })]) {
+        const res = await call<NotificationView>('GET', `/v1/notifications/${fresh}`);
+        expect(res).toMatchObject({ status: 200, body: { ...accepted(), id: fresh } });
+        expect((await call('GET', `/v1/notifications/${fresh}`, { key: KEY_B })).status).toBe(404);
+      }
+    });
+
+    it('still answers 404 for an id it did not mint, and for one minted longer ago than it waits for', async () => {
+      expect((await call('GET', `/v1/notifications/${newNotificationId(NOW.getTime())}`)).status).toBe(404);
+      expect((await call('GET', `/v1/notifications/${ids.fresh('tenant-a', NOW.getTime() - PENDING_VISIBLE_MS + 1_000)}`)).status).toBe(200);
+      expect((await call('GET', `/v1/notifications/${ids.fresh('tenant-a', NOW.getTime() - PENDING_VISIBLE_MS - 1_000)}`)).status).toBe(404);
+    });
+
+    it('cancels it once the actor has taken it up, waiting for that', async () => {
+      const fresh = await acceptOne();
+      let calls = 0;
+      const view = viewOf(fresh, 'tenant-a', { status: 'canceled' });
+      sidecar.actor = () => (++calls < 3 ? { outcome: 'not_found' } : { outcome: 'canceled', view });
+      expect(await call('POST', `/v1/notifications/${fresh}/cancel`)).toMatchObject({ status: 200, body: view });
+      expect(calls).toBe(3);
+    });
+
+    it('answers 409 not_yet_cancelable with Retry-After when the actor does not take it up in time', async () => {
+      const fresh = await acceptOne();
+      const res = await call<ApiError & { status: string }>('POST', `/v1/notifications/${fresh}/cancel`);
+      expect(res.status).toBe(409);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(res.body).toMatchObject({ error: { code: 'not_yet_cancelable', field: 'id' }, status: 'accepted' });
+    });
   });
 
   it('answers 503 when the actor call fails', async () => {

@@ -8,6 +8,7 @@ import { createAcceptPath } from './accept-path.js';
 import { answerClientError } from './client-errors.js';
 import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
+import type { NotificationIds } from './notification-ids.js';
 import { mountAdmissionRoute } from './routes/admission.js';
 import { acceptBatch, mountBatchRoute } from './routes/batch.js';
 import { internalError, sendAnswer } from './routes/answer.js';
@@ -26,6 +27,11 @@ export interface IntakeDeps {
   publisher: LanePublisher;
   admission: AdmissionControl;
   idempotency: IdempotencyStore;
+  ids: NotificationIds;
+  /** How long after its `202` a notification not yet taken up is answered as `accepted`. */
+  pendingVisibleMs: number;
+  /** How long a cancel waits for such a notification to be taken up. */
+  pendingCancelWaitMs: number;
   history: Pick<HistoryIndex, 'list'>;
   preferences: PreferencesStore;
   webhookEndpoints: WebhookEndpointStore;

@@ -11,6 +11,11 @@ export interface IdempotencyStore {
   claim(tenantId: string, notificationId: string, fingerprint: string): Promise<IdempotencyClaim>;
   /** Forgets a key whose request was not accepted after all (the publish failed). */
   release(tenantId: string, notificationId: string, fingerprint: string): Promise<void>;
+  /**
+   * When the key that names `notificationId` was claimed (read from what is left of its TTL);
+   * undefined when no request of the tenant's claimed it, or it is forgotten.
+   */
+  claimedAt(tenantId: string, notificationId: string, nowMs: number): Promise<number | undefined>;
 }
 
 const CLAIM = redisScript(`
@@ -33,6 +38,10 @@ export function createIdempotencyStore(redis: Redis, keys: RedisKeys, ttlSeconds
     },
     async release(tenantId, notificationId, fingerprint) {
       await RELEASE(redis, [keys.idempotency(tenantId, notificationId)], [fingerprint]);
+    },
+    async claimedAt(tenantId, notificationId, nowMs) {
+      const leftMs = await redis.pttl(keys.idempotency(tenantId, notificationId));
+      return leftMs > 0 ? nowMs - (ttlSeconds * 1000 - leftMs) : undefined;
     },
   };
 }

@@ -28,6 +28,7 @@ import type { BacklogMonitor } from './backlog-monitor.js';
 import { createIntakeServer } from './http-app.js';
 import type { IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
 import { createLanePublisher } from './lane-publisher.js';
+import { createNotificationIds } from './notification-ids.js';
 import { createProviderCallbackRouter } from './provider-callbacks.js';
 import { createQuotaCounter } from './quota-counter.js';
 
@@ -37,6 +38,10 @@ import { createQuotaCounter } from './quota-counter.js';
 // into dist (see tsconfig.json).
 
 export const NOW = new Date('2026-03-01T10:00:00.000Z');
+/** The key intake's test instance marks its ids with; `ids` mints ids as that instance does. */
+const ID_KEY = 'intake-test-id-key-0123456789';
+export const ids = createNotificationIds(Buffer.from(ID_KEY));
+export const PENDING_VISIBLE_MS = 15 * 60_000;
 export const KEY_A = 'key-for-tenant-a-0123456789';
 export const KEY_B = 'key-for-tenant-b-0123456789';
 /** Tenant C may send 3 notifications a day. */
@@ -97,18 +102,24 @@ export class FakeSidecar implements Sidecar {
 /** The Redis store's semantics: first claim wins, the same fingerprint is 'same', release only by its owner. */
 export class MemoryIdempotency implements IdempotencyStore {
   readonly claims = new Map<string, string>();
+  readonly claimedAtMs = new Map<string, number>();
   failure: Error | undefined;
   async claim(tenantId: string, notificationId: string, fingerprint: string): Promise<IdempotencyClaim> {
     if (this.failure) throw this.failure;
     const current = this.claims.get(`${tenantId}/${notificationId}`);
     if (current === undefined) {
       this.claims.set(`${tenantId}/${notificationId}`, fingerprint);
+      this.claimedAtMs.set(`${tenantId}/${notificationId}`, NOW.getTime());
       return 'new';
     }
     return current === fingerprint ? 'same' : 'conflict';
   }
   async release(tenantId: string, notificationId: string, fingerprint: string): Promise<void> {
     if (this.claims.get(`${tenantId}/${notificationId}`) === fingerprint) this.claims.delete(`${tenantId}/${notificationId}`);
+  }
+  async claimedAt(tenantId: string, notificationId: string): Promise<number | undefined> {
+    if (this.failure) throw this.failure;
+    return this.claims.has(`${tenantId}/${notificationId}`) ? this.claimedAtMs.get(`${tenantId}/${notificationId}`) : undefined;
   }
 }
 
@@ -277,6 +288,9 @@ export async function startIntake(): Promise<IntakeHarness> {
         tenantId === 'tenant-c' ? { requestsPerSecond: 1_000, notificationsPerDay: 3, criticalReserve: 0.3 } : { requestsPerSecond: 1_000, notificationsPerDay: 1_000_000, criticalReserve: 0.1 },
     }),
     idempotency,
+    ids,
+    pendingVisibleMs: PENDING_VISIBLE_MS,
+    pendingCancelWaitMs: 200,
     history,
     preferences,
     webhookEndpoints,
@@ -317,6 +331,7 @@ export async function startIntake(): Promise<IntakeHarness> {
       monitor.lanes = { critical: idle(), bulk: idle() };
       monitor.accepted = { critical: 0, bulk: 0 };
       idempotency.claims.clear();
+      idempotency.claimedAtMs.clear();
       idempotency.failure = undefined;
       history.entries.length = 0;
       history.failure = undefined;

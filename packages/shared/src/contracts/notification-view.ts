@@ -30,16 +30,20 @@ export const TimelineEntrySchema = z.object({
 });
 export type TimelineEntry = z.infer<typeof TimelineEntrySchema>;
 
-/** What the status API returns: the notification without its recipient or content (PII). */
+/**
+ * What the status API returns: the notification without its recipient or content (PII). In the
+ * moments between its `202` and the dispatcher taking it up, intake answers for it with what it
+ * knows then: id, tenant, `accepted` and when; customer, channels and priority follow.
+ */
 export const NotificationViewSchema = z.object({
   id: z.string(),
   tenantId: z.string(),
-  customerId: z.string(),
+  customerId: z.string().optional(),
   /** The channel in use now (or last used). */
-  channel: ChannelSchema,
+  channel: ChannelSchema.optional(),
   /** Every channel that may be tried, in order. */
-  channels: z.array(ChannelSchema),
-  priority: PrioritySchema,
+  channels: z.array(ChannelSchema).optional(),
+  priority: PrioritySchema.optional(),
   status: NotificationStatusSchema,
   sendAt: z.iso.datetime({ offset: true }).optional(),
   expiresAt: z.iso.datetime({ offset: true }).optional(),

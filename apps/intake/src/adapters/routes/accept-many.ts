@@ -1,6 +1,5 @@
 import {
   errMessage,
-  newNotificationId,
   notificationIdFromIdempotencyKey,
   requestFingerprint,
   type Logger,
@@ -13,6 +12,7 @@ import { apiError, type ApiError } from '../../domain/api-error.js';
 import type { AdmissionControl } from '../admission-control.js';
 import type { IdempotencyStore } from '../idempotency-store.js';
 import type { LanePublisher } from '../lane-publisher.js';
+import type { NotificationIds } from '../notification-ids.js';
 import { mapLimit } from './common.js';
 
 /** A request that passed validation, with the Idempotency-Key it came with, if any. */
@@ -27,6 +27,8 @@ export type ItemResult =
 
 export interface AcceptManyDeps {
   idempotency: IdempotencyStore;
+  /** Mints the ids of requests without an Idempotency-Key. */
+  ids: NotificationIds;
   publisher: LanePublisher;
   admission: AdmissionControl;
   log: Logger;
@@ -57,7 +59,7 @@ export async function acceptMany(
   const claims = await mapLimit(candidates, 32, async (c) => {
     const lane = laneOf(c.request.priority);
     if (lane.state === 'shedding') return { kind: 'shed' as const, retryAfterSeconds: lane.retryAfterSeconds ?? 1 };
-    if (!c.idempotencyKey) return { kind: 'new' as const, id: newNotificationId(now.getTime()) };
+    if (!c.idempotencyKey) return { kind: 'new' as const, id: deps.ids.fresh(tenantId, now.getTime()) };
     const id = notificationIdFromIdempotencyKey(tenantId, c.idempotencyKey);
     const fingerprint = requestFingerprint(c.request);
     try {

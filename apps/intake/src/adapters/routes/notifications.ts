@@ -18,7 +18,33 @@ import { dotSegmentId, unavailable, type Authed } from './common.js';
 export interface NotificationRoutesDeps extends AcceptManyDeps {
   sidecar: Sidecar;
   now: () => Date;
+  /**
+   * How long after its `202` a notification whose actor has not run yet is answered as
+   * `accepted` (normally milliseconds; a lane's backlog can make it minutes).
+   */
+  pendingVisibleMs: number;
+  /** How long a cancel waits for the actor of a notification accepted moments ago to take it up. */
+  pendingCancelWaitMs: number;
 }
+
+/**
+ * When intake accepted `id` for `tenantId` recently enough that its actor may not have run yet:
+ * an id intake minted for that tenant (notification-ids.ts), or one an Idempotency-Key of the
+ * tenant claimed. Undefined for anything else, another tenant's id included.
+ */
+async function acceptedRecently(deps: NotificationRoutesDeps, tenantId: string, id: string): Promise<number | undefined> {
+  const nowMs = deps.now().getTime();
+  const at = deps.ids.mintedAt(tenantId, id) ?? (await deps.idempotency.claimedAt(tenantId, id, nowMs));
+  return at !== undefined && nowMs - at <= deps.pendingVisibleMs ? at : undefined;
+}
+
+/** What is known of a notification between its `202` and its actor's first turn. */
+function acceptedView(id: string, tenantId: string, atMs: number): NotificationView {
+  const at = new Date(atMs).toISOString();
+  return { id, tenantId, status: 'accepted', attempts: 0, createdAt: at, updatedAt: at, timeline: [{ at, status: 'accepted' }] };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A malformed id names no notification: 404, as for one that does not exist; a dot segment is a bad path (400). */
 function isNotificationId(id: string, res: Authed): boolean {
@@ -28,7 +54,6 @@ function isNotificationId(id: string, res: Authed): boolean {
   return false;
 }
 
-const notVisibleYet = 'no such notification (one accepted moments ago may not be visible yet; retry shortly)';
 
 /**
  * `POST /v1/notifications`: validate, check the tenant's quota and the lane's admission, claim
@@ -70,28 +95,41 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
   router.get('/v1/notifications/:id', auth, async (req: Request<{ id: string }>, res: Authed) => {
     const id = req.params.id;
     if (!isNotificationId(id, res)) return;
+    const tenantId = res.locals.tenantId;
     let view: NotificationView | null;
     try {
       view = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'view')) as NotificationView | null;
+      // Another tenant's notification is indistinguishable from none at all.
+      if (view?.tenantId !== tenantId) {
+        const acceptedAt = await acceptedRecently(deps, tenantId, id);
+        view = acceptedAt === undefined ? null : acceptedView(id, tenantId, acceptedAt);
+      }
     } catch (err) {
       deps.log.error({ notificationId: id, err: errMessage(err) }, 'status lookup failed');
       unavailable(res, 'status lookup failed; retry later');
       return;
     }
-    // Another tenant's notification is indistinguishable from none at all.
-    if (!view || view.tenantId !== res.locals.tenantId) {
-      res.status(404).json(apiError('not_found', notVisibleYet, 'id'));
-      return;
-    }
-    res.json(view);
+    if (view) res.json(view);
+    else res.status(404).json(apiError('not_found', 'no such notification', 'id'));
   });
 
   router.post('/v1/notifications/:id/cancel', auth, async (req: Request<{ id: string }>, res: Authed) => {
     const id = req.params.id;
     if (!isNotificationId(id, res)) return;
+    const tenantId = res.locals.tenantId;
     let answer: { outcome: string; view?: NotificationView };
+    let acceptedAt: number | undefined;
     try {
-      answer = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'cancel', { tenantId: res.locals.tenantId })) as typeof answer;
+      const cancel = async () => (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'cancel', { tenantId })) as typeof answer;
+      answer = await cancel();
+      // Accepted moments ago, its actor has not run yet: wait (briefly) for it to take it up.
+      if (answer.outcome === 'not_found' && (acceptedAt = await acceptedRecently(deps, tenantId, id)) !== undefined) {
+        const deadline = Date.now() + deps.pendingCancelWaitMs;
+        for (let pause = 25; answer.outcome === 'not_found' && Date.now() < deadline; pause = Math.min(pause * 2, 500)) {
+          await sleep(Math.min(pause, Math.max(0, deadline - Date.now())));
+          answer = await cancel();
+        }
+      }
     } catch (err) {
       deps.log.error({ notificationId: id, err: errMessage(err) }, 'cancel failed');
       unavailable(res, 'cancel failed; retry later');
@@ -102,8 +140,12 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
     } else if (answer.outcome === 'not_cancelable' && answer.view) {
       const status = answer.view.status;
       res.status(409).json({ ...apiError('not_cancelable', `a notification that is ${status} can no longer be canceled`, 'id'), status });
+    } else if (acceptedAt !== undefined) {
+      // Still waiting in its lane: it exists (accepted), but cannot be stopped before it is taken up.
+      const error = apiError('not_yet_cancelable', 'the notification is accepted but not yet taken up; retry the cancel shortly', 'id');
+      res.status(409).set('Retry-After', '1').json({ ...error, status: 'accepted' });
     } else {
-      res.status(404).json(apiError('not_found', notVisibleYet, 'id'));
+      res.status(404).json(apiError('not_found', 'no such notification', 'id'));
     }
   });
 }
