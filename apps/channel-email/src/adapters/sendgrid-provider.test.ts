@@ -54,12 +54,11 @@ describe('SendGrid provider', () => {
     expect(received).toEqual({
       from: { email: 'noreply@herald.example' },
       subject: 'Reset your password',
-      personalizations: [{ to: [{ email: RECIPIENT }] }],
+      personalizations: [{ to: [{ email: RECIPIENT }], custom_args: { herald_id: 'ntf_01jd0000000000000000000000', herald_attempt: '2' } }],
       content: [
         { type: 'text/plain', value: 'Your code is 123456' },
         { type: 'text/html', value: '<p>Your code is 123456</p>' },
       ],
-      custom_args: { herald_id: 'ntf_01jd0000000000000000000000', herald_attempt: '2' },
     });
     expect(scope.isDone()).toBe(true);
   });

@@ -40,8 +40,10 @@ const { permanent, transient } = providerOutcomes(PROVIDER);
  * Each provider owns its SDK client: the `@sendgrid/mail` default export is a process-wide
  * singleton whose key, base URL and timeout any other importer could change.
  *
- * Every mail carries `custom_args` herald_id / herald_attempt: SendGrid copies them into each
- * Event Webhook event, which is how intake ties a bounce or a delivery back to the attempt.
+ * Every mail carries `custom_args` herald_id / herald_attempt in its personalization (where
+ * SendGrid's API description has them as an object; the mail's top-level `custom_args` is typed
+ * a string there): SendGrid copies them into each Event Webhook event, which is how intake ties
+ * a bounce or a delivery back to the attempt.
  */
 export function createSendGridProvider(opts: SendGridProviderOptions): ProviderPort {
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -63,12 +65,11 @@ export function createSendGridProvider(opts: SendGridProviderOptions): ProviderP
       // SendGrid answers 400 for a mail without a subject; intake requires one, so this is a stray dispatch.
       if (subject === undefined) return permanent('email content has no subject');
       const data: MailDataRequired = {
-        to,
+        personalizations: [{ to, customArgs: { herald_id: message.notificationId, herald_attempt: String(message.attempt) } }],
         from: opts.from,
         subject,
         text,
         ...(html !== undefined ? { html } : {}),
-        customArgs: { herald_id: message.notificationId, herald_attempt: String(message.attempt) },
       };
       try {
         const [response] = await mail.send(data);

@@ -5,7 +5,7 @@ import { NotificationIdSchema, ProviderEventSchema, type ProviderEvent } from '@
  *
  * Correlation: Herald's channel apps put the notification id and attempt on every message they
  * hand to a provider, and the provider echoes them back.
- *   - SendGrid: mail is sent with `custom_args: { herald_id: <notification id>, herald_attempt: "<n>" }`.
+ *   - SendGrid: mail is sent with `custom_args: { herald_id: <notification id>, herald_attempt: "<n>" }` in its personalization.
  *     SendGrid's Event Webhook returns custom args as top-level fields of each event in the
  *     JSON array it posts ("Event Webhook reference": "Custom Arguments").
  *   - Twilio: messages are sent with

@@ -75,6 +75,16 @@ describe('SendGrid POST /v3/mail/send', () => {
     expect(await res.json()).toEqual({ errors: [{ message: 'Does not contain a valid address.', field: 'personalizations.0.to.1.email', help: null }] });
   });
 
+  it('holds custom_args to the API description: an object of strings per personalization, a string at the top', async () => {
+    const args = { herald_id: 'ntf_01jd0000000000000000000000', herald_attempt: '1' };
+    expect((await send({ ...mail, personalizations: [{ to: [{ email: 'ada@example.com' }], custom_args: args }] })).status).toBe(202);
+    const top = await send({ ...mail, custom_args: args });
+    expect(top.status).toBe(400);
+    expect(((await top.json()) as { errors: unknown[] }).errors).toEqual([expect.objectContaining({ field: 'custom_args' })]);
+    const numbers = await send({ ...mail, personalizations: [{ to: [{ email: 'ada@example.com' }], custom_args: { herald_attempt: 1 } }] });
+    expect(((await numbers.json()) as { errors: unknown[] }).errors).toEqual([expect.objectContaining({ field: 'personalizations.0.custom_args' })]);
+  });
+
   it('answers 429 with Retry-After and X-RateLimit-Reset over the rate limit', async () => {
     simulator.configure({ sendgrid: { ratePerSec: 1 } });
     try {

@@ -74,6 +74,10 @@ function validateMail(mail: Record<string, unknown>): SendGridError[] {
           ),
         );
       }
+      const customArgs = isRecord(p) ? p.custom_args : undefined;
+      if (customArgs !== undefined && !(isRecord(customArgs) && Object.values(customArgs).every((v) => typeof v === 'string'))) {
+        problems.push(error('The custom_args of a personalization must be an object of string values.', `personalizations.${i}.custom_args`));
+      }
       for (const kind of ['to', 'cc', 'bcc'] as const) {
         const list = isRecord(p) ? p[kind] : undefined;
         if (!Array.isArray(list)) continue;
@@ -82,6 +86,11 @@ function validateMail(mail: Record<string, unknown>): SendGridError[] {
         });
       }
     });
+  }
+  // SendGrid's API description types the mail's top-level custom_args as a string (the per
+  // personalization ones are the object); a client sending an object there is held to that.
+  if (mail.custom_args !== undefined && typeof mail.custom_args !== 'string') {
+    problems.push(error('The custom_args of the mail must be a string; per-recipient custom_args go in each personalization.', 'custom_args'));
   }
   const from = emailOf(mail.from);
   if (from === undefined) {
