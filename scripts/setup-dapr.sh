@@ -43,7 +43,7 @@ if [[ "${HERALD_USE_SYSTEM_DAPR:-auto}" != "never" ]] && command -v dapr >/dev/n
   user_bin="$HOME/.dapr/bin"
   user_version=$("$user_bin/daprd" --version 2>/dev/null | head -1 || echo unknown)
   if [[ "${user_version%.*}" != "${DAPR_VERSION%.*}" ]]; then
-    log "warning: the installed daprd is $user_version; Herald is built and tested with $DAPR_VERSION (@dapr/dapr 3.18)"
+    log "warning: the installed daprd is $user_version; Herald is built and tested with $DAPR_VERSION"
   fi
   if [[ -x "$user_bin/placement" && -x "$user_bin/scheduler" ]]; then
     log "using the installed Dapr $user_version from $user_bin"

@@ -38,7 +38,6 @@ export interface StackInfo {
   runId: string;
   dir: string;
   topicPrefix: string;
-  queuePrefix: string;
   placementPort: number;
   schedulerPort: number;
   apps: Record<AppName, AppPorts>;
@@ -170,13 +169,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const logDir = join(dir, 'logs');
   mkdirSync(logDir);
 
-  // The run's own copy of the components, with queue names made unique to it.
-  const queuePrefix = `herald-${runId}.`;
+  // The run's own copy of the components (its topics, and so its queues, carry the run's prefix).
   const resources = join(dir, 'resources');
   mkdirSync(resources);
   const srcResources = join(ROOT, 'components/local/resources');
   for (const file of readdirSync(srcResources)) {
-    let text = readFileSync(join(srcResources, file), 'utf8').replace(/value: herald\./g, `value: ${queuePrefix}`);
+    let text = readFileSync(join(srcResources, file), 'utf8');
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
@@ -211,7 +209,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   }
 
   const info: StackInfo = {
-    runId, dir, topicPrefix: `${runId}-`, queuePrefix, placementPort, schedulerPort, apps, apiKeys, processes: [], ports,
+    runId, dir, topicPrefix: `${runId}-`, placementPort, schedulerPort, apps, apiKeys, processes: [], ports,
     keyPrefix: `${runId}:`, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
     ...(simulatorPort ? { simulatorPort } : {}),
     ...(profilePorts ? { profilePorts } : {}),

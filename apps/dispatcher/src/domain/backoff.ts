@@ -6,8 +6,6 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 2_000, maxDelayMs: 5 * 60_000 };
-
 /**
  * Delay before the attempt after `failedAttempt`: exponential backoff with full jitter
  * (AWS Architecture Blog, "Exponential Backoff And Jitter"), so retries of many notifications

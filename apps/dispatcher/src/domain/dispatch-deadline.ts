@@ -16,8 +16,6 @@ export interface DispatchPolicy {
   maxHandoffs: number;
 }
 
-export const defaultDispatchPolicy: DispatchPolicy = { timeoutMs: 5 * 60_000, maxHandoffs: 6 };
-
 /** A queue that did not take the hand-off is asked again soon: 1 s, 2 s, 4 s … up to a minute. */
 const FAILED_HANDOFF_BASE_MS = 1_000;
 const FAILED_HANDOFF_MAX_MS = 60_000;

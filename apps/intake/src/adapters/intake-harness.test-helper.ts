@@ -84,9 +84,6 @@ export class FakeSidecar implements Sidecar {
     this.actorCalls.push(call);
     return this.actor(call);
   }
-  async invokeBinding(): Promise<void> {
-    throw new Error('intake invokes no binding');
-  }
   async registerReminder(): Promise<void> {
     throw new Error('intake registers no reminder');
   }

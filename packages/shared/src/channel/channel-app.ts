@@ -34,7 +34,6 @@ const channelEnvSchema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   BREAKER: z.enum(['on', 'off']).optional(),
   BREAKER_OPEN_MS: z.coerce.number().int().positive().default(5_000),
 });
-export type ChannelAppConfig = z.infer<typeof channelEnvSchema>;
 
 /** What a channel's provider factory gets: its secrets (from the Dapr secret store) and its environment. */
 export interface ProviderContext {

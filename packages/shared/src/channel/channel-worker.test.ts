@@ -29,7 +29,6 @@ function fakeSidecar(failActorCalls = 0) {
   const sidecar: Sidecar = {
     publish: async () => undefined,
     publishBulk: async () => new Map(),
-    invokeBinding: async () => undefined,
     invokeActor: async (_type, id, method, body) => {
       if (failures-- > 0) throw new Error('sidecar unavailable');
       calls.push({ id, method, body });

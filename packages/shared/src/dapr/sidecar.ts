@@ -49,7 +49,6 @@ export interface Sidecar {
    * sidecar could not be asked at all (then none is known to be published).
    */
   publishBulk(pubsub: string, topic: string, entries: readonly BulkPublishEntry[], opts?: RequestOptions): Promise<Map<string, string>>;
-  invokeBinding(name: string, operation: string, data: unknown, metadata?: Record<string, string>, opts?: RequestOptions): Promise<void>;
   invokeActor(actorType: string, actorId: string, method: string, body?: unknown, opts?: RequestOptions): Promise<unknown>;
   registerReminder(actorType: string, actorId: string, name: string, spec: ReminderSpec): Promise<void>;
   deleteReminder(actorType: string, actorId: string, name: string): Promise<void>;
@@ -91,9 +90,6 @@ export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_
         if (!failed) throw err;
         return failed;
       }
-    },
-    async invokeBinding(name, operation, data, metadata, opts) {
-      await call('binding', 'POST', `/v1.0/bindings/${enc(name)}`, { data, operation, metadata: metadata ?? {} }, opts);
     },
     async invokeActor(actorType, actorId, method, body, opts) {
       const text = await call('actor', 'PUT', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/method/${enc(method)}`, body ?? {}, opts);
