@@ -486,7 +486,7 @@ describe('GET /v1/notifications/:id and cancel', () => {
 
   describe('in the moments between the 202 and the actor taking it up', () => {
     const accepted = (atMs = NOW.getTime()) => ({
-      id: expect.any(String), tenantId: 'tenant-a', status: 'accepted', attempts: 0,
+      tenantId: 'tenant-a', status: 'accepted', attempts: 0,
       createdAt: new Date(atMs).toISOString(), updatedAt: new Date(atMs).toISOString(),
       timeline: [{ at: new Date(atMs).toISOString(), status: 'accepted' }],
     });
