@@ -1,5 +1,6 @@
 // Lint: type-aware rules that catch what the compiler does not (floating promises above all),
-// and a boundary rule that keeps domain/ pure: no I/O, no Dapr, no express, no SDKs, no node:*.
+// and boundary rules: which package may use which, and domain/ pure (no I/O, no Dapr, no
+// express, no SDKs, no node:*, of Herald's packages only the contracts).
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -16,6 +17,30 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
+  // Which package may use which (packages/README.md): each may import only those below it.
+  ...Object.entries({
+    contracts: [],
+    service: ['contracts'],
+    webhooks: ['contracts', 'service'],
+    dapr: ['contracts', 'service'],
+    stores: ['contracts', 'service'],
+    'channel-runtime': ['contracts', 'service', 'dapr', 'stores'],
+  }).map(([pkg, allowed]) => ({
+    files: [`packages/${pkg}/src/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@herald/*', ...allowed.map((a) => `!@herald/${a}`)], message: `@herald/${pkg} may use only ${allowed.map((a) => `@herald/${a}`).join(', ') || 'no other Herald package'}.` },
+            ...(pkg === 'contracts'
+              ? [{ group: ['ioredis', 'pino', 'express', '@dapr/*', 'undici', 'node:http', 'node:net', 'node:fs', 'node:child_process'], message: 'contracts are shapes and ids: no I/O.' }]
+              : []),
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['apps/*/src/domain/**/*.ts'],
     ignores: ['**/*.test.ts'],
@@ -26,6 +51,7 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*', 'fs', 'http', 'https', 'net', 'crypto', 'child_process'], message: 'domain/ is pure: no Node I/O. Pass what you need in.' },
             { group: ['express', '@dapr/*', 'ioredis', 'pino', 'undici', '@sendgrid/*', 'twilio', '@azure/*'], message: 'domain/ is pure: keep frameworks, Dapr and SDKs in adapters/.' },
+            { group: ['@herald/*', '!@herald/contracts'], message: 'domain/ is pure: of the Herald packages it uses only @herald/contracts.' },
             { group: ['**/adapters/**'], message: 'domain/ must not depend on adapters.' },
           ],
         },

@@ -7,7 +7,8 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: tsJest,
   moduleNameMapper: {
-    '^@herald/shared$': '<rootDir>/packages/shared/src/index.ts',
+    // Each package of packages/ by its name, straight from its sources.
+    '^@herald/(contracts|service|dapr|stores|webhooks|channel-runtime)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',

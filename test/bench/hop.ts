@@ -7,7 +7,7 @@
 // requests come one at a time (a quiet or a CPU-starved stack) than when they overlap.
 import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
-import { createSidecar, NOTIFICATION_ACTOR } from '@herald/shared';
+import { createSidecar, NOTIFICATION_ACTOR } from '@herald/dapr';
 import { reapOrphans, startStack, stateFileFor, stopStack } from '../harness/stack.js';
 import { cpuMs } from './counters.js';
 

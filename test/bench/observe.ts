@@ -3,7 +3,7 @@
 // cost counters, the lane topics' backlog, and each notification's timeline.
 import { Agent, request } from 'undici';
 import type { Redis } from 'ioredis';
-import type { NotificationView } from '@herald/shared';
+import type { NotificationView } from '@herald/contracts';
 import { cpuMs, pidsOf, rabbitMessagesReceived, redisCommandCalls } from './counters.js';
 import type { Lane } from './schedule.js';
 import type { Trace } from './windows.js';

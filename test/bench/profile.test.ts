@@ -39,7 +39,7 @@ describe('CPU profile summary', () => {
   it('names modules by package, app folder or Node internal', () => {
     expect(moduleOf('file:///w/node_modules/@dapr/dapr/x/y.js')).toBe('@dapr/dapr');
     expect(moduleOf('file:///w/apps/intake/dist/adapters/routes/notifications.js')).toBe('apps/intake/adapters/routes');
-    expect(moduleOf('file:///w/packages/shared/dist/index.js')).toBe('packages/shared');
+    expect(moduleOf('file:///w/packages/dapr/dist/index.js')).toBe('packages/dapr');
     expect(moduleOf('node:internal/stream_base_commons')).toBe('node:internal/stream_base_commons');
   });
 

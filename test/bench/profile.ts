@@ -32,7 +32,7 @@ export interface ProfileSummary {
   /**
    * The same time by module: a native or Node-internal frame (writev, a socket write, a JSON
    * parse) is charged to the nearest caller outside Node itself, so a socket write for undici's
-   * fetch in the sidecar client shows as packages/shared/dapr, one for pino as pino.
+   * fetch in the sidecar client shows as packages/dapr, one for pino as pino.
    */
   modules: HotFunction[];
 }

@@ -3,7 +3,7 @@
 // with 202 (settled by status, lost, sent twice) and how long the stack took to settle after
 // the fault ended. `npm run chaos -- <scenario>` runs one at full size (chaos.ts); the
 // integration tests run the same code at a small size.
-import type { NotificationView } from '@herald/shared';
+import type { NotificationView } from '@herald/contracts';
 import { createClient, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { killInstance, startInstance, waitFor, type StackInfo, type StackOptions } from '../harness/stack.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { NotificationView } from '@herald/shared';
+import type { NotificationView } from '@herald/contracts';
 import { waitFor, type StackInfo } from './stack.js';
 
 export function loadStack(): StackInfo {

@@ -3,7 +3,7 @@
 // a developer's running system is left alone), with queue and topic names unique to the run.
 // Everything is started in its own process group and stopped by stopStack.
 import amqp from 'amqplib';
-import { channelTopic } from '@herald/shared';
+import { channelTopic } from '@herald/dapr';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';

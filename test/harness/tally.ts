@@ -1,7 +1,7 @@
 // What became of a set of notifications, as a user would find out: by the status API, and by
 // what the sandbox providers recorded as sent. Shared by the integration tests of faults and by
 // `npm run chaos`.
-import type { Channel, NotificationView } from '@herald/shared';
+import type { Channel, NotificationView } from '@herald/contracts';
 import type { createClient } from './client.js';
 import type { StackInfo } from './stack.js';
 

@@ -1,5 +1,5 @@
 import amqp from 'amqplib';
-import { channelTopic } from '@herald/shared';
+import { channelTopic } from '@herald/dapr';
 import { createClient, loadStack } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { killInstance, startInstance, waitSidecarHealthy } from '../harness/stack.js';

@@ -1,4 +1,4 @@
-import type { NotificationView } from '@herald/shared';
+import type { NotificationView } from '@herald/contracts';
 import { createClient, type ApiResponse } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { cleanBrokers, startStack, stopStack, waitFor, type StackInfo } from '../harness/stack.js';

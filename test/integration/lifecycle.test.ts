@@ -1,10 +1,10 @@
-import type { NotificationView } from '@herald/shared';
+import type { NotificationView } from '@herald/contracts';
 import { Redis } from 'ioredis';
 import { createClient, loadStack } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 
 // Fallback, scheduled sends, cancel and expiry on the real stack: reminders through the
-// scheduler, the sandbox failing on demand (packages/shared/src/channel/sandbox-directives.ts).
+// scheduler, the sandbox failing on demand (packages/channel-runtime/src/sandbox-directives.ts).
 const stack = loadStack();
 const api = createClient(stack);
 const inMs = (ms: number): string => new Date(Date.now() + ms).toISOString();

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { dispatchRoute, type ChannelDispatch } from '@herald/shared';
+import type { ChannelDispatch } from '@herald/contracts';
+import { dispatchRoute } from '@herald/dapr';
 import { createClient, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { cleanBrokers, startStack, stopStack, waitFor, type StackInfo } from '../harness/stack.js';

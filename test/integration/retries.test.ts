@@ -1,7 +1,7 @@
 import { createClient, loadStack } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 
-// The sandbox fails on demand (packages/shared/src/channel/sandbox-directives.ts); the stack
+// The sandbox fails on demand (packages/channel-runtime/src/sandbox-directives.ts); the stack
 // runs with RETRY_MAX_ATTEMPTS=4 and delays of at most one second (global-setup.ts).
 const stack = loadStack();
 const api = createClient(stack);

@@ -1,6 +1,7 @@
 import { createHmac, createSign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER, type StatusEvent } from '@herald/shared';
+import type { StatusEvent } from '@herald/contracts';
+import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from '@herald/webhooks';
 import { createClient, loadStack, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { waitFor } from '../harness/stack.js';

@@ -1,4 +1,4 @@
-import { runChannelApp } from '@herald/shared';
+import { runChannelApp } from '@herald/channel-runtime';
 import { createSendGridProvider } from './adapters/sendgrid-provider.js';
 
 // The email channel: SendGrid when SENDGRID_API_KEY and SENDGRID_FROM are in the secret store,

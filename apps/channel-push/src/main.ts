@@ -1,4 +1,4 @@
-import { runChannelApp } from '@herald/shared';
+import { runChannelApp } from '@herald/channel-runtime';
 import { createNotificationHubsProvider } from './adapters/notification-hubs-provider.js';
 
 // The push channel: Azure Notification Hubs when AZURE_NH_CONNECTION_STRING and

@@ -1,4 +1,4 @@
-import { runChannelApp } from '@herald/shared';
+import { runChannelApp } from '@herald/channel-runtime';
 import { createTwilioProvider } from './adapters/twilio-provider.js';
 
 // The SMS channel: Twilio when TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM (or

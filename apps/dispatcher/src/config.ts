@@ -1,4 +1,5 @@
-import { baseEnvSchema, envFlag, historyRetentionDaysSchema, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
+import { baseEnvSchema, envFlag, historyRetentionDaysSchema, parseEnv, portSchema } from '@herald/service';
+import { redisEnvSchema } from '@herald/stores';
 import { z } from 'zod';
 
 const GO_DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;

@@ -1,4 +1,6 @@
-import { createGroupPublisher, createHistoryIndex, createLogger, createPreferencesStore, createRedis, createSidecar, deadLetterTopic, laneTopic, redisKeys } from '@herald/shared';
+import { createLogger } from '@herald/service';
+import { createGroupPublisher, createSidecar, deadLetterTopic, laneTopic } from '@herald/dapr';
+import { createHistoryIndex, createPreferencesStore, createRedis, redisKeys } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
 import { createActorHost } from './adapters/actor-host.js';
 import { createActorStateCache, createSidecarActorState } from './adapters/actor-state.js';

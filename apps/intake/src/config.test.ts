@@ -1,4 +1,4 @@
-import { ConfigError } from '@herald/shared';
+import { ConfigError } from '@herald/service';
 import { loadConfig } from './config.js';
 
 describe('intake config', () => {

@@ -1,4 +1,5 @@
-import { baseEnvSchema, envFlag, historyRetentionDaysSchema, jsonEnv, parseEnv, portSchema, redisEnvSchema } from '@herald/shared';
+import { baseEnvSchema, envFlag, historyRetentionDaysSchema, jsonEnv, parseEnv, portSchema } from '@herald/service';
+import { redisEnvSchema } from '@herald/stores';
 import { z } from 'zod';
 
 const criticalReserveSchema = z.coerce.number().min(0).max(0.5);

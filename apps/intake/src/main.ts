@@ -1,16 +1,7 @@
-import {
-  checkWebhookUrl,
-  createHistoryIndex,
-  createLogger,
-  createPreferencesStore,
-  createRedis,
-  createSidecar,
-  createWebhookEndpointStore,
-  NOTIFICATION_ACTOR,
-  optionalSecret,
-  redisKeys,
-  requiredSecret,
-} from '@herald/shared';
+import { createLogger } from '@herald/service';
+import { createSidecar, NOTIFICATION_ACTOR, optionalSecret, requiredSecret } from '@herald/dapr';
+import { createHistoryIndex, createPreferencesStore, createRedis, createWebhookEndpointStore, redisKeys } from '@herald/stores';
+import { checkWebhookUrl } from '@herald/webhooks';
 import { createAdmissionControl } from './adapters/admission-control.js';
 import { createAuthenticator } from './adapters/api-keys.js';
 import { createBacklogMonitor } from './adapters/backlog-monitor.js';

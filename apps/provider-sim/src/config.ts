@@ -1,4 +1,4 @@
-import { baseEnvSchema, jsonEnv, parseEnv } from '@herald/shared';
+import { baseEnvSchema, jsonEnv, parseEnv } from '@herald/service';
 import { z } from 'zod';
 import { simConfigPatchSchema } from './domain/sim-config.js';
 

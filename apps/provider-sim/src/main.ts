@@ -1,4 +1,4 @@
-import { createLogger } from '@herald/shared';
+import { createLogger } from '@herald/service';
 import { startSimServer } from './adapters/server.js';
 import { loadConfig } from './config.js';
 import { createSimulator } from './domain/simulator.js';

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { useNockOnly } from '../../../../test/support/nock-lifecycle.js';
-import type { ChannelDispatch, DeliveryOutcome } from '@herald/shared';
+import type { ChannelDispatch, DeliveryOutcome } from '@herald/contracts';
 import { createSendGridProvider } from './sendgrid-provider.js';
 
 const API = 'https://api.sendgrid.com';

@@ -1,5 +1,6 @@
 import { Client } from '@sendgrid/client';
 import { MailService, type MailDataRequired } from '@sendgrid/mail';
+import type { ChannelDispatch, DeliveryOutcome } from '@herald/contracts';
 import {
   axiosTransportOutcome,
   credentialsReason,
@@ -12,10 +13,8 @@ import {
   redactKnown,
   retryAfterMs,
   unexpectedStatusReason,
-  type ChannelDispatch,
-  type DeliveryOutcome,
   type ProviderPort,
-} from '@herald/shared';
+} from '@herald/channel-runtime';
 
 export interface SendGridProviderOptions {
   /** Secret SENDGRID_API_KEY (starts with `SG.`). */

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { useNockOnly } from '../../../../test/support/nock-lifecycle.js';
-import type { ChannelDispatch, DeliveryOutcome } from '@herald/shared';
+import type { ChannelDispatch, DeliveryOutcome } from '@herald/contracts';
 import { createNotificationHubsProvider, type NotificationHubsProviderOptions } from './notification-hubs-provider.js';
 
 const NAMESPACE = 'https://herald-ns.servicebus.windows.net';

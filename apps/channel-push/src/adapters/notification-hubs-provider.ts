@@ -7,6 +7,7 @@ import {
   type AppleNotification,
   type FcmV1Notification,
 } from '@azure/notification-hubs/models';
+import type { ChannelDispatch, DeliveryOutcome } from '@herald/contracts';
 import {
   credentialsReason,
   errorCode,
@@ -20,10 +21,8 @@ import {
   retryAfterMs,
   timeoutReason,
   unexpectedStatusReason,
-  type ChannelDispatch,
-  type DeliveryOutcome,
   type ProviderPort,
-} from '@herald/shared';
+} from '@herald/channel-runtime';
 
 export interface NotificationHubsProviderOptions {
   /**

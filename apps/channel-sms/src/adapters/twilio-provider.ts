@@ -2,8 +2,8 @@ import twilio from 'twilio';
 import type TwilioRequestClient from 'twilio/lib/base/RequestClient.js';
 import type TwilioResponseModule from 'twilio/lib/http/response.js';
 import type { MessageListInstanceCreateOptions } from 'twilio/lib/rest/api/v2010/account/message.js';
+import { TWILIO_STATUS_PATH, type ChannelDispatch, type DeliveryOutcome } from '@herald/contracts';
 import {
-  TWILIO_STATUS_PATH,
   axiosTransportOutcome,
   credentialsReason,
   httpReason,
@@ -13,10 +13,8 @@ import {
   redactKnown,
   retryAfterMs,
   unexpectedStatusReason,
-  type ChannelDispatch,
-  type DeliveryOutcome,
   type ProviderPort,
-} from '@herald/shared';
+} from '@herald/channel-runtime';
 
 export interface TwilioProviderOptions {
   /** Secret TWILIO_ACCOUNT_SID (AC…). */

@@ -1,4 +1,6 @@
-import { actorRefusal, errMessage, NOTIFICATION_ACTOR, NotificationAcceptedSchema, type Logger, type Sidecar } from '@herald/shared';
+import { NotificationAcceptedSchema } from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
+import { actorRefusal, NOTIFICATION_ACTOR, type Sidecar } from '@herald/dapr';
 
 export interface DeadLetters {
   /** Parks a message that can never be processed, with why; resolves once it is durably kept. */

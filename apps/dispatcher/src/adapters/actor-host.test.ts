@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '@herald/shared';
+import { createLogger } from '@herald/service';
 import { createActorHost, type ActorDefinition, type ReminderFired } from './actor-host.js';
 import { createActorStateCache, type ActorStateStore } from './actor-state.js';
 import { startHttpServer } from './http-server.js';

@@ -1,4 +1,5 @@
-import { ACTOR_REFUSED_FIELD, errMessage, failsEveryTime, type Logger } from '@herald/shared';
+import { errMessage, type Logger } from '@herald/service';
+import { ACTOR_REFUSED_FIELD, failsEveryTime } from '@herald/dapr';
 import type { ActorStateCache, ActorStateHandle } from './actor-state.js';
 import type { HttpRequest, HttpResponse, Route } from './http-server.js';
 

@@ -1,4 +1,4 @@
-import { createSidecarHttp } from '@herald/shared';
+import { createSidecarHttp } from '@herald/dapr';
 
 // Actor state through the sidecar's HTTP API (Dapr docs, "Actors API reference": "Get actor
 // state", "Save actor state transactionally"), and a cache of the state of active actors.

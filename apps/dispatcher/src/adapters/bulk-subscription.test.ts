@@ -1,4 +1,6 @@
-import { createLogger, SidecarError, type NotificationAccepted, type Sidecar } from '@herald/shared';
+import type { NotificationAccepted } from '@herald/contracts';
+import { createLogger } from '@herald/service';
+import { SidecarError, type Sidecar } from '@herald/dapr';
 import { createLaneGate } from '../domain/lane-gate.js';
 import { createAcceptedHandler, type DeadLetters, type EntryHandler } from './accepted-subscription.js';
 import { createLaneSubscriptions, laneSubscriptions, payloadOf } from './bulk-subscription.js';

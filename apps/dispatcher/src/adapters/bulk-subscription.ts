@@ -1,4 +1,6 @@
-import { errMessage, lanePubsub, laneTopic, PrioritySchema, type Logger, type Priority } from '@herald/shared';
+import { PrioritySchema, type Priority } from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
+import { lanePubsub, laneTopic } from '@herald/dapr';
 import type { LaneGate } from '../domain/lane-gate.js';
 import type { EntryHandler, EntryStatus } from './accepted-subscription.js';
 import type { HttpRequest, HttpResponse, Route } from './http-server.js';

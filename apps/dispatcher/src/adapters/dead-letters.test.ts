@@ -1,4 +1,5 @@
-import { redisKeys, type Redis, type Sidecar } from '@herald/shared';
+import type { Sidecar } from '@herald/dapr';
+import { redisKeys, type Redis } from '@herald/stores';
 import { createDeadLetters } from './dead-letters.js';
 
 function setup(publishFails: boolean) {

@@ -1,4 +1,5 @@
-import type { Redis, RedisKeys, Sidecar } from '@herald/shared';
+import type { Sidecar } from '@herald/dapr';
+import type { Redis, RedisKeys } from '@herald/stores';
 import type { DeadLetters } from './accepted-subscription.js';
 
 /**

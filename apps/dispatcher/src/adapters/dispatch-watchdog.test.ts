@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, createRedis, redisKeys } from '@herald/shared';
+import { createLogger } from '@herald/service';
+import { createRedis, redisKeys } from '@herald/stores';
 import { createDeadlineList, createDispatchWatchdog } from './dispatch-watchdog.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own removed afterwards.

@@ -1,4 +1,6 @@
-import { errMessage, NOTIFICATION_ACTOR, redisScript, type Logger, type Redis, type RedisKeys, type Sidecar } from '@herald/shared';
+import { errMessage, type Logger } from '@herald/service';
+import { NOTIFICATION_ACTOR, type Sidecar } from '@herald/dapr';
+import { redisScript, type Redis, type RedisKeys } from '@herald/stores';
 import type { DeadlineList } from './notification-actor.js';
 
 // The watchdog for every notification's deadline (domain/dispatch-deadline.ts). A notification

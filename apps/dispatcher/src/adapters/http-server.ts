@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { errMessage, readBody, type Logger } from '@herald/shared';
+import { errMessage, readBody, type Logger } from '@herald/service';
 
 // The dispatcher's HTTP face toward its sidecar: plain node:http, because every notification
 // crosses it at least twice (its lane's delivery, its actor's turns) and a framework's per-request

@@ -1,4 +1,6 @@
-import { createLogger, type NotificationAccepted, type ReminderSpec, type Sidecar } from '@herald/shared';
+import type { NotificationAccepted } from '@herald/contracts';
+import { createLogger } from '@herald/service';
+import type { ReminderSpec, Sidecar } from '@herald/dapr';
 import type { NotificationState } from '../domain/notification-machine.js';
 import type { ActorTurn } from './actor-host.js';
 import { createActorStateCache, type ActorStateStore } from './actor-state.js';

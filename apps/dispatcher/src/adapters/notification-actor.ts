@@ -1,19 +1,14 @@
 import {
-  dispatchRoute,
   DeliveryResultSchema,
-  errMessage,
-  NOTIFICATION_ACTOR,
   NotificationAcceptedSchema,
   ProviderEventSchema,
-  traceIdOf,
-  type GroupPublisher,
-  type HistoryIndex,
-  type Logger,
   type NotificationAccepted,
   type NotificationView,
-  type Sidecar,
   type StatusEvent,
-} from '@herald/shared';
+} from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
+import { dispatchRoute, NOTIFICATION_ACTOR, traceIdOf, type GroupPublisher, type Sidecar } from '@herald/dapr';
+import type { HistoryIndex } from '@herald/stores';
 import { z } from 'zod';
 import type { RetryPolicy } from '../domain/backoff.js';
 import type { DispatchPolicy } from '../domain/dispatch-deadline.js';

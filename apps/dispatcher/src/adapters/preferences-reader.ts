@@ -1,4 +1,5 @@
-import { errMessage, type Logger, type PreferencesStore } from '@herald/shared';
+import { errMessage, type Logger } from '@herald/service';
+import type { PreferencesStore } from '@herald/stores';
 import type { PreferencesLookup } from '../domain/notification-machine.js';
 
 /**

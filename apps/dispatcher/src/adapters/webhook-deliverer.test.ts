@@ -2,16 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import {
-  createRedis,
-  createWebhookEndpointStore,
-  redisKeys,
-  verifyWebhookSignature,
-  WEBHOOK_SIGNATURE_HEADER,
-  type NotificationStatus,
-  type StatusEvent,
-  type WebhookRegistration,
-} from '@herald/shared';
+import type { NotificationStatus, StatusEvent, WebhookRegistration } from '@herald/contracts';
+import { createRedis, createWebhookEndpointStore, redisKeys } from '@herald/stores';
+import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from '@herald/webhooks';
 import { pino } from 'pino';
 import { createWebhookDeliverer, type WebhookDeliverer, type WebhookDelivererDeps } from './webhook-deliverer.js';
 

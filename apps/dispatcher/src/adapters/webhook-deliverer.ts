@@ -1,4 +1,6 @@
-import { createWebhookEndpointStore, type Logger, type Redis, type RedisKeys, type StatusEvent, type WebhookEndpoint } from '@herald/shared';
+import type { StatusEvent, WebhookEndpoint } from '@herald/contracts';
+import type { Logger } from '@herald/service';
+import { createWebhookEndpointStore, type Redis, type RedisKeys } from '@herald/stores';
 import { retryDelayMs, type RetryPolicy } from '../domain/backoff.js';
 import { createWebhookPoster, type PostOutcome } from './webhook-post.js';
 import { createWebhookQueue, type Claimed } from './webhook-queue.js';

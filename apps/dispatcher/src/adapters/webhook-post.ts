@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { hostOf, isNonPublicLiteral, publicOnlyLookup, signWebhook, WEBHOOK_SIGNATURE_HEADER, type StatusEvent, type WebhookEndpoint } from '@herald/shared';
+import type { StatusEvent, WebhookEndpoint } from '@herald/contracts';
+import { hostOf, isNonPublicLiteral, publicOnlyLookup, signWebhook, WEBHOOK_SIGNATURE_HEADER } from '@herald/webhooks';
 
 const USER_AGENT = 'Herald-Webhooks/1';
 

@@ -1,4 +1,5 @@
-import { redisScript, StatusEventSchema, type Redis, type RedisKeys, type StatusEvent } from '@herald/shared';
+import { StatusEventSchema, type StatusEvent } from '@herald/contracts';
+import { redisScript, type Redis, type RedisKeys } from '@herald/stores';
 import { z } from 'zod';
 
 // The durable queue of webhook deliveries, in Redis:

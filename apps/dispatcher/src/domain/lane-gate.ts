@@ -3,7 +3,7 @@
 // start as soon as one of their own slots is free; a bulk entry starts only while no critical
 // entry is waiting and critical work in flight is at most a small share. Entries already
 // running are never interrupted: the gate decides only what starts next.
-import type { Priority } from '@herald/shared';
+import type { Priority } from '@herald/contracts';
 
 export interface LaneGateLimits {
   /** Critical entries in flight at once. */

@@ -1,4 +1,4 @@
-import type { DeliveryResult, NotificationAccepted, NotificationRequest, Preferences, ProviderEvent } from '@herald/shared';
+import type { DeliveryResult, NotificationAccepted, NotificationRequest, Preferences, ProviderEvent } from '@herald/contracts';
 import { decide, isCancelable, isSettled, toView, type DecideContext, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
 
 const t0 = new Date('2026-11-25T10:00:00.000Z');

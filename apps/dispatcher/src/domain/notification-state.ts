@@ -1,7 +1,17 @@
 // What a notification actor keeps, and the effects its decisions ask for. The state is the
 // tracking record and the audit timeline in one: there is no other copy to keep in step.
-import { recipientFieldFor } from '@herald/shared';
-import type { Channel, ChannelDispatch, Content, NotificationStatus, Preferences, Priority, Recipient, StatusEvent, TimelineEntry } from '@herald/shared';
+import { recipientFieldFor } from '@herald/contracts';
+import type {
+  Channel,
+  ChannelDispatch,
+  Content,
+  NotificationStatus,
+  Preferences,
+  Priority,
+  Recipient,
+  StatusEvent,
+  TimelineEntry,
+} from '@herald/contracts';
 
 export interface NotificationState {
   id: string;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errMessage, type Logger } from '@herald/shared';
+import { errMessage, type Logger } from '@herald/service';
 import type { Authenticate } from './api-keys.js';
 import { internalError, invalidJson, payloadTooLarge, unauthorized, type Answer, type JsonRoute } from './routes/answer.js';
 

@@ -1,4 +1,4 @@
-import { PrioritySchema, type Priority } from '@herald/shared';
+import { PrioritySchema, type Priority } from '@herald/contracts';
 import {
   admitLane,
   bulkLimit,

@@ -1,17 +1,9 @@
 import amqp from 'amqplib';
-import {
-  channelTopic,
-  ChannelSchema,
-  errMessage,
-  laneTopic,
-  doneBetween,
-  PrioritySchema,
-  readInHand,
-  type Logger,
-  type Priority,
-  type Redis,
-  type RedisKeys,
-} from '@herald/shared';
+import { ChannelSchema, PrioritySchema, type Priority } from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
+import { channelTopic, laneTopic } from '@herald/dapr';
+import type { Redis, RedisKeys } from '@herald/stores';
+import { doneBetween, readInHand } from '@herald/stores';
 import { peakDrain, sustainedRate, type LaneBacklog } from '../domain/admission.js';
 
 /** The last observation of each lane, and how old it is. */

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { isDotSegment } from '@herald/shared';
+import { isDotSegment } from '@herald/contracts';
 import { startIntake, type IntakeHarness, type RawAnswer } from './intake-harness.test-helper.js';
 import { hostileRequests } from './hostile-requests.test-helper.js';
 

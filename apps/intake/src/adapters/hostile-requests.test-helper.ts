@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { brotliCompressSync, constants, deflateSync, gzipSync } from 'node:zlib';
 import * as fc from 'fast-check';
-import { newNotificationId, newWebhookId } from '@herald/shared';
+import { newNotificationId, newWebhookId } from '@herald/contracts';
 import { KEY_A, KEY_C, NOW, PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN, type SendOptions } from './intake-harness.test-helper.js';
 
 // fast-check arbitraries for what a hostile or broken client sends intake: every public route,

@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import {
-  NOTIFICATION_ACTOR,
-  newNotificationId,
-  newWebhookId,
-  type NotificationAccepted,
-  type NotificationView,
-  type WebhookEndpoint,
-} from '@herald/shared';
+import { newNotificationId, newWebhookId, type NotificationAccepted, type NotificationView, type WebhookEndpoint } from '@herald/contracts';
+import { NOTIFICATION_ACTOR } from '@herald/dapr';
 import type { ApiError } from '../domain/api-error.js';
 import {
   ids,

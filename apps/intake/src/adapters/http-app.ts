@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
-import { errMessage, type HistoryIndex, type Logger, type PreferencesStore, type Sidecar, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
+import { errMessage, type Logger } from '@herald/service';
+import type { Sidecar } from '@herald/dapr';
+import type { HistoryIndex, PreferencesStore, WebhookEndpointStore } from '@herald/stores';
+import type { WebhookUrlCheck } from '@herald/webhooks';
 import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';

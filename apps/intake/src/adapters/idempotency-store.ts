@@ -1,4 +1,4 @@
-import { redisScript, type Redis, type RedisKeys } from '@herald/shared';
+import { redisScript, type Redis, type RedisKeys } from '@herald/stores';
 
 export type IdempotencyClaim = 'new' | 'same' | 'conflict';
 

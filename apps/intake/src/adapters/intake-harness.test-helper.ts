@@ -2,25 +2,25 @@ import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import {
-  checkWebhookUrl,
-  createLogger,
-  encodeHistoryCursor,
   newWebhookId,
+  type NotificationView,
+  type Preferences,
+  type Priority,
+  type ProviderEvent,
+  type WebhookEndpoint,
+} from '@herald/contracts';
+import { createLogger } from '@herald/service';
+import type { BulkPublishEntry, RequestOptions, Sidecar } from '@herald/dapr';
+import {
+  encodeHistoryCursor,
   redisKeys,
-  type BulkPublishEntry,
   type HistoryCursor,
   type HistoryIndex,
   type HistoryItem,
-  type NotificationView,
-  type Preferences,
   type PreferencesStore,
-  type Priority,
-  type ProviderEvent,
-  type RequestOptions,
-  type Sidecar,
-  type WebhookEndpoint,
   type WebhookEndpointStore,
-} from '@herald/shared';
+} from '@herald/stores';
+import { checkWebhookUrl } from '@herald/webhooks';
 import { thresholdsFor, type LaneBacklog } from '../domain/admission.js';
 import { createAdmissionControl } from './admission-control.js';
 import { createAuthenticator } from './api-keys.js';

@@ -1,4 +1,5 @@
-import type { BulkPublishEntry, NotificationAccepted } from '@herald/shared';
+import type { NotificationAccepted } from '@herald/contracts';
+import type { BulkPublishEntry } from '@herald/dapr';
 import { createLanePublisher } from './lane-publisher.js';
 
 const event = (n: number, priority: 'critical' | 'bulk' = 'bulk'): NotificationAccepted => ({

@@ -1,4 +1,5 @@
-import { createGroupPublisher, lanePubsub, laneTopic, type NotificationAccepted, type Sidecar } from '@herald/shared';
+import type { NotificationAccepted } from '@herald/contracts';
+import { createGroupPublisher, lanePubsub, laneTopic, type Sidecar } from '@herald/dapr';
 
 /** Publishes accepted notifications on their lane's topic. */
 export interface LanePublisher {

@@ -1,5 +1,5 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { newNotificationId, newWebhookId } from '@herald/shared';
+import { newNotificationId, newWebhookId } from '@herald/contracts';
 import type { ApiError } from '../domain/api-error.js';
 import { KEY_A, NOW, startIntake, type IntakeHarness, type RawAnswer } from './intake-harness.test-helper.js';
 

@@ -1,4 +1,4 @@
-import { NotificationIdSchema, newNotificationId, notificationIdBytes, notificationIdOf } from '@herald/shared';
+import { NotificationIdSchema, newNotificationId, notificationIdBytes, notificationIdOf } from '@herald/contracts';
 import { createNotificationIds } from './notification-ids.js';
 
 const ids = createNotificationIds(Buffer.from('a key of at least sixteen bytes'));

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { notificationIdBytes, notificationIdOf, timeOfBytes, timeOrderedBytes } from '@herald/shared';
+import { notificationIdBytes, notificationIdOf, timeOfBytes, timeOrderedBytes } from '@herald/contracts';
 
 /**
  * Ids intake can recognise as its own. Between the `202` and the dispatcher's first turn for a

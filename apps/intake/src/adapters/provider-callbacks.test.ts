@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import express from 'express';
-import { createLogger, type ProviderEvent } from '@herald/shared';
+import type { ProviderEvent } from '@herald/contracts';
+import { createLogger } from '@herald/service';
 import { createProviderCallbackRouter, type ProviderCallbackDeps } from './provider-callbacks.js';
 
 const idA = 'ntf_01j9z8k2m4n6p8r0s2t4v6w8y0';

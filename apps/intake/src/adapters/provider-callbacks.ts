@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { errMessage, TWILIO_STATUS_PATH, type Logger, type ProviderEvent } from '@herald/shared';
+import { TWILIO_STATUS_PATH, type ProviderEvent } from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
 import { apiError } from '../domain/api-error.js';
 import { fromSendGridEvent, fromTwilioStatus } from '../domain/provider-events.js';
 import {

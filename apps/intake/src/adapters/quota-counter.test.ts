@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, createRedis, redisKeys } from '@herald/shared';
+import { createLogger } from '@herald/service';
+import { createRedis, redisKeys } from '@herald/stores';
 import { createQuotaCounter } from './quota-counter.js';
 
 // Two intake replicas' counters against the real Redis of the local stack, in a namespace of their own.

@@ -1,4 +1,5 @@
-import { errMessage, type Logger, type Redis, type RedisKeys } from '@herald/shared';
+import { errMessage, type Logger } from '@herald/service';
+import type { Redis, RedisKeys } from '@herald/stores';
 
 /** A tenant's usage as far as this replica knows: everyone's counts at the last sync, plus its own since. */
 export interface QuotaUsage {

@@ -1,4 +1,4 @@
-import type { NotificationAccepted, NotificationRequest } from '@herald/shared';
+import type { NotificationAccepted, NotificationRequest } from '@herald/contracts';
 
 /** The event intake publishes for a request it accepted. */
 export function acceptedEvent(id: string, tenantId: string, request: NotificationRequest, now: Date): NotificationAccepted {

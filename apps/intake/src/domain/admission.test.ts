@@ -1,4 +1,4 @@
-import type { Priority } from '@herald/shared';
+import type { Priority } from '@herald/contracts';
 import { admitLane, bulkLimit, checkQuota, peakDrain, secondsToUtcMidnight, sustainedRate, thresholdsFor, withWaitLimit } from './admission.js';
 
 const lane = (streamLag: number, drainPerSecond = 100) => ({ streamLag, streamPending: 0, queued: 0, drainPerSecond });

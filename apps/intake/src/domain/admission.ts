@@ -1,4 +1,4 @@
-import type { Priority } from '@herald/shared';
+import type { Priority } from '@herald/contracts';
 
 // Admission control: whether intake takes a new notification now, and if not, when to come
 // back. Pure: the backlog figures and the clock come in as arguments.

@@ -1,4 +1,4 @@
-import { NotificationRequestSchema } from '@herald/shared';
+import { NotificationRequestSchema } from '@herald/contracts';
 import { timingError, validationError } from './api-error.js';
 
 function errorFor(body: unknown) {

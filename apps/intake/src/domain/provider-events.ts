@@ -1,4 +1,4 @@
-import { NotificationIdSchema, ProviderEventSchema, type ProviderEvent } from '@herald/shared';
+import { NotificationIdSchema, ProviderEventSchema, type ProviderEvent } from '@herald/contracts';
 
 /*
  * Providers' delivery callbacks, reduced to Herald's `ProviderEvent`.

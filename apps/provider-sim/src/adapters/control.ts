@@ -1,4 +1,4 @@
-import type { Logger } from '@herald/shared';
+import type { Logger } from '@herald/service';
 import type { Simulator } from '../domain/simulator.js';
 import { simConfigPatchSchema } from '../domain/sim-config.js';
 import { empty, json, parseJson, type Reply } from './http-io.js';

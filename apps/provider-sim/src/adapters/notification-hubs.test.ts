@@ -1,4 +1,4 @@
-import { createLogger } from '@herald/shared';
+import { createLogger } from '@herald/service';
 import { createSimulator } from '../domain/simulator.js';
 import { startSimServer, type RunningSim } from './server.js';
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { createLogger } from '@herald/shared';
+import { createLogger } from '@herald/service';
 import { createSimulator, type Simulator } from '../domain/simulator.js';
 import { startSimServer, type RunningSim, type SimServerDeps } from './server.js';
 

@@ -36,7 +36,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from '@herald/shared';
+import type { Logger } from '@herald/service';
 import type { Simulator } from '../domain/simulator.js';
 import { controlReply, notAllowed } from './control.js';
 import { json, readBody, writeReply } from './http-io.js';

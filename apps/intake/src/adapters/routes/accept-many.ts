@@ -1,12 +1,11 @@
 import {
-  errMessage,
   notificationIdFromIdempotencyKey,
   requestFingerprint,
-  type Logger,
   type NotificationAccepted,
   type NotificationRequest,
   type Priority,
-} from '@herald/shared';
+} from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
 import { acceptedEvent } from '../../domain/accept.js';
 import { apiError, type ApiError } from '../../domain/api-error.js';
 import type { AdmissionControl } from '../admission-control.js';

@@ -1,5 +1,5 @@
 import type { RequestHandler, Router } from 'express';
-import { NotificationRequestSchema } from '@herald/shared';
+import { NotificationRequestSchema } from '@herald/contracts';
 import { z } from 'zod';
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError, type ApiError } from '../../domain/api-error.js';

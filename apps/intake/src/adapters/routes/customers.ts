@@ -1,16 +1,8 @@
 import type { Request, RequestHandler, Router } from 'express';
-import {
-  errMessage,
-  CustomerIdSchema,
-  NOTIFICATION_ACTOR,
-  parseHistoryCursor,
-  PreferencesSchema,
-  type HistoryIndex,
-  type Logger,
-  type NotificationView,
-  type PreferencesStore,
-  type Sidecar,
-} from '@herald/shared';
+import { CustomerIdSchema, PreferencesSchema, type NotificationView } from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
+import { NOTIFICATION_ACTOR, type Sidecar } from '@herald/dapr';
+import { parseHistoryCursor, type HistoryIndex, type PreferencesStore } from '@herald/stores';
 import { apiError, validationError } from '../../domain/api-error.js';
 import { mapLimit, unavailable, type Authed } from './common.js';
 

@@ -1,14 +1,7 @@
 import type { Request, RequestHandler, Router } from 'express';
-import {
-  errMessage,
-  isDotSegment,
-  NOTIFICATION_ACTOR,
-  NotificationIdSchema,
-  NotificationRequestSchema,
-  requestChannels,
-  type NotificationView,
-  type Sidecar,
-} from '@herald/shared';
+import { isDotSegment, NotificationIdSchema, NotificationRequestSchema, requestChannels, type NotificationView } from '@herald/contracts';
+import { errMessage } from '@herald/service';
+import { NOTIFICATION_ACTOR, type Sidecar } from '@herald/dapr';
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError } from '../../domain/api-error.js';
 import { acceptMany, type AcceptManyDeps } from './accept-many.js';

@@ -1,5 +1,8 @@
 import type { Request, RequestHandler, Router } from 'express';
-import { errMessage, isDotSegment, WebhookRegistrationSchema, type Logger, type WebhookEndpoint, type WebhookEndpointStore, type WebhookUrlCheck } from '@herald/shared';
+import { isDotSegment, WebhookRegistrationSchema, type WebhookEndpoint } from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
+import type { WebhookEndpointStore } from '@herald/stores';
+import type { WebhookUrlCheck } from '@herald/webhooks';
 import { apiError, validationError } from '../../domain/api-error.js';
 import { sendAnswer } from './answer.js';
 import { dotSegmentId, unavailable, type Authed } from './common.js';

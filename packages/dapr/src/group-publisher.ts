@@ -1,0 +1,91 @@
+import { errMessage } from '@herald/service';
+import type { Sidecar } from './sidecar.js';
+
+/** Publishes events one by one to its callers, in bulk to the sidecar. */
+export interface GroupPublisher {
+  /**
+   * Publishes one event to `topic` of `pubsub`, with this message's component metadata (e.g. its
+   * priority). Resolves undefined once the sidecar has confirmed it, or the reason it is not
+   * published. Never rejects.
+   */
+  publish(pubsub: string, topic: string, event: unknown, metadata?: Record<string, string>): Promise<string | undefined>;
+}
+
+export interface GroupPublisherOptions {
+  sidecar: Pick<Sidecar, 'publishBulk'>;
+  /** Bulk publishes in flight per topic at once. */
+  maxInFlight?: number;
+  /** Entries in one bulk publish. */
+  maxBatch?: number;
+}
+
+interface Waiting {
+  event: unknown;
+  metadata: Record<string, string> | undefined;
+  settle: (reason: string | undefined) => void;
+}
+
+interface Topic {
+  pubsub: string;
+  topic: string;
+  waiting: Waiting[];
+  inFlight: number;
+  pumpQueued: boolean;
+}
+
+/**
+ * Group commit over Dapr's bulk publish (Dapr docs, "Pub/sub API", bulk publish), per topic. A
+ * publish goes out at once while fewer than `maxInFlight` are on their way to that topic; beyond
+ * that, events wait and leave together in the next bulk publish as soon as one returns. At low
+ * load nothing waits (no timer: what is published in the same tick leaves together, at the end
+ * of that tick); under load many concurrent callers share one sidecar request, which costs the
+ * sidecar a fraction of one request per event (docs/performance.md: 0.11 CPU-ms per message in
+ * bulk against 0.33). A broker without bulk publish of its own (RabbitMQ) still gets one
+ * publish per event from the sidecar: what is saved is the request from app to sidecar. An event
+ * is answered only when the sidecar has confirmed it, so a resolved publish still means published.
+ */
+export function createGroupPublisher(opts: GroupPublisherOptions): GroupPublisher {
+  const maxInFlight = opts.maxInFlight ?? 4;
+  const maxBatch = opts.maxBatch ?? 200;
+  const topics = new Map<string, Topic>();
+
+  function pump(t: Topic): void {
+    while (t.inFlight < maxInFlight && t.waiting.length > 0) {
+      const batch = t.waiting.splice(0, maxBatch);
+      t.inFlight++;
+      void send(t, batch).finally(() => {
+        t.inFlight--;
+        pump(t);
+      });
+    }
+  }
+
+  async function send(t: Topic, batch: Waiting[]): Promise<void> {
+    const entries = batch.map((w, i) => ({ entryId: String(i), event: w.event, ...(w.metadata ? { metadata: w.metadata } : {}) }));
+    try {
+      const failed = await opts.sidecar.publishBulk(t.pubsub, t.topic, entries);
+      batch.forEach((w, i) => w.settle(failed.get(String(i))));
+    } catch (err) {
+      const reason = errMessage(err);
+      for (const w of batch) w.settle(reason);
+    }
+  }
+
+  return {
+    publish(pubsub, topic, event, metadata) {
+      const key = `${pubsub}\u0000${topic}`;
+      let t = topics.get(key);
+      if (!t) topics.set(key, (t = { pubsub, topic, waiting: [], inFlight: 0, pumpQueued: false }));
+      const target = t;
+      const settled = new Promise<string | undefined>((settle) => target.waiting.push({ event, metadata, settle }));
+      if (!target.pumpQueued) {
+        target.pumpQueued = true;
+        queueMicrotask(() => {
+          target.pumpQueued = false;
+          pump(target);
+        });
+      }
+      return settled;
+    },
+  };
+}

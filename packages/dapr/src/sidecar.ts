@@ -1,0 +1,124 @@
+import { errMessage } from '@herald/service';
+import { SidecarError } from './sidecar-error.js';
+import { createSidecarHttp } from './sidecar-http.js';
+
+export { SidecarError } from './sidecar-error.js';
+
+// A small client for the Dapr sidecar's HTTP API (Dapr docs, "API reference"): the calls
+// Herald makes on its hot path, over keep-alive node:http connections (sidecar-http.ts), with nothing hidden. The @dapr/dapr
+// SDK's client checks the sidecar's metadata on construction and wraps every call; here each
+// call is one request.
+
+function failedEntriesOf(body: string): Map<string, string> | undefined {
+  try {
+    const parsed = JSON.parse(body) as { failedEntries?: Array<{ entryId?: unknown; error?: unknown }> };
+    if (!Array.isArray(parsed.failedEntries) || parsed.failedEntries.length === 0) return undefined;
+    return new Map(parsed.failedEntries.map((f) => [String(f.entryId), typeof f.error === 'string' ? f.error : 'failed']));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RequestOptions {
+  traceparent?: string | undefined;
+  timeoutMs?: number;
+  /** Component metadata for this request (`?metadata.<key>=`), e.g. a message's priority. */
+  metadata?: Record<string, string>;
+}
+
+export interface ReminderSpec {
+  /** Go duration ("1500ms", "2m") or RFC 3339 time. Never days: they serialise wrongly. */
+  dueTime: string;
+  period?: string;
+  data?: unknown;
+}
+
+/** One entry of a bulk publish: `entryId` names it in the answer. */
+export interface BulkPublishEntry {
+  entryId: string;
+  event: unknown;
+  /** This message's component metadata (e.g. its priority). */
+  metadata?: Record<string, string>;
+}
+
+export interface Sidecar {
+  publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions): Promise<void>;
+  /**
+   * Publishes many events in one request (Dapr docs, "Pub/sub API", bulk publish, alpha API).
+   * Resolves with the entries that failed, by entryId, and their error; rejects when the
+   * sidecar could not be asked at all (then none is known to be published).
+   */
+  publishBulk(pubsub: string, topic: string, entries: readonly BulkPublishEntry[], opts?: RequestOptions): Promise<Map<string, string>>;
+  invokeActor(actorType: string, actorId: string, method: string, body?: unknown, opts?: RequestOptions): Promise<unknown>;
+  registerReminder(actorType: string, actorId: string, name: string, spec: ReminderSpec): Promise<void>;
+  deleteReminder(actorType: string, actorId: string, name: string): Promise<void>;
+  getSecret(store: string, key: string): Promise<Record<string, string>>;
+  /** Waits until the sidecar has loaded its components (it answers /v1.0/healthz/outbound). */
+  waitUntilReady(timeoutMs: number): Promise<void>;
+}
+
+export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_000): Sidecar {
+  const base = `http://${host}:${port}`;
+  const http = createSidecarHttp(host, port, defaultTimeoutMs);
+
+  async function call(operation: string, method: string, path: string, body: unknown, opts: RequestOptions = {}): Promise<string> {
+    const answer = await http({
+      operation,
+      method,
+      path,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      traceparent: opts.traceparent,
+      timeoutMs: opts.timeoutMs,
+    });
+    return answer.text;
+  }
+
+  const enc = encodeURIComponent;
+  return {
+    async publish(pubsub, topic, data, opts) {
+      const query = Object.entries(opts?.metadata ?? {}).map(([k, v]) => `metadata.${enc(k)}=${enc(v)}`).join('&');
+      await call('publish', 'POST', `/v1.0/publish/${enc(pubsub)}/${enc(topic)}${query ? '?' + query : ''}`, data, opts);
+    },
+    async publishBulk(pubsub, topic, entries, opts) {
+      const body = entries.map((e) => ({ entryId: e.entryId, event: e.event, contentType: 'application/json', ...(e.metadata ? { metadata: e.metadata } : {}) }));
+      try {
+        await call('publish', 'POST', `/v1.0-alpha1/publish/bulk/${enc(pubsub)}/${enc(topic)}`, body, opts);
+        return new Map();
+      } catch (err) {
+        // A partial failure answers 500 with the entries that failed; anything else failed whole.
+        const failed = err instanceof SidecarError ? failedEntriesOf(err.body) : undefined;
+        if (!failed) throw err;
+        return failed;
+      }
+    },
+    async invokeActor(actorType, actorId, method, body, opts) {
+      const text = await call('actor', 'PUT', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/method/${enc(method)}`, body ?? {}, opts);
+      return text === '' ? undefined : (JSON.parse(text) as unknown);
+    },
+    async registerReminder(actorType, actorId, name, spec) {
+      await call('reminder', 'POST', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/reminders/${enc(name)}`, spec);
+    },
+    async deleteReminder(actorType, actorId, name) {
+      await call('reminder', 'DELETE', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/reminders/${enc(name)}`, undefined);
+    },
+    async getSecret(store, key) {
+      const text = await call('secret', 'GET', `/v1.0/secrets/${enc(store)}/${enc(key)}`, undefined);
+      return JSON.parse(text) as Record<string, string>;
+    },
+    async waitUntilReady(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      let last = 'no answer';
+      while (Date.now() < deadline) {
+        try {
+          const res = await fetch(`${base}/v1.0/healthz/outbound`, { signal: AbortSignal.timeout(1000) });
+          if (res.ok) return;
+          last = `HTTP ${res.status}`;
+        } catch (err) {
+          last = errMessage(err);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`Dapr sidecar at ${base} not ready after ${timeoutMs} ms (${last})`);
+    },
+  };
+}
