@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import type { ChannelDispatch, DeliveryOutcome } from '@herald/contracts';
-import type { Sidecar } from '@herald/dapr';
+import type { ActorPort } from '@herald/dapr';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort, type SendLedgerPort } from './channel-worker.js';
 import type { LedgerClaim } from './dedup.js';
 import type { ProviderPort } from './provider-port.js';
@@ -26,18 +26,12 @@ function fakeProvider(answer: () => DeliveryOutcome | Promise<DeliveryOutcome>):
 function fakeSidecar(failActorCalls = 0) {
   const calls: Array<{ id: string; method: string; body: unknown }> = [];
   let failures = failActorCalls;
-  const sidecar: Sidecar = {
-    publish: async () => undefined,
-    publishBulk: async () => new Map(),
+  const sidecar: ActorPort = {
     invokeActor: async (_type, id, method, body) => {
       if (failures-- > 0) throw new Error('sidecar unavailable');
       calls.push({ id, method, body });
       return { status: 'sent' };
     },
-    registerReminder: async () => undefined,
-    deleteReminder: async () => undefined,
-    getSecret: async () => ({}),
-    waitUntilReady: async () => undefined,
   };
   return { sidecar, calls };
 }

@@ -1,7 +1,7 @@
 import { ChannelDispatchSchema, type ChannelDispatch, type DeliveryOutcome, type DeliveryResult } from '@herald/contracts';
 import type { Channel, Priority } from '@herald/contracts';
 import { NOTIFICATION_ACTOR } from '@herald/dapr';
-import type { Sidecar } from '@herald/dapr';
+import type { ActorPort } from '@herald/dapr';
 import { traceIdOf } from '@herald/dapr';
 import { errMessage, type Logger } from '@herald/service';
 import type { LedgerClaim } from './dedup.js';
@@ -36,7 +36,8 @@ export interface BreakerPort {
 export interface ChannelWorkerDeps {
   channel: Channel;
   provider: ProviderPort;
-  sidecar: Sidecar;
+  /** Reports each outcome to the notification's actor. */
+  sidecar: ActorPort;
   log: Logger;
   ledger?: SendLedgerPort;
   limiter?: RateLimiterPort;

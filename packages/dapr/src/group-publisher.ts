@@ -1,5 +1,5 @@
 import { errMessage } from '@herald/service';
-import type { Sidecar } from './sidecar.js';
+import type { BulkPublishPort } from './sidecar.js';
 
 /** Publishes events one by one to its callers, in bulk to the sidecar. */
 export interface GroupPublisher {
@@ -12,7 +12,7 @@ export interface GroupPublisher {
 }
 
 export interface GroupPublisherOptions {
-  sidecar: Pick<Sidecar, 'publishBulk'>;
+  sidecar: BulkPublishPort;
   /** Bulk publishes in flight per topic at once. */
   maxInFlight?: number;
   /** Entries in one bulk publish. */

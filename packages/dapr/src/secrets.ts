@@ -1,13 +1,13 @@
-import { SidecarError, type Sidecar } from './sidecar.js';
+import { SidecarError, type SecretPort } from './sidecar.js';
 
-export async function requiredSecret(sidecar: Sidecar, store: string, name: string): Promise<string> {
+export async function requiredSecret(sidecar: SecretPort, store: string, name: string): Promise<string> {
   const value = await optionalSecret(sidecar, store, name);
   if (!value) throw new Error(`secret ${name} not found in secret store ${store}`);
   return value;
 }
 
 /** A secret that may be absent (a provider not configured): undefined then, not an error. */
-export async function optionalSecret(sidecar: Sidecar, store: string, name: string): Promise<string | undefined> {
+export async function optionalSecret(sidecar: SecretPort, store: string, name: string): Promise<string | undefined> {
   try {
     const value = (await sidecar.getSecret(store, name))[name];
     return value ? value : undefined;

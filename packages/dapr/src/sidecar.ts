@@ -41,21 +41,45 @@ export interface BulkPublishEntry {
   metadata?: Record<string, string>;
 }
 
-export interface Sidecar {
+// The sidecar's API in the narrow ports its users need: each takes only the port it uses, so
+// a fake in a test implements what it fakes and nothing else.
+
+/** Publishes one event. */
+export interface PublishPort {
   publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions): Promise<void>;
+}
+
+export interface BulkPublishPort {
   /**
    * Publishes many events in one request (Dapr docs, "Pub/sub API", bulk publish, alpha API).
    * Resolves with the entries that failed, by entryId, and their error; rejects when the
    * sidecar could not be asked at all (then none is known to be published).
    */
   publishBulk(pubsub: string, topic: string, entries: readonly BulkPublishEntry[], opts?: RequestOptions): Promise<Map<string, string>>;
+}
+
+/** Calls a method of an actor, wherever placement has it. */
+export interface ActorPort {
   invokeActor(actorType: string, actorId: string, method: string, body?: unknown, opts?: RequestOptions): Promise<unknown>;
+}
+
+/** An actor's durable reminders (kept by the Dapr scheduler). */
+export interface ReminderPort {
   registerReminder(actorType: string, actorId: string, name: string, spec: ReminderSpec): Promise<void>;
   deleteReminder(actorType: string, actorId: string, name: string): Promise<void>;
+}
+
+export interface SecretPort {
   getSecret(store: string, key: string): Promise<Record<string, string>>;
+}
+
+export interface ReadinessPort {
   /** Waits until the sidecar has loaded its components (it answers /v1.0/healthz/outbound). */
   waitUntilReady(timeoutMs: number): Promise<void>;
 }
+
+/** The whole client, as a process's main makes it and hands each user its port. */
+export interface Sidecar extends PublishPort, BulkPublishPort, ActorPort, ReminderPort, SecretPort, ReadinessPort {}
 
 export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_000): Sidecar {
   const base = `http://${host}:${port}`;

@@ -1,6 +1,6 @@
 import { NotificationAcceptedSchema } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
-import { actorRefusal, NOTIFICATION_ACTOR, type Sidecar } from '@herald/dapr';
+import { actorRefusal, NOTIFICATION_ACTOR, type ActorPort } from '@herald/dapr';
 
 export interface DeadLetters {
   /** Parks a message that can never be processed, with why; resolves once it is durably kept. */
@@ -19,7 +19,7 @@ export type EntryHandler = (data: unknown, traceparent: string | undefined) => P
  * actor refuses for good, goes to the dead-letter topic with its reason and is acknowledged (it
  * can never succeed, and must not block the subscription); anything else that fails is retried.
  */
-export function createAcceptedHandler(deps: { sidecar: Sidecar; log: Logger; deadLetters: DeadLetters; topic: string }): EntryHandler {
+export function createAcceptedHandler(deps: { sidecar: ActorPort; log: Logger; deadLetters: DeadLetters; topic: string }): EntryHandler {
   /** Parks a message that can never be taken, with why; it is retried only if it cannot be parked. */
   async function park(reason: string, data: unknown): Promise<EntryStatus> {
     try {

@@ -1,6 +1,6 @@
 import type { NotificationAccepted } from '@herald/contracts';
 import { createLogger } from '@herald/service';
-import { SidecarError, type Sidecar } from '@herald/dapr';
+import { SidecarError, type ActorPort } from '@herald/dapr';
 import { createLaneGate } from '../domain/lane-gate.js';
 import { createAcceptedHandler, type DeadLetters, type EntryHandler } from './accepted-subscription.js';
 import { createLaneSubscriptions, laneSubscriptions, payloadOf } from './bulk-subscription.js';
@@ -34,14 +34,14 @@ const refusedByActor = () =>
 
 function fakeSidecar(failFor: Set<string>, refuseFor: Set<string> = new Set()) {
   const calls: Array<{ id: string; method: string; body: unknown; traceparent: string | undefined }> = [];
-  const sidecar = {
-    async invokeActor(_type: string, id: string, method: string, body?: unknown, opts?: { traceparent?: string | undefined }) {
+  const sidecar: ActorPort = {
+    async invokeActor(_type, id, method, body, opts) {
       calls.push({ id, method, body, traceparent: opts?.traceparent });
       if (failFor.has(id)) throw new Error('actor unavailable');
       if (refuseFor.has(id)) throw refusedByActor();
       return { status: 'dispatched' };
     },
-  } as unknown as Sidecar;
+  };
   return { sidecar, calls };
 }
 

@@ -1,4 +1,4 @@
-import type { Sidecar } from '@herald/dapr';
+import type { PublishPort } from '@herald/dapr';
 import { redisKeys, type Redis } from '@herald/stores';
 import { createDeadLetters } from './dead-letters.js';
 
@@ -11,12 +11,12 @@ function setup(publishFails: boolean) {
     },
   } as unknown as Redis;
   const published: unknown[] = [];
-  const sidecar = {
-    async publish(_pubsub: string, _topic: string, data: unknown) {
+  const sidecar: PublishPort = {
+    async publish(_pubsub, _topic, data) {
       if (publishFails) throw new Error('pubsub down');
       published.push(data);
     },
-  } as unknown as Sidecar;
+  };
   const keys = redisKeys('run1:');
   const deadLetters = createDeadLetters({ sidecar, pubsubName: 'pubsub', topic: 'dead-letter', redis, keys, now: () => new Date('2026-11-25T10:00:00Z') });
   return { deadLetters, counts, published, statsKey: keys.stats() };

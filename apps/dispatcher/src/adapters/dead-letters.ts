@@ -1,4 +1,4 @@
-import type { Sidecar } from '@herald/dapr';
+import type { PublishPort } from '@herald/dapr';
 import type { Redis, RedisKeys } from '@herald/stores';
 import type { DeadLetters } from './accepted-subscription.js';
 
@@ -7,7 +7,7 @@ import type { DeadLetters } from './accepted-subscription.js';
  * them) with the reason and the original payload, and are counted per source topic in Redis,
  * so the count is one number across every dispatcher replica.
  */
-export function createDeadLetters(deps: { sidecar: Sidecar; pubsubName: string; topic: string; redis: Redis; keys: RedisKeys; now?: () => Date }): DeadLetters {
+export function createDeadLetters(deps: { sidecar: PublishPort; pubsubName: string; topic: string; redis: Redis; keys: RedisKeys; now?: () => Date }): DeadLetters {
   const now = deps.now ?? (() => new Date());
   return {
     async park(sourceTopic, reason, data) {

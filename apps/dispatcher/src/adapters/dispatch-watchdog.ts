@@ -1,5 +1,5 @@
 import { errMessage, type Logger } from '@herald/service';
-import { NOTIFICATION_ACTOR, type Sidecar } from '@herald/dapr';
+import { NOTIFICATION_ACTOR, type ActorPort } from '@herald/dapr';
 import { redisScript, type Redis, type RedisKeys } from '@herald/stores';
 import type { DeadlineList } from './notification-actor.js';
 
@@ -39,7 +39,7 @@ export function createDeadlineList(redis: Redis, keys: RedisKeys): DeadlineList 
 
 export interface WatchdogOptions {
   list: Pick<ReturnType<typeof createDeadlineList>, 'claim'>;
-  sidecar: Pick<Sidecar, 'invokeActor'>;
+  sidecar: ActorPort;
   log: Logger;
   /** How often to look for passed deadlines. */
   intervalMs: number;

@@ -1,6 +1,6 @@
 import type { NotificationAccepted } from '@herald/contracts';
 import { createLogger } from '@herald/service';
-import type { ReminderSpec, Sidecar } from '@herald/dapr';
+import type { ReminderPort, ReminderSpec } from '@herald/dapr';
 import type { NotificationState } from '../domain/notification-machine.js';
 import type { ActorTurn } from './actor-host.js';
 import { createActorStateCache, type ActorStateStore } from './actor-state.js';
@@ -41,12 +41,12 @@ function setup() {
   const published: Array<{ pubsub: string; topic: string; data: unknown; metadata?: Record<string, string> | undefined }> = [];
   const reminders: Array<{ id: string; name: string; spec: ReminderSpec }> = [];
   let publishFails = false;
-  const sidecar = {
-    async registerReminder(_type: string, id: string, name: string, spec: ReminderSpec) {
+  const sidecar: ReminderPort = {
+    async registerReminder(_type, id, name, spec) {
       reminders.push({ id, name, spec });
     },
     async deleteReminder() {},
-  } as unknown as Sidecar;
+  };
   const indexed: string[] = [];
   /** The watchdog's list as the actor leaves it; `order` has list writes and state saves in turn. */
   const watched = new Map<string, number>();

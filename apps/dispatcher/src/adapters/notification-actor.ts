@@ -7,7 +7,7 @@ import {
   type StatusEvent,
 } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
-import { dispatchRoute, NOTIFICATION_ACTOR, traceIdOf, type GroupPublisher, type Sidecar } from '@herald/dapr';
+import { dispatchRoute, NOTIFICATION_ACTOR, traceIdOf, type GroupPublisher, type ReminderPort } from '@herald/dapr';
 import type { HistoryIndex } from '@herald/stores';
 import { z } from 'zod';
 import type { RetryPolicy } from '../domain/backoff.js';
@@ -17,7 +17,8 @@ import { statusEventOf } from '../domain/notification-state.js';
 import type { ActorDefinition, ActorTurn } from './actor-host.js';
 
 export interface NotificationActorDeps {
-  sidecar: Sidecar;
+  /** Where the actor's wake-up reminder is kept. */
+  sidecar: ReminderPort;
   /** Sends dispatches to the channel queues; concurrent turns share one sidecar request. */
   dispatches: GroupPublisher;
   log: Logger;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import { errMessage, type Logger } from '@herald/service';
-import type { Sidecar } from '@herald/dapr';
+import type { ActorPort } from '@herald/dapr';
 import type { HistoryIndex, PreferencesStore, WebhookEndpointStore } from '@herald/stores';
 import type { WebhookUrlCheck } from '@herald/webhooks';
 import { apiError } from '../domain/api-error.js';
@@ -22,7 +22,7 @@ import { acceptNotification, mountNotificationRoutes } from './routes/notificati
 import { mountWebhookRoutes } from './routes/webhooks.js';
 
 export interface IntakeDeps {
-  sidecar: Sidecar;
+  sidecar: ActorPort;
   authenticate: Authenticate;
   log: Logger;
   bodyLimitBytes: number;

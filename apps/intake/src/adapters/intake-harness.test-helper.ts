@@ -10,7 +10,7 @@ import {
   type WebhookEndpoint,
 } from '@herald/contracts';
 import { createLogger } from '@herald/service';
-import type { BulkPublishEntry, RequestOptions, Sidecar } from '@herald/dapr';
+import type { ActorPort, BulkPublishEntry, BulkPublishPort, RequestOptions } from '@herald/dapr';
 import {
   encodeHistoryCursor,
   redisKeys,
@@ -58,7 +58,7 @@ export interface ActorCall {
 }
 
 /** Records what intake publishes and asks of actors; `actor` answers (or throws) as a test needs. */
-export class FakeSidecar implements Sidecar {
+export class FakeSidecar implements ActorPort, BulkPublishPort {
   published: Array<{ pubsub: string; topic: string; data: unknown; opts: RequestOptions | undefined }> = [];
   actorCalls: ActorCall[] = [];
   publishError: Error | undefined;
@@ -70,10 +70,6 @@ export class FakeSidecar implements Sidecar {
     return (call) => (call.method === 'view' ? (sidecar.views.get(call.actorId) ?? null) : { outcome: 'not_found' });
   }
 
-  async publish(pubsub: string, topic: string, data: unknown, opts?: RequestOptions): Promise<void> {
-    if (this.publishError) throw this.publishError;
-    this.published.push({ pubsub, topic, data, opts });
-  }
   async publishBulk(pubsub: string, topic: string, entries: readonly BulkPublishEntry[]): Promise<Map<string, string>> {
     if (this.publishError) throw this.publishError;
     for (const e of entries) this.published.push({ pubsub, topic, data: e.event, opts: undefined });
@@ -84,16 +80,6 @@ export class FakeSidecar implements Sidecar {
     this.actorCalls.push(call);
     return this.actor(call);
   }
-  async registerReminder(): Promise<void> {
-    throw new Error('intake registers no reminder');
-  }
-  async deleteReminder(): Promise<void> {
-    throw new Error('intake deletes no reminder');
-  }
-  async getSecret(): Promise<Record<string, string>> {
-    throw new Error('intake reads secrets at start only');
-  }
-  async waitUntilReady(): Promise<void> {}
 }
 
 /** The Redis store's semantics: first claim wins, the same fingerprint is 'same', release only by its owner. */

@@ -1,5 +1,5 @@
 import type { NotificationAccepted } from '@herald/contracts';
-import { createGroupPublisher, lanePubsub, laneTopic, type Sidecar } from '@herald/dapr';
+import { createGroupPublisher, lanePubsub, laneTopic, type BulkPublishPort } from '@herald/dapr';
 
 /** Publishes accepted notifications on their lane's topic. */
 export interface LanePublisher {
@@ -11,7 +11,7 @@ export interface LanePublisher {
 }
 
 export interface LanePublisherOptions {
-  sidecar: Pick<Sidecar, 'publishBulk'>;
+  sidecar: BulkPublishPort;
   /** The bulk lane's component; the critical lane's is its `-critical` namesake (lanePubsub). */
   pubsubName: string;
   topicPrefix: string;

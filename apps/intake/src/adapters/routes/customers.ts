@@ -1,13 +1,13 @@
 import type { Request, RequestHandler, Router } from 'express';
 import { CustomerIdSchema, PreferencesSchema, type NotificationView } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
-import { NOTIFICATION_ACTOR, type Sidecar } from '@herald/dapr';
+import { NOTIFICATION_ACTOR, type ActorPort } from '@herald/dapr';
 import { parseHistoryCursor, type HistoryIndex, type PreferencesStore } from '@herald/stores';
 import { apiError, validationError } from '../../domain/api-error.js';
 import { mapLimit, unavailable, type Authed } from './common.js';
 
 export interface CustomerRoutesDeps {
-  sidecar: Sidecar;
+  sidecar: ActorPort;
   history: Pick<HistoryIndex, 'list'>;
   preferences: PreferencesStore;
   log: Logger;

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Router } from 'express';
 import { isDotSegment, NotificationIdSchema, NotificationRequestSchema, requestChannels, type NotificationView } from '@herald/contracts';
 import { errMessage } from '@herald/service';
-import { NOTIFICATION_ACTOR, type Sidecar } from '@herald/dapr';
+import { NOTIFICATION_ACTOR, type ActorPort } from '@herald/dapr';
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError } from '../../domain/api-error.js';
 import { acceptMany, type AcceptManyDeps } from './accept-many.js';
@@ -9,7 +9,7 @@ import { expressRoute, quotaRefused, sendAnswer, type JsonRoute } from './answer
 import { dotSegmentId, unavailable, type Authed } from './common.js';
 
 export interface NotificationRoutesDeps extends AcceptManyDeps {
-  sidecar: Sidecar;
+  sidecar: ActorPort;
   now: () => Date;
   /**
    * How long after its `202` a notification whose actor has not run yet is answered as
