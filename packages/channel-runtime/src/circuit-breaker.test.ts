@@ -1,20 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { createRedis } from '@herald/stores';
-import { redisKeys } from '@herald/stores';
+import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const prefix = `test-${randomUUID()}:`;
-const keys = redisKeys(prefix);
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redis = createRedis(url);
-const otherReplica = createRedis(url);
-
-afterAll(async () => {
-  const leftovers = await redis.keys(`${prefix}*`);
-  if (leftovers.length > 0) await redis.del(...leftovers);
-  await Promise.all([redis.quit(), otherReplica.quit()]);
-});
+const { redis, keys, connect } = useTestRedis();
+const otherReplica = connect();
 
 /** Polls until `check` holds, failing after `timeoutMs`. */
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

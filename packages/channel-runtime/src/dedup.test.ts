@@ -1,21 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DeliveryOutcome } from '@herald/contracts';
-import { createRedis } from '@herald/stores';
-import { redisKeys } from '@herald/stores';
+import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createSendLedger, SendLedgerError } from './dedup.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const prefix = `test-${randomUUID()}:`;
-const keys = redisKeys(prefix);
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redis = createRedis(url);
-const otherReplica = createRedis(url);
-
-afterAll(async () => {
-  const leftovers = await redis.keys(`${prefix}*`);
-  if (leftovers.length > 0) await redis.del(...leftovers);
-  await Promise.all([redis.quit(), otherReplica.quit()]);
-});
+const { redis, keys, connect } = useTestRedis();
+const otherReplica = connect();
 
 const sent: DeliveryOutcome = { kind: 'sent', provider: 'sandbox', providerMessageId: 'msg-1' };
 const id = (): string => `ntf_${randomUUID()}`;

@@ -1,20 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { createRedis, type Redis } from '@herald/stores';
-import { redisKeys } from '@herald/stores';
+import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createTokenBucket } from './rate-limiter.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const prefix = `test-${randomUUID()}:`;
-const keys = redisKeys(prefix);
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redis = createRedis(url);
-const replicas: Redis[] = [];
-
-afterAll(async () => {
-  const leftovers = await redis.keys(`${prefix}*`);
-  if (leftovers.length > 0) await redis.del(...leftovers);
-  await Promise.all([redis, ...replicas].map((r) => r.quit()));
-});
+const { redis, keys, connect } = useTestRedis();
 
 /** Redis's clock in ms, the one the bucket's script refills by. */
 async function redisNowMs(): Promise<number> {
@@ -121,7 +109,7 @@ describe('token bucket', () => {
     const runMs = 3000;
     const workersPerReplica = 8;
     // Four replicas: each its own connection and its own bucket object, one shared name.
-    for (let i = 0; i < 4; i++) replicas.push(createRedis(url));
+    const replicas = Array.from({ length: 4 }, connect);
     await Promise.all(replicas.map((r) => r.ping()));
     const buckets = replicas.map((r) => createTokenBucket(r, keys, { name: 'sendgrid:acct-shared', ratePerSec, burst }));
 

@@ -1,21 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { WebhookEndpointSchema } from '@herald/contracts';
-import { createRedis } from './client.js';
-import { redisKeys } from './keys.js';
+import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createWebhookEndpointStore } from './endpoint-store.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const prefix = `test-${randomUUID()}:`;
-const keys = redisKeys(prefix);
-const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const { redis, keys } = useTestRedis();
 const at = new Date('2026-11-25T10:00:00.000Z');
 const store = createWebhookEndpointStore(redis, keys, { now: () => at });
-
-afterAll(async () => {
-  const leftovers = await redis.keys(`${prefix}*`);
-  if (leftovers.length > 0) await redis.del(...leftovers);
-  await redis.quit();
-});
 
 describe('webhook endpoint store', () => {
   it('creates an endpoint with a fresh id and secret, and reads it back', async () => {

@@ -1,22 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { createRedis } from './client.js';
-import { redisKeys } from './keys.js';
+import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createHistoryIndex, historyBucket, parseHistoryCursor } from './history-index.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const prefix = `test-${randomUUID()}:`;
-const keys = redisKeys(prefix);
-const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const { redis, keys } = useTestRedis();
 const index = createHistoryIndex(redis, keys, 30);
 const HOUR = 3_600_000;
 const nowMs = Math.floor(Date.now() / HOUR) * HOUR + 30 * 60_000; // half past the current hour
 const id = (n: number): string => `ntf_${String(n).padStart(26, '0')}`;
-
-afterAll(async () => {
-  const leftovers = await redis.keys(`${prefix}*`);
-  if (leftovers.length > 0) await redis.del(...leftovers);
-  await redis.quit();
-});
 
 async function allPages(customer: string, limit: number): Promise<string[][]> {
   const pages: string[][] = [];

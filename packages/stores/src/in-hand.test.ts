@@ -1,16 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { createRedis } from './client.js';
-import { redisKeys } from './keys.js';
+import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createInHandCounter, doneBetween, IN_HAND_STALE_MS, readInHand } from './in-hand.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const keys = redisKeys(`test-${randomUUID()}:`);
-const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-
-afterAll(async () => {
-  await redis.del(keys.inHand('bulk'), keys.inHand('critical'));
-  await redis.quit();
-});
+const { redis, keys } = useTestRedis();
 
 /** Waits for the counter's flush to land (it writes at most every flushMs). */
 async function settled(lane: 'bulk' | 'critical', expected: number): Promise<number> {
