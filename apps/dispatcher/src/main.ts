@@ -1,4 +1,4 @@
-import { createLogger } from '@herald/service';
+import { createLogger, startHttpServer } from '@herald/service';
 import { createGroupPublisher, createSidecar, deadLetterTopic, laneTopic } from '@herald/dapr';
 import { createHistoryIndex, createPreferencesStore, createRedis, redisKeys } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
@@ -7,7 +7,6 @@ import { createActorStateCache, createSidecarActorState } from './adapters/actor
 import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
 import { createDeadlineList, createDispatchWatchdog } from './adapters/dispatch-watchdog.js';
-import { startHttpServer } from './adapters/http-server.js';
 import { createNotificationActor } from './adapters/notification-actor.js';
 import { createPreferencesReader } from './adapters/preferences-reader.js';
 import { createWebhookDeliverer } from './adapters/webhook-deliverer.js';
@@ -69,7 +68,8 @@ const subscriptions = createLaneSubscriptions({
   log,
 });
 
-const server = await startHttpServer({ host: '127.0.0.1', port: config.APP_PORT, routes: [actorHost, subscriptions], log });
+// A bulk delivery carries a whole batch of accepted notifications: room for the largest.
+const server = await startHttpServer({ host: '127.0.0.1', port: config.APP_PORT, routes: [actorHost, subscriptions], log, maxBodyBytes: 16 * 1024 * 1024 });
 webhooks.start();
 const watchdog = createDispatchWatchdog({ list: deadlines, sidecar, log, intervalMs: config.WATCHDOG_INTERVAL_MS });
 watchdog.start();

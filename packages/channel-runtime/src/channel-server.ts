@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { PrioritySchema, type Channel, type Priority } from '@herald/contracts';
 import { channelPubsub, channelTopic, QUEUE_MAX_PRIORITY } from '@herald/dapr';
-import { readBody } from '@herald/service';
-import { errMessage, type Logger } from '@herald/service';
+import { errMessage, header, startHttpServer, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
 import type { ChannelWorker } from './channel-worker.js';
 import type { InHandCounter } from '@herald/stores';
 
@@ -48,6 +47,8 @@ function cloudEventData(body: unknown): { data: unknown; traceparent?: string } 
   return { data: body };
 }
 
+const ok = (json: unknown): Promise<HttpResponse> => Promise.resolve({ status: 200, json });
+
 /**
  * The channel app's HTTP face toward its sidecar (Dapr docs, "Pub/sub API"): the sidecar reads
  * `/dapr/subscribe` once, then POSTs each message of a lane's queue to that lane's route, many
@@ -55,53 +56,42 @@ function cloudEventData(body: unknown): { data: unknown; traceparent?: string } 
  * SUCCESS acknowledges it, RETRY puts it back on the queue.
  */
 export function startChannelServer(opts: ChannelServerOptions): Promise<Server> {
-  const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
   const subscriptions = channelSubscriptions(opts.channel, opts.topicPrefix);
   const laneOfRoute = new Map(PrioritySchema.options.map((lane) => [lanePath(lane), lane]));
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const reply = (status: number, body?: unknown) => {
-      res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
-      res.end(body === undefined ? undefined : JSON.stringify(body));
-    };
-    if (req.method === 'GET' && path === '/dapr/subscribe') return reply(200, subscriptions);
-    const lane = req.method === 'POST' && path ? laneOfRoute.get(path) : undefined;
-    if (lane) {
-      opts.inHand?.begin(lane);
-      readJson(req, maxBody)
-        .then((body) => {
-          const event = cloudEventData(body);
-          return opts.worker.handle(event.data, event.traceparent ?? header(req, 'traceparent'));
-        })
-        .then((ack) => {
-          opts.inHand?.end(lane, ack === 'ack');
-          reply(200, { status: ack === 'ack' ? 'SUCCESS' : 'RETRY' });
-        })
-        .catch((err: unknown) => {
-          // Redelivering it would fail the same way.
-          opts.inHand?.end(lane, true);
-          opts.log.error({ err: errMessage(err) }, 'unreadable queue message dropped');
-          reply(200, { status: 'SUCCESS' });
-        });
-      return;
+
+  async function deliver(lane: Priority, req: HttpRequest): Promise<HttpResponse> {
+    opts.inHand?.begin(lane);
+    try {
+      const body = await req.json();
+      if (body === undefined) throw new Error('empty queue message');
+      const event = cloudEventData(body);
+      const ack = await opts.worker.handle(event.data, event.traceparent ?? header(req.headers, 'traceparent'));
+      opts.inHand?.end(lane, ack === 'ack');
+      return { status: 200, json: { status: ack === 'ack' ? 'SUCCESS' : 'RETRY' } };
+    } catch (err) {
+      // Redelivering it would fail the same way.
+      opts.inHand?.end(lane, true);
+      opts.log.error({ err: errMessage(err) }, 'unreadable queue message dropped');
+      return { status: 200, json: { status: 'SUCCESS' } };
     }
-    if (req.method === 'GET' && path === '/healthz') return reply(200, { status: 'ok' });
-    const route = req.method === 'GET' && path ? opts.routes?.[path] : undefined;
-    if (route) return reply(200, route());
-    return reply(404, { error: { code: 'route_not_found', message: 'no such route' } });
-  });
-  server.keepAliveTimeout = 65_000;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve(server));
-  });
-}
+  }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
+  const route: Route = (req) => {
+    if (req.method === 'GET' && req.path === '/dapr/subscribe') return ok(subscriptions);
+    const lane = req.method === 'POST' ? laneOfRoute.get(req.path) : undefined;
+    if (lane) return deliver(lane, req);
+    if (req.method !== 'GET') return undefined;
+    if (req.path === '/healthz') return ok({ status: 'ok' });
+    const extra = opts.routes?.[req.path];
+    return extra ? ok(extra()) : undefined;
+  };
 
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  return JSON.parse((await readBody(req, maxBytes)).toString('utf8')) as unknown;
+  return startHttpServer({
+    host: opts.host,
+    port: opts.port,
+    routes: [route],
+    log: opts.log,
+    maxBodyBytes: opts.maxBodyBytes,
+    answers: { notFound: { status: 404, json: { error: { code: 'route_not_found', message: 'no such route' } } } },
+  });
 }

@@ -1,3 +1,4 @@
 export * from './config.js';
+export * from './http-server.js';
 export * from './log.js';
 export * from './read-body.js';

@@ -1,23 +1,34 @@
 import type { IncomingMessage } from 'node:http';
 
+/** A request body over the reader's limit: callers answer it (413) their own way. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`request body over ${limit} bytes`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
 /**
- * Reads a request's whole body, refusing (and cutting off) one over `maxBytes`. For the servers
- * that speak to a sidecar over plain node:http (the dispatcher's, the channels').
+ * Reads a request's whole body, refusing one over `maxBytes` with BodyTooLargeError: at once
+ * when its declared length is over, else as soon as what came is. A refused body is not read
+ * on: the rest flows by unkept, and an answer with `Connection: close` ends it.
  */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  if (Number(req.headers['content-length']) > maxBytes) return Promise.reject(new BodyTooLargeError(maxBytes));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        reject(new Error(`request body over ${maxBytes} bytes`));
-        req.destroy();
+        req.off('data', onData);
+        reject(new BodyTooLargeError(maxBytes));
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
 }

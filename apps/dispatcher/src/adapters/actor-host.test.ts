@@ -1,9 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '@herald/service';
+import { createLogger, startHttpServer } from '@herald/service';
 import { createActorHost, type ActorDefinition, type ReminderFired } from './actor-host.js';
 import { createActorStateCache, type ActorStateStore } from './actor-state.js';
-import { startHttpServer } from './http-server.js';
 
 const log = createLogger('test', 'silent');
 

@@ -1,7 +1,6 @@
-import { errMessage, type Logger } from '@herald/service';
+import { errMessage, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
 import { ACTOR_REFUSED_FIELD, failsEveryTime } from '@herald/dapr';
 import type { ActorStateCache, ActorStateHandle } from './actor-state.js';
-import type { HttpRequest, HttpResponse, Route } from './http-server.js';
 
 // The app side of Dapr's actor protocol (Dapr docs, "Actors API reference", the endpoints the
 // app serves): daprd places each actor, runs one turn at a time per actor, keeps reminders,
@@ -106,12 +105,12 @@ export function createActorHost(opts: ActorHostOptions): Route {
         opts.log.warn({ actorType: type, actorId: id, reminder: name }, 'unknown reminder ignored');
         return Promise.resolve({ status: 200 });
       }
-      return run(`remind/${name}`, turn, () => handler(turn, reminderFired(req.body)));
+      return req.json().then((body) => run(`remind/${name}`, turn, () => handler(turn, reminderFired(body))));
     }
     if (rest.length === 3 && kind === 'timer') return notFound('this host registers no timers');
     const method = rest.length === 2 && Object.hasOwn(actor.methods, kind) ? actor.methods[kind] : undefined;
     if (!method) return notFound(`no method ${rest.slice(1).join('/')} on ${type}`);
-    return run(kind, turn, () => method(turn, req.body));
+    return req.json().then((body) => run(kind, turn, () => method(turn, body)));
   };
 }
 

@@ -1,10 +1,9 @@
 import type { NotificationAccepted } from '@herald/contracts';
-import { createLogger } from '@herald/service';
+import { createLogger, type HttpRequest, type HttpResponse } from '@herald/service';
 import { SidecarError, type ActorPort } from '@herald/dapr';
 import { createLaneGate } from '../domain/lane-gate.js';
 import { createAcceptedHandler, type DeadLetters, type EntryHandler } from './accepted-subscription.js';
 import { createLaneSubscriptions, laneSubscriptions, payloadOf } from './bulk-subscription.js';
-import type { HttpResponse } from './http-server.js';
 
 const log = createLogger('test', 'silent');
 const batching = { critical: { maxMessagesCount: 64, maxAwaitDurationMs: 5 }, bulk: { maxMessagesCount: 100, maxAwaitDurationMs: 40 } };
@@ -56,8 +55,18 @@ function fakeDeadLetters(fail = false) {
   return { deadLetters, parked };
 }
 
+/** A request as the server hands it to a route, with `body` as its JSON. */
+const request = (method: string, path: string, body: unknown): HttpRequest => ({
+  method,
+  url: path,
+  path,
+  headers: {},
+  body: async () => Buffer.from(JSON.stringify(body) ?? ''),
+  json: async () => body,
+});
+
 async function post(route: ReturnType<typeof createLaneSubscriptions>, path: string, body: unknown): Promise<HttpResponse> {
-  const handled = route({ method: 'POST', path, headers: {}, body });
+  const handled = route(request('POST', path, body));
   if (!handled) throw new Error(`no route for ${path}`);
   return handled;
 }
@@ -132,8 +141,8 @@ describe('lane subscriptions', () => {
   it('refuses a request that is not a bulk delivery, and leaves other paths alone', async () => {
     const { route } = setup();
     expect((await post(route, '/events/bulk', { data: accepted(nid('1')) })).status).toBe(400);
-    expect(route({ method: 'POST', path: '/events/other', headers: {}, body: {} })).toBeUndefined();
-    expect(await route({ method: 'GET', path: '/dapr/subscribe', headers: {}, body: undefined })).toMatchObject({ status: 200 });
+    expect(route(request('POST', '/events/other', {}))).toBeUndefined();
+    expect(await route(request('GET', '/dapr/subscribe', undefined))).toMatchObject({ status: 200 });
   });
 
   it('answers RETRY for an entry whose handler throws, and hands entries through the lane gate', async () => {

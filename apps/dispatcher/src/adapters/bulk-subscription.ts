@@ -1,9 +1,8 @@
 import { PrioritySchema, type Priority } from '@herald/contracts';
-import { errMessage, type Logger } from '@herald/service';
+import { errMessage, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
 import { lanePubsub, laneTopic } from '@herald/dapr';
 import type { LaneGate } from '../domain/lane-gate.js';
 import type { EntryHandler, EntryStatus } from './accepted-subscription.js';
-import type { HttpRequest, HttpResponse, Route } from './http-server.js';
 
 // The lanes' subscriptions, as Dapr bulk subscriptions (Dapr docs, "Publish and subscribe to
 // bulk messages"): the sidecar collects up to maxMessagesCount messages, or what came within
@@ -78,7 +77,7 @@ export function createLaneSubscriptions(opts: LaneSubscriptionsOptions): Route {
   return (req: HttpRequest) => {
     if (req.method === 'GET' && req.path === '/dapr/subscribe') return Promise.resolve({ status: 200, json: subscriptions });
     const lane = req.method === 'POST' ? lanes.get(req.path) : undefined;
-    return lane ? deliver(lane, req.body) : undefined;
+    return lane ? req.json().then((body) => deliver(lane, body)) : undefined;
   };
 }
 

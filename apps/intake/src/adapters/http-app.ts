@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import { errMessage, type Logger } from '@herald/service';
 import type { ActorPort } from '@herald/dapr';
@@ -7,7 +7,7 @@ import type { WebhookUrlCheck } from '@herald/webhooks';
 import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
-import { createAcceptPath } from './accept-path.js';
+import { createAcceptServer } from './accept-path.js';
 import { answerClientError } from './client-errors.js';
 import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
@@ -93,19 +93,15 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
 export function createIntakeServer(deps: IntakeDeps): Server {
   const now = deps.now ?? (() => new Date());
   const app = createIntakeApp(deps);
-  const lean = createAcceptPath({
+  const server = createAcceptServer({
     authenticate: deps.authenticate,
     log: deps.log,
     routes: {
       '/v1/notifications': { route: acceptNotification({ ...deps, now }), bodyLimitBytes: deps.bodyLimitBytes },
       '/v1/notifications/batch': { route: acceptBatch({ ...deps, now }), bodyLimitBytes: deps.batchBodyLimitBytes },
     },
-  });
-  const server = createServer((req, res) => {
-    if (!lean(req, res)) app(req, res);
+    fallback: app,
   });
   server.on('clientError', answerClientError);
-  // Node's default (5 s) closes idle keep-alive connections a client may be about to reuse.
-  server.keepAliveTimeout = 65_000;
   return server;
 }

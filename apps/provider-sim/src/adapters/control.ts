@@ -1,7 +1,7 @@
-import type { Logger } from '@herald/service';
+import { parseJson, type Logger } from '@herald/service';
 import type { Simulator } from '../domain/simulator.js';
 import { simConfigPatchSchema } from '../domain/sim-config.js';
-import { empty, json, parseJson, type Reply } from './http-io.js';
+import { empty, json, type Reply } from './http-io.js';
 
 /**
  * The simulator's own API: `GET|PUT /_sim/config`, `GET /_sim/stats`, `POST /_sim/reset`,

@@ -1,4 +1,5 @@
-import { empty, header, xml, type Reply } from './http-io.js';
+import { header } from '@herald/service';
+import { empty, xml, type Reply } from './http-io.js';
 import { retryAfterSeconds, type IdSource, type ProviderApi } from './provider-api.js';
 
 // Azure Notification Hubs send, as @azure/notification-hubs 2 calls it:

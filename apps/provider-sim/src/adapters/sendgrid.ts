@@ -1,4 +1,5 @@
-import { empty, header, json, parseJson, type Reply } from './http-io.js';
+import { header, parseJson } from '@herald/service';
+import { empty, json, type Reply } from './http-io.js';
 import { retryAfterSeconds, type ProviderApi } from './provider-api.js';
 
 // SendGrid v3 Mail Send, `POST /v3/mail/send`: 202 with an empty body and X-Message-Id on

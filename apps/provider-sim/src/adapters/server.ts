@@ -32,14 +32,13 @@
 // sendRequest: (req, next) => { req.allowInsecureConnection = true; return next(req); } } }]`.)
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Logger } from '@herald/service';
+import { startHttpServer, type HttpRequest, type HttpServerOptions, type Logger } from '@herald/service';
 import type { Simulator } from '../domain/simulator.js';
 import { controlReply, notAllowed } from './control.js';
-import { json, readBody, writeReply } from './http-io.js';
+import { json, type Reply } from './http-io.js';
 import { notificationHubsApi } from './notification-hubs.js';
 import type { IdSource, ProviderApi, ProviderRequest, ReplyContext } from './provider-api.js';
 import { sendgridApi } from './sendgrid.js';
@@ -72,25 +71,25 @@ export const cryptoIds: IdSource = {
   uuid: () => randomUUID(),
 };
 
-export function createSimServer(deps: SimServerDeps): Server {
+/** The simulator's server: one route that claims every request. */
+function simServerOptions(deps: SimServerDeps): HttpServerOptions {
   const { simulator, log } = deps;
   const now = deps.now ?? (() => performance.now());
   const date = deps.date ?? (() => new Date());
   const random = deps.random ?? Math.random;
   const ids = deps.ids ?? cryptoIds;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://provider-sim');
-    const body = await readBody(req, BODY_LIMIT_BYTES);
-    if (body === undefined) return writeReply(res, json(413, { error: 'payload_too_large', limitBytes: BODY_LIMIT_BYTES }));
+  async function handle(req: HttpRequest): Promise<Reply> {
+    const { method } = req;
+    const url = new URL(req.url, 'http://provider-sim');
+    const body = (await req.body()).toString('utf8');
 
     const control = controlReply(method, url.pathname, body, simulator, log);
-    if (control) return writeReply(res, control);
+    if (control) return control;
 
     const route = PROVIDER_ROUTES.map(({ pattern, api }) => ({ api, match: pattern.exec(url.pathname) })).find((r) => r.match);
-    if (!route?.match) return writeReply(res, json(404, { error: 'not_found', message: `no route for ${method} ${url.pathname}` }));
-    if (method !== 'POST') return writeReply(res, notAllowed('POST'));
+    if (!route?.match) return json(404, { error: 'not_found', message: `no route for ${method} ${url.pathname}` });
+    if (method !== 'POST') return notAllowed('POST');
 
     const { api } = route;
     const at = now();
@@ -112,16 +111,20 @@ export function createSimServer(deps: SimServerDeps): Server {
 
     const latencyMs = simulator.latencyMs(api.provider);
     if (latencyMs > 0) await delay(latencyMs);
-    writeReply(res, reply);
+    return reply;
   }
 
-  return createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log.error({ err }, 'request failed');
-      if (res.headersSent) res.destroy();
-      else writeReply(res, json(500, { error: 'internal', message: 'the simulator failed; see its log' }));
-    });
-  });
+  return {
+    routes: [handle],
+    log,
+    maxBodyBytes: BODY_LIMIT_BYTES,
+    answers: {
+      tooLarge: (limit) => json(413, { error: 'payload_too_large', limitBytes: limit }),
+      internalError: json(500, { error: 'internal', message: 'the simulator failed; see its log' }),
+    },
+    // Node's own default, which the simulator has always run with.
+    keepAliveTimeoutMs: 5_000,
+  };
 }
 
 export interface RunningSim {
@@ -133,14 +136,7 @@ export interface RunningSim {
 
 /** Starts the simulator on `port` (0 picks a free one). */
 export async function startSimServer(deps: SimServerDeps, port: number, host: string): Promise<RunningSim> {
-  const server = createSimServer(deps);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const server = await startHttpServer({ ...simServerOptions(deps), host, port });
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
