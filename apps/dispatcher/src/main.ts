@@ -1,9 +1,7 @@
 import { createLogger, startHttpServer } from '@herald/service';
-import { createGroupPublisher, createSidecar, deadLetterTopic, laneTopic } from '@herald/dapr';
+import { createActorHost, createActorStateCache, createGroupPublisher, createSidecar, createSidecarActorState, deadLetterTopic, laneTopic } from '@herald/dapr';
 import { createHistoryIndex, createPreferencesStore, createRedis, redisKeys } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
-import { createActorHost } from './adapters/actor-host.js';
-import { createActorStateCache, createSidecarActorState } from './adapters/actor-state.js';
 import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
 import { createDeadlineList, createDispatchWatchdog } from './adapters/dispatch-watchdog.js';

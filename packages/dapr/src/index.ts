@@ -1,4 +1,6 @@
+export * from './actor-host.js';
 export * from './actor-refusal.js';
+export * from './actor-state.js';
 export * from './group-publisher.js';
 export * from './names.js';
 export * from './secrets.js';

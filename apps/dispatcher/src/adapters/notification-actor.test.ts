@@ -1,9 +1,7 @@
 import type { NotificationAccepted } from '@herald/contracts';
 import { createLogger } from '@herald/service';
-import type { ReminderPort, ReminderSpec } from '@herald/dapr';
+import { createActorStateCache, type ActorStateStore, type ActorTurn, type ReminderPort, type ReminderSpec } from '@herald/dapr';
 import type { NotificationState } from '../domain/notification-machine.js';
-import type { ActorTurn } from './actor-host.js';
-import { createActorStateCache, type ActorStateStore } from './actor-state.js';
 import { createNotificationActor, WAKE_REMINDER } from './notification-actor.js';
 
 const log = createLogger('test', 'silent');

@@ -7,14 +7,13 @@ import {
   type StatusEvent,
 } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
-import { dispatchRoute, NOTIFICATION_ACTOR, traceIdOf, type GroupPublisher, type ReminderPort } from '@herald/dapr';
+import { dispatchRoute, NOTIFICATION_ACTOR, traceIdOf, type ActorDefinition, type ActorTurn, type GroupPublisher, type ReminderPort } from '@herald/dapr';
 import type { HistoryIndex } from '@herald/stores';
 import { z } from 'zod';
 import type { RetryPolicy } from '../domain/backoff.js';
 import type { DispatchPolicy } from '../domain/dispatch-deadline.js';
 import { decide, isSettled, toView, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from '../domain/notification-machine.js';
 import { statusEventOf } from '../domain/notification-state.js';
-import type { ActorDefinition, ActorTurn } from './actor-host.js';
 
 export interface NotificationActorDeps {
   /** Where the actor's wake-up reminder is kept. */
@@ -58,7 +57,7 @@ export const CancelCommandSchema = z.object({ tenantId: z.string().min(1) });
 export type CancelOutcome = { outcome: 'canceled'; view: NotificationView } | { outcome: 'not_cancelable'; view: NotificationView } | { outcome: 'not_found' };
 
 /**
- * NotificationActor for the dispatcher's actor host (actor-host.ts), its dependencies closed over.
+ * NotificationActor for the actor host of @herald/dapr (createActorHost), its dependencies closed over.
  *
  * Each method: load state, decide (pure), save, then perform the effects. Dapr runs one turn
  * at a time per actor, so the load-decide-save needs no lock of ours.

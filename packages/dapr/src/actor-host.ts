@@ -1,5 +1,5 @@
 import { errMessage, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
-import { ACTOR_REFUSED_FIELD, failsEveryTime } from '@herald/dapr';
+import { ACTOR_REFUSED_FIELD, failsEveryTime } from './actor-refusal.js';
 import type { ActorStateCache, ActorStateHandle } from './actor-state.js';
 
 // The app side of Dapr's actor protocol (Dapr docs, "Actors API reference", the endpoints the

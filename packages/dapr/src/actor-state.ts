@@ -1,4 +1,4 @@
-import { createSidecarHttp } from '@herald/dapr';
+import { createSidecarHttp } from './sidecar-http.js';
 
 // Actor state through the sidecar's HTTP API (Dapr docs, "Actors API reference": "Get actor
 // state", "Save actor state transactionally"), and a cache of the state of active actors.

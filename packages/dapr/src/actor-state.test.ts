@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SidecarError } from '@herald/dapr';
+import { SidecarError } from './sidecar-error.js';
 import { createActorStateCache, createSidecarActorState, type ActorStateStore } from './actor-state.js';
 
 /** An in-memory actor state store that counts what the cache asks of it. */
