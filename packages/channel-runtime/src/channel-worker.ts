@@ -1,8 +1,12 @@
-import { ChannelDispatchSchema, type ChannelDispatch, type DeliveryOutcome, type DeliveryResult } from '@herald/contracts';
-import type { Channel, Priority } from '@herald/contracts';
-import { NOTIFICATION_ACTOR } from '@herald/dapr';
-import type { ActorPort } from '@herald/dapr';
-import { traceIdOf } from '@herald/dapr';
+import {
+  type Channel,
+  type ChannelDispatch,
+  ChannelDispatchSchema,
+  type DeliveryOutcome,
+  type DeliveryResult,
+  type Priority,
+} from '@herald/contracts';
+import { type ActorPort, NOTIFICATION_ACTOR, traceIdOf } from '@herald/dapr';
 import { errMessage, type Logger } from '@herald/service';
 import type { LedgerClaim } from './dedup.js';
 import type { ProviderPort } from './provider-port.js';

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from '@herald/stores';
-import { redisScript } from '@herald/stores';
+import { type RedisKeys, redisScript } from '@herald/stores';
 
 // A graduated circuit breaker per provider account, kept in Redis and shared by every replica.
 //

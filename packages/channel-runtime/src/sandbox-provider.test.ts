@@ -1,5 +1,4 @@
-import type { ChannelDispatch } from '@herald/contracts';
-import type { Recipient } from '@herald/contracts';
+import type { ChannelDispatch, Recipient } from '@herald/contracts';
 import { createSandboxProvider } from './sandbox-provider.js';
 
 const message = (to: Recipient, attempt = 1): ChannelDispatch => ({

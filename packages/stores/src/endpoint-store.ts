@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { WebhookEndpointSchema, type WebhookEndpoint, type WebhookRegistration } from '@herald/contracts';
-import { newWebhookId } from '@herald/contracts';
+import { newWebhookId, type WebhookEndpoint, WebhookEndpointSchema, type WebhookRegistration } from '@herald/contracts';
 import type { Redis } from './client.js';
 import type { RedisKeys } from './keys.js';
 

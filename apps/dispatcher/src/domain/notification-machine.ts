@@ -29,8 +29,14 @@
 // effects are safe to repeat: the channel de-duplicates a send by (notification, attempt), a
 // reminder registered again under its name replaces the first, the history index is a set,
 // and status events carry an id per change for receivers to de-duplicate.
-import type { DeliveryResult, NotificationAccepted, NotificationView, ProviderEvent, TimelineEntry } from '@herald/contracts';
-import { requestChannels } from '@herald/contracts';
+import {
+  type DeliveryResult,
+  type NotificationAccepted,
+  type NotificationView,
+  type ProviderEvent,
+  requestChannels,
+  type TimelineEntry,
+} from '@herald/contracts';
 import { retryDelayMs, type RetryPolicy } from './backoff.js';
 import { nextHandoffDelayMs, type DispatchPolicy } from './dispatch-deadline.js';
 import { currentChannel, entry, sendOf, type Effect, type NotificationState, type PreferencesLookup } from './notification-state.js';

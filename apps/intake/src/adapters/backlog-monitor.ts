@@ -2,8 +2,7 @@ import amqp from 'amqplib';
 import { ChannelSchema, PrioritySchema, type Priority } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
 import { channelTopic, laneTopic } from '@herald/dapr';
-import type { Redis, RedisKeys } from '@herald/stores';
-import { doneBetween, readInHand } from '@herald/stores';
+import { doneBetween, readInHand, type Redis, type RedisKeys } from '@herald/stores';
 import { peakDrain, sustainedRate, type LaneBacklog } from '../domain/admission.js';
 
 /** The last observation of each lane, and how old it is. */
