@@ -55,6 +55,10 @@ const admission = createAdmissionControl({
 });
 monitor.start();
 quotas.start();
+// Listen once the first reading says which channel queues exist (a dispatch to a queue that is
+// not declared yet is dropped by the broker), or after 10 s without one: admission then goes on
+// the readings as they come.
+await Promise.race([monitor.firstReading(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
 
 const server = createIntakeServer({
   sidecar,

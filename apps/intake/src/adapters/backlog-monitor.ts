@@ -1,5 +1,5 @@
 import amqp from 'amqplib';
-import { ChannelSchema, PrioritySchema, type Priority } from '@herald/contracts';
+import { ChannelSchema, PrioritySchema, type Channel, type Priority } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
 import { channelTopic, laneTopic } from '@herald/dapr';
 import { doneBetween, readInHand, type Redis, type RedisKeys } from '@herald/stores';
@@ -20,6 +20,8 @@ export interface BacklogMonitor {
   noteAccepted(lane: Priority, count: number): void;
   /** Accepted by this replica since the last reading. */
   acceptedSinceReading(lane: Priority): number;
+  /** Resolves once a reading has succeeded: until then, intake does not know which channel queues exist. */
+  firstReading(): Promise<void>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -55,7 +57,11 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
   let channel: amqp.Channel | undefined;
   let loggedError: string | undefined;
 
-  async function queueDepth(queue: string): Promise<number> {
+  let markRead: () => void = () => undefined;
+  const read1 = new Promise<void>((resolve) => (markRead = resolve));
+
+  /** Messages waiting in `queue`; undefined when it is not declared (no channel app has subscribed to it). */
+  async function queueDepth(queue: string): Promise<number | undefined> {
     if (!connection) {
       connection = await amqp.connect(opts.amqpUrl);
       connection.on('error', () => undefined);
@@ -66,7 +72,7 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
     }
     if (!channel) {
       channel = await connection.createChannel();
-      // A passive declare of a queue not declared yet closes the channel (404): no messages.
+      // A passive declare of a queue not declared yet closes the channel (404).
       channel.on('error', () => undefined);
       channel.on('close', () => {
         channel = undefined;
@@ -77,7 +83,7 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
     } catch (err) {
       // The broker closed the channel with the error: the next queue needs a new one.
       channel = undefined;
-      if (/NOT_FOUND|404/.test(errMessage(err))) return 0;
+      if (/NOT_FOUND|404/.test(errMessage(err))) return undefined;
       throw err;
     }
   }
@@ -108,7 +114,12 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
     for (const lane of PrioritySchema.options) {
       const stream = await streamFigures(lane);
       let queued = 0;
-      for (const ch of ChannelSchema.options) queued += await queueDepth(`channel-${ch}-${channelTopic(ch, lane, opts.topicPrefix)}`);
+      const channelsWithoutQueue: Channel[] = [];
+      for (const ch of ChannelSchema.options) {
+        const depth = await queueDepth(`channel-${ch}-${channelTopic(ch, lane, opts.topicPrefix)}`);
+        if (depth === undefined) channelsWithoutQueue.push(ch);
+        queued += depth ?? 0;
+      }
       const hands = await readInHand(opts.redis, opts.keys, lane, now);
       // How fast the lane drains: the channel apps' finished dispatches, end to end; without
       // channel apps reporting, how fast the dispatcher takes the lane's events.
@@ -141,9 +152,11 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
         drainPerSecond,
         ...(sustainedDrainPerSecond !== undefined ? { sustainedDrainPerSecond } : {}),
         peakDrainPerSecond,
+        ...(channelsWithoutQueue.length > 0 ? { channelsWithoutQueue } : {}),
       };
     }
     current = { lanes, observedAt: now };
+    markRead();
     accepted.critical = 0;
     accepted.bulk = 0;
     loggedError = undefined;
@@ -170,6 +183,7 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
       accepted[lane] += count;
     },
     acceptedSinceReading: (lane) => accepted[lane],
+    firstReading: () => read1,
     start() {
       timer = setTimeout(tick, 0);
     },

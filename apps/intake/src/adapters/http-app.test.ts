@@ -270,6 +270,26 @@ describe('admission control', () => {
     monitor.lanes.bulk = idle();
   });
 
+  it('refuses, with 503 and Retry-After, a notification for a channel whose queue in its lane is not declared yet', async () => {
+    // No push app has subscribed to the bulk lane: the broker would drop its dispatches.
+    monitor.lanes.bulk = { ...idle(), channelsWithoutQueue: ['push'] };
+    const push = { customerId: 'c-1', channel: 'push', to: { deviceToken: 'device-token-0123456789' }, content: { title: 'Hi', text: 'Hello' } };
+    const refused = await call('POST', '/v1/notifications', { body: push });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(refused.body.error).toMatchObject({ code: 'unavailable', field: 'channel' });
+    expect(refused.body.error.message).toContain('push channel');
+    // A fallback list that names it is refused too; other channels and the other lane go in.
+    expect((await call('POST', '/v1/notifications', { body: { ...email, channel: undefined, channels: ['email', 'push'], to: { ...email.to, deviceToken: 'device-token-0123456789' } } })).status).toBe(503);
+    expect(sidecar.published).toHaveLength(0);
+    expect((await call('POST', '/v1/notifications', { body: email })).status).toBe(202);
+    expect((await call('POST', '/v1/notifications', { body: { ...push, priority: 'critical' } })).status).toBe(202);
+    const admission = await call<{ lanes: Record<string, { channelsWithoutQueue?: string[] }> }>('GET', '/v1/admission');
+    expect(admission.body.lanes.bulk?.channelsWithoutQueue).toEqual(['push']);
+    expect(admission.body.lanes.critical?.channelsWithoutQueue).toBeUndefined();
+    monitor.lanes.bulk = idle();
+  });
+
   it('refuses a tenant past its daily volume with daily_quota_exceeded until UTC midnight, keeping a share for critical', async () => {
     for (let i = 0; i < 2; i++) expect((await call('POST', '/v1/notifications', { body: email, key: KEY_C })).status).toBe(202);
     const bulkOver = await call('POST', '/v1/notifications', { body: email, key: KEY_C });

@@ -197,6 +197,7 @@ export class FakeMonitor implements BacklogMonitor {
   acceptedSinceReading(lane: Priority) {
     return this.accepted[lane];
   }
+  async firstReading() {}
   start() {}
   async stop() {}
 }

@@ -1,5 +1,5 @@
 import type { Priority } from '@herald/contracts';
-import { admitLane, bulkLimit, checkQuota, peakDrain, secondsToUtcMidnight, sustainedRate, thresholdsFor, withWaitLimit } from './admission.js';
+import { admitLane, bulkLimit, channelWithoutQueue, checkQuota, peakDrain, secondsToUtcMidnight, sustainedRate, thresholdsFor, withWaitLimit } from './admission.js';
 
 const lane = (streamLag: number, drainPerSecond = 100) => ({ streamLag, streamPending: 0, queued: 0, drainPerSecond });
 const NOW = new Date('2026-11-25T23:59:58.500Z');
@@ -31,6 +31,14 @@ describe('admitLane', () => {
     expect(admitLane('bulk', 'admitting', lane(100_000, 10), t).retryAfterSeconds).toBe(60);
     // Nothing draining at all: the longest wait.
     expect(admitLane('bulk', 'admitting', lane(1_000, 0), t).retryAfterSeconds).toBe(60);
+  });
+
+  it('names the channels it cannot take yet, whatever its backlog, and which of a request\'s channels that hits', () => {
+    const decided = admitLane('bulk', 'admitting', { ...lane(0), channelsWithoutQueue: ['sms', 'push'] }, t);
+    expect(decided).toMatchObject({ state: 'admitting', channelsWithoutQueue: ['sms', 'push'] });
+    expect(channelWithoutQueue(decided, ['email', 'push'])).toBe('push');
+    expect(channelWithoutQueue(decided, ['email'])).toBeUndefined();
+    expect(channelWithoutQueue(admitLane('bulk', 'admitting', lane(0), t), ['email', 'sms', 'push'])).toBeUndefined();
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Priority } from '@herald/contracts';
+import type { Channel, Priority } from '@herald/contracts';
 
 // Admission control: whether intake takes a new notification now, and if not, when to come
 // back. Pure: the backlog figures and the clock come in as arguments.
@@ -32,6 +32,11 @@ export interface LaneBacklog {
    * must not be judged by that.
    */
   peakDrainPerSecond?: number;
+  /**
+   * Channels whose queue in this lane is not declared yet: their channel app has never
+   * subscribed. The broker drops a dispatch sent to such a channel, so none is accepted for it.
+   */
+  channelsWithoutQueue?: Channel[];
 }
 
 /** Time constant of the sustained drain rate. */
@@ -76,6 +81,16 @@ export interface LaneAdmission {
   drainPerSecond: number;
   /** When shedding: how long until the backlog is expected below `resumeBelow`. */
   retryAfterSeconds?: number;
+  /** Channels this lane cannot take a notification for yet (their queue is not declared). */
+  channelsWithoutQueue?: Channel[];
+}
+
+/** How long a caller waits before asking again for a channel whose queue is not declared yet. */
+export const NO_QUEUE_RETRY_AFTER_SECONDS = 2;
+
+/** The first of `channels` the lane cannot take yet, if any (see LaneBacklog.channelsWithoutQueue). */
+export function channelWithoutQueue(admission: Pick<LaneAdmission, 'channelsWithoutQueue'>, channels: readonly Channel[]): Channel | undefined {
+  return channels.find((channel) => admission.channelsWithoutQueue?.includes(channel));
 }
 
 const MAX_RETRY_AFTER_SECONDS = 60;
@@ -93,7 +108,13 @@ export function totalBacklog(b: LaneBacklog): number {
 export function admitLane(lane: Priority, previous: LaneState, backlog: LaneBacklog, thresholds: LaneThresholds): LaneAdmission {
   const total = totalBacklog(backlog);
   const shedding = previous === 'shedding' ? total >= thresholds.resumeBelow : total >= thresholds.shedAt;
-  const base = { lane, backlog: total, thresholds, drainPerSecond: backlog.drainPerSecond };
+  const base = {
+    lane,
+    backlog: total,
+    thresholds,
+    drainPerSecond: backlog.drainPerSecond,
+    ...(backlog.channelsWithoutQueue?.length ? { channelsWithoutQueue: backlog.channelsWithoutQueue } : {}),
+  };
   if (!shedding) return { ...base, state: 'admitting' };
   const excess = total - thresholds.resumeBelow + 1;
   const seconds = backlog.drainPerSecond > 0 ? Math.ceil(excess / backlog.drainPerSecond) : MAX_RETRY_AFTER_SECONDS;

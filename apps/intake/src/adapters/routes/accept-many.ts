@@ -1,5 +1,6 @@
 import {
   notificationIdFromIdempotencyKey,
+  requestChannels,
   requestFingerprint,
   type NotificationAccepted,
   type NotificationRequest,
@@ -7,6 +8,7 @@ import {
 } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
 import { acceptedEvent } from '../../domain/accept.js';
+import { channelWithoutQueue, NO_QUEUE_RETRY_AFTER_SECONDS } from '../../domain/admission.js';
 import { apiError, type ApiError } from '../../domain/api-error.js';
 import type { AdmissionControl } from '../admission-control.js';
 import type { IdempotencyStore } from '../idempotency-store.js';
@@ -58,6 +60,8 @@ export async function acceptMany(
   const claims = await mapLimit(candidates, 32, async (c) => {
     const lane = laneOf(c.request.priority);
     if (lane.state === 'shedding') return { kind: 'shed' as const, retryAfterSeconds: lane.retryAfterSeconds ?? 1 };
+    const noQueue = channelWithoutQueue(lane, requestChannels(c.request));
+    if (noQueue) return { kind: 'no_queue' as const, channel: noQueue };
     if (!c.idempotencyKey) return { kind: 'new' as const, id: deps.ids.fresh(tenantId, now.getTime()) };
     const id = notificationIdFromIdempotencyKey(tenantId, c.idempotencyKey);
     const fingerprint = requestFingerprint(c.request);
@@ -82,6 +86,14 @@ export async function acceptMany(
           status: 429,
           retryAfterSeconds: claim.retryAfterSeconds,
           error: apiError('lane_overloaded', `the ${request.priority} lane is over its backlog limit; retry after ${claim.retryAfterSeconds} s`, 'priority').error,
+        };
+        return;
+      case 'no_queue':
+        results[index] = {
+          ok: false,
+          status: 503,
+          retryAfterSeconds: NO_QUEUE_RETRY_AFTER_SECONDS,
+          error: apiError('unavailable', `the ${claim.channel} channel is not ready for the ${request.priority} lane (its queue is not declared yet); retry shortly`, 'channel').error,
         };
         return;
       case 'conflict':
