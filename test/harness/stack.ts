@@ -283,12 +283,24 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     for (const { name } of instances) await waitSidecarHealthy(info, name, 90_000);
     if (simulatorPort) await waitFor('provider simulator', async () => ((await portOpen(simulatorPort)) ? true : undefined), 30_000);
     await waitFor('intake listening', async () => ((await portOpen(apps.intake.app)) ? true : undefined), 30_000);
+    // Ready to accept once every channel's lane queues are declared by its subscription: intake
+    // refuses a channel whose queue is not (the broker would drop its dispatch).
+    await waitFor('channel queues declared', () => everyQueueDeclared(info), 60_000, 200);
     return info;
   } catch (err) {
     const logs = tailLogs(logDir);
     await stopStack(info, { keepLogs: true });
     throw new Error(`${err instanceof Error ? err.message : String(err)}\nlogs kept in ${logDir}:\n${logs}`);
   }
+}
+
+/** True once intake's admission shows no lane missing a channel queue. */
+async function everyQueueDeclared(info: StackInfo): Promise<true | undefined> {
+  const key = Object.keys(info.apiKeys)[0] ?? '';
+  const res = await fetch(`http://127.0.0.1:${info.apps.intake.app}/v1/admission`, { headers: { authorization: `Bearer ${key}` } }).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  const body = (await res.json()) as { lanes: Record<string, { channelsWithoutQueue?: string[] }> };
+  return Object.values(body.lanes).every((lane) => !lane.channelsWithoutQueue?.length) ? true : undefined;
 }
 
 /** Starts one process of the stack in its own process group, logging to <dir>/logs/<name>.log. */
