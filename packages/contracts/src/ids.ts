@@ -81,8 +81,7 @@ export function isDotSegment(id: string): boolean {
 }
 
 export function notificationIdFromIdempotencyKey(tenantId: string, key: string): string {
-  const digest = createHash('sha256').update(tenantId).update('\0').update(key).digest();
-  return `ntf_${encode128(digest)}`;
+  return notificationIdOf(createHash('sha256').update(tenantId).update('\0').update(key).digest());
 }
 
 /**

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, RequestHandler, Router } from 'express';
 import { isDotSegment, NotificationIdSchema, NotificationRequestSchema, requestChannels, type NotificationView } from '@herald/contracts';
 import { errMessage } from '@herald/service';
@@ -37,16 +38,15 @@ function acceptedView(id: string, tenantId: string, atMs: number): NotificationV
   return { id, tenantId, status: 'accepted', attempts: 0, createdAt: at, updatedAt: at, timeline: [{ at, status: 'accepted' }] };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const noSuchNotification = apiError('not_found', 'no such notification', 'id');
 
 /** A malformed id names no notification: 404, as for one that does not exist; a dot segment is a bad path (400). */
 function isNotificationId(id: string, res: Authed): boolean {
   if (NotificationIdSchema.safeParse(id).success) return true;
   if (isDotSegment(id)) sendAnswer(res, dotSegmentId);
-  else res.status(404).json(apiError('not_found', 'no such notification', 'id'));
+  else res.status(404).json(noSuchNotification);
   return false;
 }
-
 
 /**
  * `POST /v1/notifications`: validate, check the tenant's quota and the lane's admission, claim
@@ -103,7 +103,7 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
       return;
     }
     if (view) res.json(view);
-    else res.status(404).json(apiError('not_found', 'no such notification', 'id'));
+    else res.status(404).json(noSuchNotification);
   });
 
   router.post('/v1/notifications/:id/cancel', auth, async (req: Request<{ id: string }>, res: Authed) => {
@@ -138,7 +138,7 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
       const error = apiError('not_yet_cancelable', 'the notification is accepted but not yet taken up; retry the cancel shortly', 'id');
       res.status(409).set('Retry-After', '1').json({ ...error, status: 'accepted' });
     } else {
-      res.status(404).json(apiError('not_found', 'no such notification', 'id'));
+      res.status(404).json(noSuchNotification);
     }
   });
 }
