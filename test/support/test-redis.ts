@@ -7,7 +7,7 @@ export interface TestRedis {
   keys: RedisKeys;
   prefix: string;
   /** Another connection (another replica, say), closed with the first. */
-  connect(): Redis;
+  connect(): Promise<Redis>;
 }
 
 /**
@@ -15,18 +15,18 @@ export interface TestRedis {
  * the test file's own: after its tests, whatever it wrote there is deleted and its connections
  * are closed.
  */
-export function useTestRedis(): TestRedis {
+export async function useTestRedis(): Promise<TestRedis> {
   const prefix = `test-${randomUUID()}:`;
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const redis = createRedis(url);
+  const redis = await createRedis(url);
   const others: Redis[] = [];
   afterAll(async () => {
     const leftovers = await redis.keys(`${prefix}*`);
-    if (leftovers.length > 0) await redis.del(...leftovers);
-    await Promise.all([redis, ...others].map((r) => r.quit()));
+    if (leftovers.length > 0) await redis.del(leftovers);
+    await Promise.all([redis, ...others].map((r) => r.close()));
   });
-  const connect = (): Redis => {
-    const other = createRedis(url);
+  const connect = async (): Promise<Redis> => {
+    const other = await createRedis(url);
     others.push(other);
     return other;
   };

@@ -55,7 +55,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
   const provider = real ?? sandbox;
   if (!real) log.warn({ provider: sandbox.name }, 'no provider credentials in the secret store: running the sandbox (records, sends nothing)');
 
-  const redis = createRedis(config.REDIS_URL);
+  const redis = await createRedis(config.REDIS_URL);
   const keys = redisKeys(config.KEY_PREFIX);
   const account = config.PROVIDER_ACCOUNT ?? provider.name;
   // A small burst by default: a full bucket of one second's tokens would let an idle account
@@ -105,7 +105,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
       const counted = inHand.stop();
       server.close(() => {
         void counted.finally(() => {
-          redis.disconnect();
+          redis.destroy();
           process.exit(0);
         });
       });

@@ -2,8 +2,8 @@ import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createCircuitBreaker, type CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const { redis, keys, connect } = useTestRedis();
-const otherReplica = connect();
+const { redis, keys, connect } = await useTestRedis();
+const otherReplica = await connect();
 
 /** Polls until `check` holds, failing after `timeoutMs`. */
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {

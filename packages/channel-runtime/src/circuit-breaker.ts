@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { type RedisKeys, redisScript } from '@herald/stores';
+import { type Redis, type RedisKeys, redisScript } from '@herald/stores';
 
 // A graduated circuit breaker per provider account, kept in Redis and shared by every replica.
 //

@@ -4,8 +4,8 @@ import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createSendLedger, SendLedgerError } from './dedup.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const { redis, keys, connect } = useTestRedis();
-const otherReplica = connect();
+const { redis, keys, connect } = await useTestRedis();
+const otherReplica = await connect();
 
 const sent: DeliveryOutcome = { kind: 'sent', provider: 'sandbox', providerMessageId: 'msg-1' };
 const id = (): string => `ntf_${randomUUID()}`;

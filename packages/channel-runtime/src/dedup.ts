@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { DeliveryOutcomeSchema, type DeliveryOutcome } from '@herald/contracts';
-import type { RedisKeys } from '@herald/stores';
+import type { Redis, RedisKeys } from '@herald/stores';
 
 // Which sends have happened, or are happening, by (notification id, attempt), shared by every
 // replica of a channel app. One key per attempt holds either a claim (a copy of the dispatch is
@@ -61,11 +60,11 @@ export function createSendLedger(redis: Redis, keys: RedisKeys, opts: SendLedger
   return {
     async claim(notificationId, attempt) {
       // NX with GET (Redis 7.0+): sets only if absent, and answers what was there.
-      const found = await redis.set(keys.sendLedger(notificationId, attempt), `${CLAIM_MARK}${Date.now()}`, 'EX', claimTtlSeconds, 'NX', 'GET');
+      const found = await redis.set(keys.sendLedger(notificationId, attempt), `${CLAIM_MARK}${Date.now()}`, { expiration: { type: 'EX', value: claimTtlSeconds }, condition: 'NX', GET: true });
       return claimOf(found, notificationId, attempt);
     },
     async finish(notificationId, attempt, outcome) {
-      await redis.set(keys.sendLedger(notificationId, attempt), JSON.stringify(outcome), 'EX', ttlSeconds);
+      await redis.set(keys.sendLedger(notificationId, attempt), JSON.stringify(outcome), { expiration: { type: 'EX', value: ttlSeconds } });
     },
     async release(notificationId, attempt) {
       // Only the holder calls this, within its claim's TTL, so the key is still its claim.

@@ -2,7 +2,7 @@ import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createTokenBucket } from './rate-limiter.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const { redis, keys, connect } = useTestRedis();
+const { redis, keys, connect } = await useTestRedis();
 
 /** Redis's clock in ms, the one the bucket's script refills by. */
 async function redisNowMs(): Promise<number> {
@@ -49,7 +49,7 @@ describe('token bucket', () => {
   it('caps the refill at burst however long the bucket was idle', async () => {
     const bucket = createTokenBucket(redis, keys, { name: 'cap', ratePerSec: 1, burst: 2 });
     // Empty, last refilled an hour ago: 3600 tokens' worth of time, but only 2 fit.
-    await redis.hset(keys.rateLimit('cap'), 'tokens', 0, 'ts', (await redisNowMs()) - 3_600_000);
+    await redis.hSet(keys.rateLimit('cap'), { tokens: 0, ts: (await redisNowMs()) - 3_600_000 });
     await expect(bucket.take()).resolves.toEqual({ granted: true });
     await expect(bucket.take()).resolves.toEqual({ granted: true });
     await expect(bucket.take()).resolves.toMatchObject({ granted: false });
@@ -58,7 +58,7 @@ describe('token bucket', () => {
   it('keeps fractions of a token: the wait is for the missing part only', async () => {
     const bucket = createTokenBucket(redis, keys, { name: 'fraction', ratePerSec: 1, burst: 5 });
     // 0.25 token now: 750 ms until a whole one (a little less by the time the script runs).
-    await redis.hset(keys.rateLimit('fraction'), 'tokens', 0.25, 'ts', await redisNowMs());
+    await redis.hSet(keys.rateLimit('fraction'), { tokens: 0.25, ts: await redisNowMs() });
     const first = await bucket.take();
     expect(first.granted).toBe(false);
     if (!first.granted) {
@@ -66,7 +66,7 @@ describe('token bucket', () => {
       expect(first.waitMs).toBeGreaterThan(650);
     }
     // 0.6 token 500 ms ago: 1.1 now, so one is granted and 0.1 is kept for the next.
-    await redis.hset(keys.rateLimit('fraction'), 'tokens', 0.6, 'ts', (await redisNowMs()) - 500);
+    await redis.hSet(keys.rateLimit('fraction'), { tokens: 0.6, ts: (await redisNowMs()) - 500 });
     await expect(bucket.take()).resolves.toEqual({ granted: true });
     const next = await bucket.take();
     expect(next.granted).toBe(false);
@@ -78,7 +78,7 @@ describe('token bucket', () => {
 
   it('does not refill when the clock goes back (a failover to a primary that is behind)', async () => {
     const bucket = createTokenBucket(redis, keys, { name: 'clock-back', ratePerSec: 1, burst: 5 });
-    await redis.hset(keys.rateLimit('clock-back'), 'tokens', 0, 'ts', (await redisNowMs()) + 60_000);
+    await redis.hSet(keys.rateLimit('clock-back'), { tokens: 0, ts: (await redisNowMs()) + 60_000 });
     const denied = await bucket.take();
     expect(denied).toMatchObject({ granted: false, waitMs: 1000 });
   });
@@ -109,8 +109,7 @@ describe('token bucket', () => {
     const runMs = 3000;
     const workersPerReplica = 8;
     // Four replicas: each its own connection and its own bucket object, one shared name.
-    const replicas = Array.from({ length: 4 }, connect);
-    await Promise.all(replicas.map((r) => r.ping()));
+    const replicas = await Promise.all(Array.from({ length: 4 }, () => connect()));
     const buckets = replicas.map((r) => createTokenBucket(r, keys, { name: 'sendgrid:acct-shared', ratePerSec, burst }));
 
     const started = Date.now();

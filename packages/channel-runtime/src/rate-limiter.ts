@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { type RedisKeys, redisScript } from '@herald/stores';
+import { type Redis, type RedisKeys, redisScript } from '@herald/stores';
 
 // One token bucket per provider account, kept in Redis and shared by every replica of a
 // channel app. A limiter per pod lets N pods send N times the provider's limit once the app

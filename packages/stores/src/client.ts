@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { createClient, type RedisClientType } from 'redis';
 import { z } from 'zod';
 
 // Herald's own Redis data (idempotency keys, the customer history index, preferences, webhook
@@ -12,10 +12,34 @@ export const redisEnvSchema = z.object({
   KEY_PREFIX: z.string().default(''),
 });
 
-export function createRedis(url: string): Redis {
-  // Commands wait for a reconnect instead of failing at once; callers bound them by their own
-  // deadlines and treat an error as "unavailable, retry".
-  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableAutoPipelining: true });
-}
+export type Redis = RedisClientType;
 
-export type { Redis };
+/** How long a process waits for its first connection before giving up (and failing its start). */
+const FIRST_CONNECT_MS = 30_000;
+
+/** Resolves once connected; rejects when Redis has not answered within FIRST_CONNECT_MS. */
+export async function createRedis(url: string): Promise<Redis> {
+  const startedAt = Date.now();
+  let connected = false;
+  const client: Redis = createClient({
+    url,
+    // While the connection is down, commands fail at once (ClientOfflineError) rather than
+    // queueing until it is back, which may be never: callers treat an error as "unavailable,
+    // retry" and have deadlines of their own. Commands sent before the drop fail with it too.
+    disableOfflineQueue: true,
+    socket: {
+      // Once connected, reconnect for as long as it takes (a client that stopped trying would be
+      // a live process that can never work again), backing off to one attempt every 2 s with
+      // jitter so replicas do not all knock at once. A start without Redis gives up instead, so
+      // the process exits and is restarted, like one whose sidecar never answers.
+      reconnectStrategy: (retries, cause) =>
+        !connected && Date.now() - startedAt > FIRST_CONNECT_MS ? cause : Math.min(50 * 2 ** retries, 2_000) + Math.floor(Math.random() * 200),
+    },
+  });
+  // Without a listener an 'error' event (each failed reconnect) would crash the process; the
+  // loss itself shows in the commands that fail meanwhile, which their callers log.
+  client.on('error', () => undefined);
+  await client.connect();
+  connected = true;
+  return client;
+}

@@ -2,7 +2,7 @@ import { useTestRedis } from '../../../test/support/test-redis.js';
 import { createInHandCounter, doneBetween, IN_HAND_STALE_MS, readInHand } from './in-hand.js';
 
 // Against the real Redis of the local stack, in a key namespace of its own.
-const { redis, keys } = useTestRedis();
+const { redis, keys } = await useTestRedis();
 
 /** Waits for the counter's flush to land (it writes at most every flushMs). */
 async function settled(lane: 'bulk' | 'critical', expected: number): Promise<number> {
@@ -37,17 +37,17 @@ describe('dispatches in the channel apps\' hands', () => {
     b.end('bulk', true);
     await new Promise((r) => setTimeout(r, 50));
     expect(await settled('bulk', 2)).toBe(2);
-    expect(await redis.hexists(keys.inHand('bulk'), 'sms/b')).toBe(0);
+    expect(await redis.hExists(keys.inHand('bulk'), 'sms/b')).toBe(0);
     expect(await settled('critical', 0)).toBe(0);
     await a.stop();
-    expect(await redis.hlen(keys.inHand('bulk'))).toBe(0);
+    expect(await redis.hLen(keys.inHand('bulk'))).toBe(0);
   });
 
   it('ignores a replica that stopped writing, and forgets one long gone', async () => {
     const now = Date.now();
-    await redis.hset(keys.inHand('bulk'), 'live', `5:${now}:40`, 'silent', `7:${now - IN_HAND_STALE_MS - 1}:3`, 'gone', `9:${now - 2 * 3_600_000}:1`);
+    await redis.hSet(keys.inHand('bulk'), { live: `5:${now}:40`, silent: `7:${now - IN_HAND_STALE_MS - 1}:3`, gone: `9:${now - 2 * 3_600_000}:1` });
     expect(await readInHand(redis, keys, 'bulk', now)).toEqual({ total: 5, doneByMember: { live: 40 } });
-    expect((await redis.hkeys(keys.inHand('bulk'))).sort()).toEqual(['live', 'silent']);
+    expect((await redis.hKeys(keys.inHand('bulk'))).sort()).toEqual(['live', 'silent']);
     await redis.del(keys.inHand('bulk'));
   });
 

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Priority } from '@herald/contracts';
+import type { Redis } from './client.js';
 import type { RedisKeys } from './keys.js';
 
 // How many dispatches the channel apps hold right now, per lane: delivered to them by the queue
@@ -58,7 +58,7 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
     l.lastWrite = now();
     // Best effort: a count that fails to reach Redis is written again on the next change or
     // heartbeat, and admission falls back to what it can see.
-    await redis.hset(keys.inHand(lane), opts.member, `${l.count}:${l.lastWrite}:${l.done}`).catch(() => undefined);
+    await redis.hSet(keys.inHand(lane), opts.member, `${l.count}:${l.lastWrite}:${l.done}`).catch(() => undefined);
   }
 
   function changed(lane: Priority, by: number, done = false): void {
@@ -81,7 +81,7 @@ export function createInHandCounter(redis: Redis, keys: RedisKeys, opts: InHandO
       clearInterval(heartbeat);
       for (const [lane, l] of lanes) {
         clearTimeout(l.flush);
-        await redis.hdel(keys.inHand(lane), opts.member).catch(() => undefined);
+        await redis.hDel(keys.inHand(lane), opts.member).catch(() => undefined);
       }
     },
   };
@@ -96,7 +96,7 @@ export interface InHand {
 
 /** The dispatches of `lane` every live channel replica holds, and has finished; forgets replicas long gone. */
 export async function readInHand(redis: Redis, keys: RedisKeys, lane: Priority, nowMs: number): Promise<InHand> {
-  const all = await redis.hgetall(keys.inHand(lane));
+  const all = await redis.hGetAll(keys.inHand(lane));
   let total = 0;
   const doneByMember: Record<string, number> = {};
   const gone: string[] = [];
@@ -108,7 +108,7 @@ export async function readInHand(redis: Redis, keys: RedisKeys, lane: Priority, 
       if (done !== undefined && Number.isFinite(done)) doneByMember[member] = done;
     } else if (nowMs - at > IN_HAND_FORGET_MS) gone.push(member);
   }
-  if (gone.length > 0) await redis.hdel(keys.inHand(lane), ...gone);
+  if (gone.length > 0) await redis.hDel(keys.inHand(lane), gone);
   return { total, doneByMember };
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from './client.js';
 
 /** Runs a Lua script on a connection with its keys and arguments; resolves with the script's answer. */
 export type RedisScript = (redis: Redis, keys: readonly string[], args: ReadonlyArray<string | number>) => Promise<unknown>;
@@ -13,11 +13,13 @@ export type RedisScript = (redis: Redis, keys: readonly string[], args: Readonly
 export function redisScript(source: string): RedisScript {
   const sha = createHash('sha1').update(source).digest('hex');
   return async (redis, keys, args) => {
+    // node-redis sends only strings; a number goes as JS prints it, as it did before.
+    const options = { keys: [...keys], arguments: args.map(String) };
     try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+      return await redis.evalSha(sha, options);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.eval(source, keys.length, ...keys, ...args);
+      return redis.eval(source, options);
     }
   };
 }

@@ -5,7 +5,7 @@ import { createDeadLetters } from './dead-letters.js';
 function setup(publishFails: boolean) {
   const counts = new Map<string, number>();
   const redis = {
-    async hincrby(key: string, field: string, by: number) {
+    async hIncrBy(key: string, field: string, by: number) {
       counts.set(`${key} ${field}`, (counts.get(`${key} ${field}`) ?? 0) + by);
       return counts.get(`${key} ${field}`);
     },

@@ -14,11 +14,11 @@ export function createDeadLetters(deps: { sidecar: PublishPort; pubsubName: stri
       const field = `dead_letters:${sourceTopic}`;
       // Counted first, so whoever sees the dead letter also sees it counted; taken back if it
       // could not be parked (the event is then redelivered and counted again).
-      await deps.redis.hincrby(deps.keys.stats(), field, 1);
+      await deps.redis.hIncrBy(deps.keys.stats(), field, 1);
       try {
         await deps.sidecar.publish(deps.pubsubName, deps.topic, { schemaVersion: 1, sourceTopic, reason, deadLetteredAt: now().toISOString(), data });
       } catch (err) {
-        await deps.redis.hincrby(deps.keys.stats(), field, -1).catch(() => undefined);
+        await deps.redis.hIncrBy(deps.keys.stats(), field, -1).catch(() => undefined);
         throw err;
       }
     },

@@ -5,11 +5,11 @@ import { createDeadlineList, createDispatchWatchdog } from './dispatch-watchdog.
 
 // Against the real Redis of the local stack, in a key namespace of its own removed afterwards.
 const keys = redisKeys(`test-${randomUUID()}:`);
-const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const redis = await createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const log = createLogger('test', 'silent');
 afterAll(async () => {
   await redis.del(keys.deadlines());
-  redis.disconnect();
+  redis.destroy();
 });
 beforeEach(() => redis.del(keys.deadlines()));
 
@@ -39,7 +39,7 @@ describe('dispatch watchdog', () => {
     expect(a.calls.sort()).toEqual(['ntf_a:overdue', 'ntf_b:overdue']);
     // Leased, not removed: only the actor's decision takes an entry off (or a later lease end brings it back).
     expect(await dog.sweep()).toBe(0);
-    expect(Number(await redis.zscore(keys.deadlines(), 'ntf_a'))).toBe(65_000);
+    expect(await redis.zScore(keys.deadlines(), 'ntf_a')).toBe(65_000);
   });
 
   it('comes back to an entry whose actor call failed once its lease ends, on any replica', async () => {

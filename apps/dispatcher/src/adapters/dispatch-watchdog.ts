@@ -25,10 +25,10 @@ export function createDeadlineList(redis: Redis, keys: RedisKeys): DeadlineList 
   const key = keys.deadlines();
   return {
     async watch(id, atMs) {
-      await redis.zadd(key, atMs, id);
+      await redis.zAdd(key, { score: atMs, value: id });
     },
     async unwatch(id) {
-      await redis.zrem(key, id);
+      await redis.zRem(key, id);
     },
     async claim(now, limit, leaseEnd) {
       const ids = await claimScript(redis, [key], [now, limit, leaseEnd]);

@@ -90,12 +90,6 @@ const enqueueScript = redisScript(ENQUEUE);
 const claimScript = redisScript(CLAIM);
 const rescheduleScript = redisScript(RESCHEDULE);
 
-async function execOrThrow(multi: ReturnType<Redis['multi']>): Promise<void> {
-  const results = await multi.exec();
-  const failed = results?.find(([err]) => err);
-  if (!results || failed) throw failed?.[0] ?? new Error('Redis transaction aborted');
-}
-
 function parseDelivery(json: string): Delivery | undefined {
   try {
     const parsed = DeliverySchema.safeParse(JSON.parse(json));
@@ -123,7 +117,7 @@ export function createWebhookQueue(redis: Redis, keys: RedisKeys, healthTtlMs: n
     async claim(now, leaseEnd, limit) {
       // The sweeper asks several times a second on every replica: when nothing is due, a read
       // answers it, and the write script (which moves leases) runs only when there is work.
-      if ((await redis.zcount(dueKey, '-inf', now)) === 0) return { claimed: [], unreadable: [] };
+      if ((await redis.zCount(dueKey, '-inf', now)) === 0) return { claimed: [], unreadable: [] };
       const raw = (await claimScript(redis, [dueKey, deliveriesKey], [now, leaseEnd, limit])) as string[];
       const claimed: Claimed[] = [];
       const unreadable: string[] = [];
@@ -137,17 +131,19 @@ export function createWebhookQueue(redis: Redis, keys: RedisKeys, healthTtlMs: n
     },
 
     async complete(item, resetHealth) {
-      const multi = redis.multi().zrem(dueKey, item.id).hdel(deliveriesKey, item.id);
-      await execOrThrow(resetHealth ? multi.del(keys.webhookHealth(item.delivery.endpointId)) : multi);
+      // A transaction rejects when any of its commands fails.
+      const multi = redis.multi().zRem(dueKey, item.id).hDel(deliveriesKey, item.id);
+      if (resetHealth) multi.del(keys.webhookHealth(item.delivery.endpointId));
+      await multi.exec();
     },
 
     async drop(ids) {
-      await execOrThrow(redis.multi().zrem(dueKey, ...ids).hdel(deliveriesKey, ...ids));
+      await redis.multi().zRem(dueKey, ids).hDel(deliveriesKey, ids).exec();
     },
 
     async defer(items, until) {
       // ZADD XX re-scores only what is still pending.
-      await redis.zadd(dueKey, 'XX', ...items.flatMap((i) => [until, i.id]));
+      await redis.zAdd(dueKey, items.map((i) => ({ score: until, value: i.id })), { condition: 'XX' });
     },
 
     async retry(item, reason, due) {
@@ -158,17 +154,17 @@ export function createWebhookQueue(redis: Redis, keys: RedisKeys, healthTtlMs: n
     async bury(item, reason, now) {
       const dead = JSON.stringify({ ...item.delivery, lastError: reason, deadAt: new Date(now).toISOString() });
       const deadKey = keys.webhookDead(item.delivery.endpointId);
-      await execOrThrow(redis.multi().zrem(dueKey, item.id).hdel(deliveriesKey, item.id).lpush(deadKey, dead).ltrim(deadKey, 0, DEAD_LIST_LENGTH - 1));
+      await redis.multi().zRem(dueKey, item.id).hDel(deliveriesKey, item.id).lPush(deadKey, dead).lTrim(deadKey, 0, DEAD_LIST_LENGTH - 1).exec();
     },
 
     async health(endpointId) {
-      const [failures, nextAt] = await redis.hmget(keys.webhookHealth(endpointId), 'failures', 'nextAt');
+      const [failures, nextAt] = await redis.hmGet(keys.webhookHealth(endpointId), ['failures', 'nextAt']);
       return { failures: Number(failures ?? 0), nextAt: Number(nextAt ?? 0) };
     },
 
     async setHealth(endpointId, { failures, nextAt }) {
       const key = keys.webhookHealth(endpointId);
-      await execOrThrow(redis.multi().hset(key, 'failures', failures, 'nextAt', nextAt).pexpire(key, healthTtlMs));
+      await redis.multi().hSet(key, { failures, nextAt }).pExpire(key, healthTtlMs).exec();
     },
   };
 }

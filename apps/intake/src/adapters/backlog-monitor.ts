@@ -89,22 +89,19 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
   }
 
   async function streamFigures(lane: Priority): Promise<{ lag: number; pending: number; entriesRead: number }> {
-    let groups: unknown[];
+    let groups: Awaited<ReturnType<Redis['xInfoGroups']>>;
     try {
-      groups = (await opts.redis.call('XINFO', 'GROUPS', laneTopic(lane, opts.topicPrefix))) as unknown[];
+      groups = await opts.redis.xInfoGroups(laneTopic(lane, opts.topicPrefix));
     } catch (err) {
       // The stream appears with the first publish: until then nothing waits.
       if (/no such key/i.test(errMessage(err))) return { lag: 0, pending: 0, entriesRead: 0 };
       throw err;
     }
-    for (const group of groups) {
-      const fields = group as unknown[];
-      const get = (name: string): unknown => fields[fields.indexOf(name) + 1];
-      if (get('name') !== opts.consumerGroup) continue;
-      return { lag: Number(get('lag') ?? 0), pending: Number(get('pending') ?? 0), entriesRead: Number(get('entries-read') ?? 0) };
-    }
+    const group = groups.find((g) => g.name === opts.consumerGroup);
+    // Lag and entries-read are nil when Redis cannot tell (entries deleted from the stream).
+    if (group) return { lag: group.lag ?? 0, pending: group.pending, entriesRead: group['entries-read'] ?? 0 };
     // No consumer group yet (the dispatcher has not subscribed): everything in the stream waits.
-    const length = Number(await opts.redis.xlen(laneTopic(lane, opts.topicPrefix)));
+    const length = await opts.redis.xLen(laneTopic(lane, opts.topicPrefix));
     return { lag: length, pending: 0, entriesRead: 0 };
   }
 

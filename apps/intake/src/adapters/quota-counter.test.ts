@@ -6,13 +6,13 @@ import { createQuotaCounter } from './quota-counter.js';
 // Two intake replicas' counters against the real Redis of the local stack, in a namespace of their own.
 const prefix = `test-${randomUUID()}:`;
 const keys = redisKeys(prefix);
-const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const redis = await createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const log = createLogger('quota-test', 'silent');
 
 afterAll(async () => {
   const leftovers = await redis.keys(`${prefix}*`);
-  if (leftovers.length > 0) await redis.del(...leftovers);
-  await redis.quit();
+  if (leftovers.length > 0) await redis.del(leftovers);
+  await redis.close();
 });
 
 async function until(check: () => boolean, timeoutMs = 3_000): Promise<void> {
@@ -59,14 +59,14 @@ describe('quota counter', () => {
   });
 
   it('keeps counts that could not be synced and sends them with the next round', async () => {
-    const broken = createRedis('redis://127.0.0.1:1');
-    broken.on('error', () => undefined);
+    // A connection that is gone: every command fails at once.
+    const broken = await createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    broken.destroy();
     const c = createQuotaCounter({ redis: broken, keys, syncMs: 10, log });
     c.start();
     c.record('acme', 3, new Date());
     await new Promise((r) => setTimeout(r, 50));
     expect(c.usage('acme', new Date()).notificationsToday).toBe(3);
     await c.stop();
-    broken.disconnect();
   });
 });

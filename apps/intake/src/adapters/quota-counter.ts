@@ -34,7 +34,7 @@ const secondOf = (now: Date): number => Math.floor(now.getTime() / 1000);
 /**
  * Per-tenant request and volume counts shared by every intake replica through Redis, without a
  * Redis write per request: each replica counts locally and every `syncMs` adds what it counted
- * to the shared counters (INCRBY, one pipeline for all active tenants) and reads back the
+ * to the shared counters (INCRBY, one write for all active tenants) and reads back the
  * totals. A decision sees everyone's counts as of the last sync plus its own since, so with R
  * replicas a tenant can overshoot a per-second limit by at most what R-1 replicas admit in one
  * `syncMs`; the daily volume by the same. That is the price of not putting Redis on the
@@ -81,26 +81,26 @@ export function createQuotaCounter(opts: { redis: Redis; keys: RedisKeys; syncMs
       batch.push({ tenantId, c, second: c.second, secondDelta: c.secondUnsynced, day: c.day, dayDelta: c.dayUnsynced });
     }
     if (batch.length === 0) return;
-    const pipeline = opts.redis.pipeline();
-    for (const b of batch) {
-      const sk = opts.keys.quotaSecond(b.tenantId, b.second);
-      const dk = opts.keys.quotaDay(b.tenantId, b.day);
-      pipeline.incrby(sk, b.secondDelta).expire(sk, 10).incrby(dk, b.dayDelta).expire(dk, 2 * 86_400);
-    }
-    const results = await pipeline.exec();
-    batch.forEach((b, i) => {
-      const second = Number(results?.[i * 4]?.[1] ?? 0);
-      const day = Number(results?.[i * 4 + 2]?.[1] ?? 0);
-      // Counted while the pipeline was out stays unsynced for the next round.
-      if (b.c.second === b.second) {
-        b.c.secondUnsynced -= b.secondDelta;
-        b.c.secondGlobal = second;
-      }
-      if (b.c.day === b.day) {
-        b.c.dayUnsynced -= b.dayDelta;
-        b.c.dayGlobal = day;
-      }
-    });
+    // Issued in one tick, so the client sends them in one write. A tenant whose replies came back
+    // is synced even when another's failed; the failed one's counts go with the next round.
+    const synced = await Promise.allSettled(
+      batch.map(async (b) => {
+        const sk = opts.keys.quotaSecond(b.tenantId, b.second);
+        const dk = opts.keys.quotaDay(b.tenantId, b.day);
+        const [second, , day] = await Promise.all([opts.redis.incrBy(sk, b.secondDelta), opts.redis.expire(sk, 10), opts.redis.incrBy(dk, b.dayDelta), opts.redis.expire(dk, 2 * 86_400)]);
+        // Counted while the commands were out stays unsynced for the next round.
+        if (b.c.second === b.second) {
+          b.c.secondUnsynced -= b.secondDelta;
+          b.c.secondGlobal = second;
+        }
+        if (b.c.day === b.day) {
+          b.c.dayUnsynced -= b.dayDelta;
+          b.c.dayGlobal = day;
+        }
+      }),
+    );
+    const failed = synced.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   function tick(): void {
