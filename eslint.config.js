@@ -23,7 +23,7 @@ export default tseslint.config(
     service: ['contracts'],
     webhooks: ['contracts', 'service'],
     dapr: ['contracts', 'service'],
-    stores: ['contracts', 'service'],
+    stores: ['contracts', 'service', 'dapr'],
     'channel-runtime': ['contracts', 'service', 'dapr', 'stores'],
   }).map(([pkg, allowed]) => ({
     files: [`packages/${pkg}/src/**/*.ts`],
@@ -34,7 +34,7 @@ export default tseslint.config(
           patterns: [
             { group: ['@herald/*', ...allowed.map((a) => `!@herald/${a}`)], message: `@herald/${pkg} may use only ${allowed.map((a) => `@herald/${a}`).join(', ') || 'no other Herald package'}.` },
             ...(pkg === 'contracts'
-              ? [{ group: ['ioredis', 'pino', 'express', '@dapr/*', 'undici', 'node:http', 'node:net', 'node:fs', 'node:child_process'], message: 'contracts are shapes and ids: no I/O.' }]
+              ? [{ group: ['ioredis', 'redis', 'pino', 'express', '@dapr/*', 'undici', 'node:http', 'node:net', 'node:fs', 'node:child_process'], message: 'contracts are shapes and ids: no I/O.' }]
               : []),
           ],
         },
@@ -50,7 +50,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'http', 'https', 'net', 'crypto', 'child_process'], message: 'domain/ is pure: no Node I/O. Pass what you need in.' },
-            { group: ['express', '@dapr/*', 'ioredis', 'pino', 'undici', '@sendgrid/*', 'twilio', '@azure/*'], message: 'domain/ is pure: keep frameworks, Dapr and SDKs in adapters/.' },
+            { group: ['express', '@dapr/*', 'ioredis', 'redis', 'pino', 'undici', '@sendgrid/*', 'twilio', '@azure/*'], message: 'domain/ is pure: keep frameworks, Dapr and SDKs in adapters/.' },
             { group: ['@herald/*', '!@herald/contracts'], message: 'domain/ is pure: of the Herald packages it uses only @herald/contracts.' },
             { group: ['**/adapters/**'], message: 'domain/ must not depend on adapters.' },
           ],

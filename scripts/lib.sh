@@ -28,9 +28,25 @@ herald_dapr() {
 # port_open HOST PORT: true when something accepts TCP connections there
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# PostgreSQL is the store of record (statestore.yaml); the local default is the machine's server
+# on 127.0.0.1:5432 with trust authentication for the user postgres.
+HERALD_PG_HOST="${HERALD_PG_HOST:-127.0.0.1}" HERALD_PG_PORT="${HERALD_PG_PORT:-5432}" HERALD_PG_USER="${HERALD_PG_USER:-postgres}"
+export HERALD_PG_HOST HERALD_PG_PORT HERALD_PG_USER
+herald_psql() { psql -h "$HERALD_PG_HOST" -p "$HERALD_PG_PORT" -U "$HERALD_PG_USER" -v ON_ERROR_STOP=1 -qAt "$@"; }
+
 herald_check_services() {
-  port_open 127.0.0.1 6379 || die "Redis does not answer on 127.0.0.1:6379 (state store, actors, pub/sub). Start it, e.g.: redis-server --daemonize yes"
+  command -v redis-server >/dev/null || die "redis-server is required (Herald runs its own append-only Redis for the lanes): apt-get install redis-server"
+  command -v psql >/dev/null || die "psql is required (it creates Herald's database): apt-get install postgresql-client"
+  port_open "$HERALD_PG_HOST" "$HERALD_PG_PORT" || die "PostgreSQL does not answer on $HERALD_PG_HOST:$HERALD_PG_PORT (the store of record). Start it, e.g.: pg_ctlcluster 15 main start"
+  herald_psql -d postgres -c 'SELECT 1' >/dev/null || die "cannot sign in to PostgreSQL as $HERALD_PG_USER on $HERALD_PG_HOST:$HERALD_PG_PORT (set HERALD_PG_USER, or allow trust authentication locally)"
   port_open 127.0.0.1 5672 || die "RabbitMQ does not answer on 127.0.0.1:5672 (channel queues). Start it, e.g.: rabbitmq-server -detached"
+}
+
+# herald_database NAME: creates the database unless it exists.
+herald_database() {
+  [[ "$(herald_psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" == 1 ]] && return 0
+  say "creating the PostgreSQL database $1"
+  herald_psql -d postgres -c "CREATE DATABASE $1" >/dev/null
 }
 
 # Dapr's Go processes (daprd, placement, scheduler) run with one core's worth of Go scheduler
@@ -45,8 +61,8 @@ herald_go_runtime() {
   export GOMAXPROCS="${GOMAXPROCS:-1}"
 }
 
-# Everything a command needs before it runs: packages, build, Dapr on hand, Redis and RabbitMQ
-# answering; leaves the shell in the repository root with the Dapr paths exported.
+# Everything a command needs before it runs: packages, build, Dapr on hand, PostgreSQL and
+# RabbitMQ answering; leaves the shell in the repository root with the Dapr paths exported.
 herald_prepare() {
   herald_install_and_build
   herald_dapr

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole Herald system locally: installs and builds what it needs, finds or builds
-# the Dapr runtime, checks Redis and RabbitMQ, starts Dapr placement and scheduler, then runs
-# the five apps with their sidecars through `dapr run -f dapr.yaml`. Ctrl-C stops it all.
+# the Dapr runtime, checks PostgreSQL and RabbitMQ, creates Herald's database, starts an
+# append-only Redis for the lanes and Dapr placement and scheduler, then runs the five apps with
+# their sidecars through `dapr run -f dapr.yaml`. Ctrl-C stops it all.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -25,6 +26,31 @@ wait_port() { # name port seconds
     sleep 0.2
   done
 }
+
+# The store of record: a database of Herald's own on the machine's PostgreSQL (statestore.yaml).
+herald_database herald
+
+# The lanes (Redis Streams) hold every accepted notification until the dispatcher has taken it,
+# so their Redis must keep them across its own restart: Herald runs its own on :6380 with
+# append-only persistence (pubsub.yaml), whatever the machine's Redis does. `appendfsync
+# everysec`: the log is written at once and flushed to disk every second, so a crash of the
+# machine (not of Redis alone: the log is in the kernel's hands then) can lose at most the last
+# second of accepted notifications. `always` would flush on every write: one fsync per XADD, a
+# several-fold slower accept path, for that one second. An existing Redis on :6380 is used if it
+# keeps an append-only log.
+REDIS_PORT=6380
+if port_open 127.0.0.1 "$REDIS_PORT"; then
+  [[ "$(redis-cli -p "$REDIS_PORT" config get appendonly 2>/dev/null | tail -1)" == yes ]] \
+    || die "a Redis on :$REDIS_PORT keeps no append-only log: stop it, or turn it on (CONFIG SET appendonly yes)"
+  say "using the append-only Redis already on :$REDIS_PORT"
+else
+  mkdir -p "$HERALD_CACHE_DIR/redis-data"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$HERALD_CACHE_DIR/redis-data" \
+    --appendonly yes --appendfsync everysec --save "" >"$LOG_DIR/redis.log" 2>&1 &
+  pids+=($!)
+  wait_port redis "$REDIS_PORT" 30
+fi
+export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 
 # Placement (actor placement) and scheduler (actor reminders). An existing one (e.g. from
 # `dapr init`) is used as it is. Health and metrics ports are moved off 8080/9090.

@@ -1,7 +1,8 @@
 // Starts the real Herald stack for integration tests and the benchmark: Dapr placement and
-// scheduler, and one daprd sidecar per app beside the app itself, on ports of their own (so
-// a developer's running system is left alone), with queue and topic names unique to the run.
-// Everything is started in its own process group and stopped by stopStack.
+// scheduler, a Redis of its own (append-only, as the lanes need), a PostgreSQL database of its
+// own on the machine's server, and one daprd sidecar per app beside the app itself, on ports of
+// their own (so a developer's running system is left alone), with queue and topic names unique
+// to the run. Everything is started in its own process group and stopped by stopStack.
 import amqp from 'amqplib';
 import { channelTopic } from '@herald/dapr';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -9,8 +10,8 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, 
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { Redis } from 'ioredis';
 import { dirname, join, resolve } from 'node:path';
+import { connectionString, createDatabase, dropDatabase } from './postgres.js';
 
 /** The repository root: the nearest folder above this file (source or compiled) with dapr.yaml. */
 export const ROOT = ((): string => {
@@ -47,8 +48,12 @@ export interface StackInfo {
   processes: Array<{ name: string; pid: number }>;
   /** Every port the stack listens on, to check they are free after stopping. */
   ports: number[];
-  /** Prefix of every Redis key the apps write themselves (idempotency, history, webhooks). */
+  /** Prefix of every Redis key the apps write themselves (rate limits, ledger, webhook queue). */
   keyPrefix: string;
+  /** The stack's own Redis (lanes and operational keys), started with append-only persistence. */
+  redisPort: number;
+  /** The stack's own PostgreSQL database (the store of record), dropped by cleanBrokers. */
+  database: string;
   /** How each app and sidecar was started (its own environment on top of the runner's), to restart it. */
   launch: Record<string, { cmd: string; args: string[]; env: Record<string, string> }>;
   /** Where this description is kept (see StackOptions.stateFile). */
@@ -120,7 +125,8 @@ function runConfig(dir: string, samplingRate: string | undefined): string {
   return copy;
 }
 
-function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
+/** daprd, placement and scheduler, as scripts/setup-dapr.sh finds or builds them. */
+export function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
   const out = execFileSync('bash', [join(ROOT, 'scripts/setup-dapr.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const env: Record<string, string> = {};
   for (const line of out.split('\n')) {
@@ -170,11 +176,16 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   mkdirSync(logDir);
 
   // The run's own copy of the components (its topics, and so its queues, carry the run's prefix).
+  // Its own Redis and database: the local components' addresses are replaced by the run's.
+  const redisPort = base + 98;
+  const database = `herald_${runId}`;
   const resources = join(dir, 'resources');
   mkdirSync(resources);
   const srcResources = join(ROOT, 'components/local/resources');
   for (const file of readdirSync(srcResources)) {
     let text = readFileSync(join(srcResources, file), 'utf8');
+    text = withComponentSetting(text, 'redisHost', `127.0.0.1:${redisPort}`);
+    text = text.replace(/"host=[^"]*database=herald[^"]*"/g, `"${connectionString(database)}"`);
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
@@ -189,7 +200,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const placementPort = base + 1;
   const schedulerPort = base + 5;
   const apiKeys = { 'test-key-tenant-a-0123456789': 'tenant-a', 'test-key-tenant-b-0123456789': 'tenant-b' };
-  const ports = [placementPort, base + 2, base + 3, base + 4, schedulerPort, base + 6, base + 7, base + 8, base + 9];
+  const ports = [placementPort, base + 2, base + 3, base + 4, schedulerPort, base + 6, base + 7, base + 8, base + 9, redisPort];
   // Every app instance: the five apps, then any replicas, each on ports of its own.
   const instances: Array<{ name: string; appId: AppName; ports: AppPorts }> = APPS.map((name) => ({ name, appId: name, ports: apps[name] }));
   for (const [appId, count] of Object.entries(opts.replicas ?? {}) as Array<[AppName, number]>) {
@@ -210,7 +221,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
 
   const info: StackInfo = {
     runId, dir, topicPrefix: `${runId}-`, placementPort, schedulerPort, apps, apiKeys, processes: [], ports,
-    keyPrefix: `${runId}:`, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
+    keyPrefix: `${runId}:`, redisPort, database, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
     ...(simulatorPort ? { simulatorPort } : {}),
     ...(profilePorts ? { profilePorts } : {}),
     metricsPorts: Object.fromEntries(instances.map(({ name, ports: p }) => [name, p.metrics])),
@@ -245,8 +256,16 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
       '--etcd-data-dir', join(dir, 'scheduler-data'), '--log-level', 'warn',
     ] };
     for (const name of ['placement', 'scheduler']) start(name, bins[name as 'placement'], info.launch[name]!.args, process.env);
+    // Append-only, fsync every second: what the local start command runs (scripts/start.sh).
+    mkdirSync(join(dir, 'redis'));
+    info.launch.redis = { cmd: 'redis-server', env: {}, args: [
+      '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', join(dir, 'redis'), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+    ] };
+    start('redis', 'redis-server', info.launch.redis.args, process.env);
+    createDatabase(database);
     await waitFor('placement', async () => ((await portOpen(placementPort)) ? true : undefined), 30_000);
     await waitFor('scheduler', async () => ((await portOpen(schedulerPort)) ? true : undefined), 60_000);
+    await waitFor('redis', async () => ((await portOpen(redisPort)) ? true : undefined), 30_000);
 
     if (simulatorPort) {
       start('provider-sim', process.execPath, [join(ROOT, 'apps/provider-sim/dist/main.js')], { ...process.env, PORT: String(simulatorPort) });
@@ -271,6 +290,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
           DAPR_HTTP_PORT: String(p.daprHttp),
           TOPIC_PREFIX: info.topicPrefix,
           KEY_PREFIX: info.keyPrefix,
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
           PUBLIC_BASE_URL: `http://127.0.0.1:${apps.intake.app}`,
           LOG_LEVEL: opts.logLevel ?? 'warn',
         },
@@ -408,7 +428,7 @@ export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Pro
   if (!keepLogs) rmSync(info.dir, { recursive: true, force: true });
 }
 
-/** Removes the run's queues and streams from RabbitMQ and Redis, over connections of its own. */
+/** Removes the run's queues from RabbitMQ and drops its database (after stopStack). */
 export async function cleanBrokers(info: StackInfo): Promise<void> {
   // The channels' queues and exchanges (components/local/resources/channel-queues.yaml): one
   // exchange per topic, one queue per (app id, topic).
@@ -426,18 +446,8 @@ export async function cleanBrokers(info: StackInfo): Promise<void> {
   } finally {
     await conn.close();
   }
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
-  try {
-    await redis.del(`${info.topicPrefix}notifications-critical`, `${info.topicPrefix}notifications-bulk`, `${info.topicPrefix}dead-letter`);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${info.keyPrefix}*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  // The stack's Redis went with it (stopStack); its database goes now.
+  if (info.database) dropDatabase(info.database);
 }
 
 const STATE_PREFIX = 'herald-stack-';
@@ -454,7 +464,9 @@ export async function reapOrphans(): Promise<void> {
     if (!Number.isInteger(owner) || alive(owner)) continue;
     const path = join(tmpdir(), file);
     try {
-      await stopStack(JSON.parse(readFileSync(path, 'utf8')) as StackInfo);
+      const info = JSON.parse(readFileSync(path, 'utf8')) as StackInfo;
+      await stopStack(info);
+      await cleanBrokers(info);
     } catch {
       // half-written or already stopped: nothing more to do
     } finally {

@@ -1,6 +1,6 @@
 import { createLogger, startHttpServer } from '@herald/service';
 import { createActorHost, createActorStateCache, createGroupPublisher, createSidecar, createSidecarActorState, deadLetterTopic, laneTopic } from '@herald/dapr';
-import { createHistoryIndex, createPreferencesStore, createRedis, redisKeys } from '@herald/stores';
+import { createPreferencesStore, createRedis, createWebhookEndpointStore, redisKeys } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
 import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
@@ -14,12 +14,13 @@ import { createLaneGate } from './domain/lane-gate.js';
 const config = loadConfig();
 const log = createLogger('dispatcher', config.LOG_LEVEL);
 const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
-const redis = createRedis(config.REDIS_URL);
+const redis = await createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
 
 const webhooks = createWebhookDeliverer({
   redis,
   keys,
+  endpoints: createWebhookEndpointStore(sidecar),
   log,
   allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
   policy: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_BASE_DELAY_MS },
@@ -36,8 +37,7 @@ const notificationActor = createNotificationActor({
   policy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
   dispatch: { timeoutMs: config.DISPATCH_TIMEOUT_MS, maxHandoffs: config.DISPATCH_MAX_HANDOFFS },
   deadlines,
-  preferences: createPreferencesReader(createPreferencesStore(redis, keys), log),
-  history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
+  preferences: createPreferencesReader(createPreferencesStore(sidecar), log),
   retentionSeconds: config.HISTORY_RETENTION_DAYS * 86_400,
   statusEvents: webhooks,
 });
@@ -78,7 +78,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info({ signal }, 'dispatcher stopping');
     server.close();
     void Promise.all([webhooks.stop(), watchdog.stop()]).finally(() => {
-      redis.disconnect();
+      redis.destroy();
       process.exit(0);
     });
   });

@@ -71,6 +71,10 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   PENDING_CANCEL_WAIT_MS: z.coerce.number().int().nonnegative().default(3_000),
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(86_400).default(86_400),
   HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,
+  /** The SQL binding on the store of record's database (statestore-sql.yaml): history pages and their index. */
+  HISTORY_SQL_BINDING: z.string().default('statestore-sql'),
+  /** The state component's table (its `tableName`, `state` unless set). */
+  STATE_TABLE: z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, 'a plain table name, optionally schema.table').default('state'),
   /** Development only: let webhooks point at loopback/private addresses. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: envFlag,
   /** How providers reach intake (Twilio signs the URL it calls). */

@@ -1,6 +1,6 @@
 import { createLogger } from '@herald/service';
 import { createSidecar, NOTIFICATION_ACTOR, optionalSecret, requiredSecret } from '@herald/dapr';
-import { createHistoryIndex, createPreferencesStore, createRedis, createWebhookEndpointStore, redisKeys } from '@herald/stores';
+import { createNotificationHistory, createPreferencesStore, createRedis, createWebhookEndpointStore, ensureStoreIndexes, redisKeys } from '@herald/stores';
 import { checkWebhookUrl } from '@herald/webhooks';
 import { createAdmissionControl } from './adapters/admission-control.js';
 import { createAuthenticator } from './adapters/api-keys.js';
@@ -18,7 +18,7 @@ import { loadConfig } from './config.js';
 const config = loadConfig();
 const log = createLogger('intake', config.LOG_LEVEL);
 const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
-const redis = createRedis(config.REDIS_URL);
+const redis = await createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
 
 // API keys and provider verification keys come from the secret store (locally: the
@@ -31,6 +31,8 @@ const idKey = await optionalSecret(sidecar, config.SECRET_STORE, config.NOTIFICA
 if (!idKey) log.warn(`no secret ${config.NOTIFICATION_ID_KEY_SECRET}: ids are recognised by this replica only, and not after its restart`);
 const ids = createNotificationIds(idKey ? Buffer.from(idKey) : processLocalIdKey());
 if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) log.warn('webhooks may point at private and loopback addresses (development setting)');
+const historySql = { binding: config.HISTORY_SQL_BINDING, table: config.STATE_TABLE };
+await ensureStoreIndexes(sidecar, { ...historySql, log });
 
 const monitor = createBacklogMonitor({
   redis,
@@ -68,13 +70,16 @@ const server = createIntakeServer({
   batchBodyLimitBytes: config.BATCH_BODY_LIMIT_BYTES,
   publisher: createLanePublisher({ sidecar, pubsubName: config.PUBSUB_NAME, topicPrefix: config.TOPIC_PREFIX }),
   admission,
-  idempotency: createIdempotencyStore(redis, keys, config.IDEMPOTENCY_TTL_SECONDS),
+  idempotency: createIdempotencyStore(sidecar, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS }),
   ids,
   pendingVisibleMs: config.PENDING_VISIBLE_SECONDS * 1000,
   pendingCancelWaitMs: config.PENDING_CANCEL_WAIT_MS,
-  history: createHistoryIndex(redis, keys, config.HISTORY_RETENTION_DAYS),
-  preferences: createPreferencesStore(redis, keys),
-  webhookEndpoints: createWebhookEndpointStore(redis, keys),
+  history: createNotificationHistory(sidecar, { ...historySql, retentionDays: config.HISTORY_RETENTION_DAYS }),
+  preferences: createPreferencesStore(sidecar),
+  webhookEndpoints: createWebhookEndpointStore(sidecar, {
+    // The deliverer's health record and dead deliveries of a removed endpoint go with it.
+    onRemoved: async (endpointId) => void (await redis.del([keys.webhookHealth(endpointId), keys.webhookDead(endpointId)])),
+  }),
   checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS }),
   providerCallbacks: createProviderCallbackRouter({
     sendgridPublicKey,
@@ -93,7 +98,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info({ signal }, 'intake stopping');
     server.close(() => {
       void Promise.allSettled([monitor.stop(), quotas.stop()]).finally(() => {
-        redis.disconnect();
+        redis.destroy();
         process.exit(0);
       });
     });

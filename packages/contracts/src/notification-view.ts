@@ -54,3 +54,47 @@ export const NotificationViewSchema = z.object({
   timeline: z.array(TimelineEntrySchema),
 });
 export type NotificationView = z.infer<typeof NotificationViewSchema>;
+
+/**
+ * The part of a notification actor's stored state that a reader outside the actor may rely on:
+ * a customer's history is read by querying the store for these (no actor is woken for it), and
+ * shown through `notificationViewOf`, exactly as the actor shows itself. The recipient and
+ * content are in the store too, and never read from here.
+ */
+export const StoredNotificationSchema = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  customerId: z.string(),
+  channels: z.array(ChannelSchema).min(1),
+  channelIndex: z.number().int().nonnegative(),
+  priority: PrioritySchema,
+  status: NotificationStatusSchema,
+  sendAt: z.string().optional(),
+  expiresAt: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  attempt: z.number().int().nonnegative(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  timeline: z.array(TimelineEntrySchema),
+});
+export type StoredNotification = z.infer<typeof StoredNotificationSchema>;
+
+/** The status view of a stored notification: everything but its recipient and content. */
+export function notificationViewOf(state: StoredNotification): NotificationView {
+  return {
+    id: state.id,
+    tenantId: state.tenantId,
+    customerId: state.customerId,
+    channel: state.channels[state.channelIndex] ?? state.channels[0],
+    channels: state.channels,
+    priority: state.priority,
+    status: state.status,
+    ...(state.sendAt ? { sendAt: state.sendAt } : {}),
+    ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}),
+    ...(state.metadata ? { metadata: state.metadata } : {}),
+    attempts: state.attempt,
+    createdAt: state.createdAt,
+    updatedAt: state.updatedAt,
+    timeline: state.timeline,
+  };
+}

@@ -7,4 +7,5 @@ export * from './secrets.js';
 export * from './sidecar-error.js';
 export * from './sidecar-http.js';
 export * from './sidecar.js';
+export * from './state.js';
 export * from './trace.js';

@@ -21,6 +21,8 @@ export interface SidecarRequest {
 export interface SidecarAnswer {
   status: number;
   text: string;
+  /** The answer's ETag header (a state read), when it has one. */
+  etag?: string | undefined;
 }
 
 /** Sends one request; a non-2xx answer rejects with SidecarError, carrying the body. */
@@ -45,7 +47,7 @@ export function createSidecarHttp(host: string, port: number, defaultTimeoutMs =
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-          if (status >= 200 && status < 300) resolve({ status, text });
+          if (status >= 200 && status < 300) resolve({ status, text, etag: res.headers.etag });
           else reject(new SidecarError(operation, status, text));
         });
         res.on('error', reject);

@@ -1,6 +1,7 @@
 import { errMessage } from '@herald/service';
 import { SidecarError } from './sidecar-error.js';
 import { createSidecarHttp } from './sidecar-http.js';
+import { createStatePort, type StatePort } from './state.js';
 
 export { SidecarError } from './sidecar-error.js';
 
@@ -73,13 +74,18 @@ export interface SecretPort {
   getSecret(store: string, key: string): Promise<Record<string, string>>;
 }
 
+/** Output bindings: a store's own language where the state API has none (an index's DDL). */
+export interface BindingPort {
+  invokeBinding(name: string, operation: string, data?: unknown, metadata?: Record<string, string>): Promise<string>;
+}
+
 export interface ReadinessPort {
   /** Waits until the sidecar has loaded its components (it answers /v1.0/healthz/outbound). */
   waitUntilReady(timeoutMs: number): Promise<void>;
 }
 
 /** The whole client, as a process's main makes it and hands each user its port. */
-export interface Sidecar extends PublishPort, BulkPublishPort, ActorPort, ReminderPort, SecretPort, ReadinessPort {}
+export interface Sidecar extends PublishPort, BulkPublishPort, ActorPort, ReminderPort, SecretPort, ReadinessPort, StatePort, BindingPort {}
 
 export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_000): Sidecar {
   const base = `http://${host}:${port}`;
@@ -99,6 +105,7 @@ export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_
 
   const enc = encodeURIComponent;
   return {
+    ...createStatePort(http),
     async publish(pubsub, topic, data, opts) {
       const query = Object.entries(opts?.metadata ?? {}).map(([k, v]) => `metadata.${enc(k)}=${enc(v)}`).join('&');
       await call('publish', 'POST', `/v1.0/publish/${enc(pubsub)}/${enc(topic)}${query ? '?' + query : ''}`, data, opts);
@@ -124,6 +131,9 @@ export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_
     },
     async deleteReminder(actorType, actorId, name) {
       await call('reminder', 'DELETE', `/v1.0/actors/${enc(actorType)}/${enc(actorId)}/reminders/${enc(name)}`, undefined);
+    },
+    async invokeBinding(name, operation, data, metadata) {
+      return call('binding', 'POST', `/v1.0/bindings/${enc(name)}`, { operation, ...(data !== undefined ? { data } : {}), ...(metadata ? { metadata } : {}) });
     },
     async getSecret(store, key) {
       const text = await call('secret', 'GET', `/v1.0/secrets/${enc(store)}/${enc(key)}`, undefined);

@@ -34,10 +34,12 @@ export const baseEnvSchema = z.object({
 export const envFlag = z.enum(['true', 'false']).default('false').transform((v) => v === 'true');
 
 /**
- * How long a customer's history is kept, in days. The dispatcher writes the index with it and
- * intake reads back as far as it: both must read the same variable.
+ * How long a sent or ended notification is kept, in days (its status, timeline and place in its
+ * customer's history): 90 by default, the audit trail the service must keep. The dispatcher
+ * writes each notification's expiry with it and intake reads history back as far as it: both
+ * must read the same variable.
  */
-export const historyRetentionDaysSchema = z.coerce.number().int().min(1).max(400).default(30);
+export const historyRetentionDaysSchema = z.coerce.number().int().min(1).max(400).default(90);
 
 /**
  * A setting whose value is JSON (default `{}`), parsed and then checked by `schema`; a value that

@@ -2,11 +2,6 @@
 // key, so one tenant's data can be found (and erased) without scanning anyone else's.
 
 export interface RedisKeys {
-  idempotency(tenantId: string, keyHash: string): string;
-  /** One sorted set per customer per hour: history without one hot key per busy customer. */
-  history(tenantId: string, customerId: string, bucket: string): string;
-  preferences(tenantId: string, customerId: string): string;
-  webhookEndpoints(tenantId: string): string;
   webhookHealth(endpointId: string): string;
   /** Sorted set of every pending webhook delivery id, scored by the time it is due (ms). */
   webhookDue(): string;
@@ -34,10 +29,6 @@ export interface RedisKeys {
 export function redisKeys(prefix = ''): RedisKeys {
   const p = `${prefix}herald:`;
   return {
-    idempotency: (t, k) => `${p}idem:${t}:${k}`,
-    history: (t, c, b) => `${p}hist:${t}:${c}:${b}`,
-    preferences: (t, c) => `${p}prefs:${t}:${c}`,
-    webhookEndpoints: (t) => `${p}webhooks:${t}`,
     webhookHealth: (e) => `${p}whhealth:${e}`,
     webhookDue: () => `${p}whdue`,
     webhookDeliveries: () => `${p}whdlv`,

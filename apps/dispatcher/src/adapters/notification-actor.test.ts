@@ -45,7 +45,6 @@ function setup() {
     },
     async deleteReminder() {},
   };
-  const indexed: string[] = [];
   /** The watchdog's list as the actor leaves it; `order` has list writes and state saves in turn. */
   const watched = new Map<string, number>();
   const events: Array<{ status: string; id: string }> = [];
@@ -73,13 +72,6 @@ function setup() {
       },
     },
     preferences: async () => ({ kind: 'none' }),
-    history: {
-      async add(_tenant, _customer, id) {
-        const fresh = !indexed.includes(id);
-        indexed.push(id);
-        return fresh;
-      },
-    },
     retentionSeconds: RETENTION_S,
     statusEvents: {
       async enqueue(e) {
@@ -94,41 +86,37 @@ function setup() {
   const call = (method: string, body?: unknown) => actor.methods[method]!(turn(), body);
   const remind = (name: string) => actor.reminders[name]!(turn(), {});
   return {
-    actor, call, remind, cache, store, stored, published, reminders, indexed, watched, order, events,
+    actor, call, remind, cache, store, stored, published, reminders, watched, order, events,
     advance: (ms: number) => (clock += ms),
     failPublish: (on: boolean) => (publishFails = on),
   };
 }
 
 describe('NotificationActor on the actor host', () => {
-  it('accepts a new notification: indexed first, so no state read, then one save and the send to its lane queue', async () => {
+  it('accepts a new notification: one read that finds nothing, one save, then the send to its lane queue', async () => {
     const s = setup();
     expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
-    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 0, saves: 1 });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 1 });
     expect(s.published).toEqual([
       expect.objectContaining({ pubsub: 'channels-critical', topic: 'run1-sms-critical', metadata: { priority: '1' } }),
     ]);
-    expect(s.indexed).toEqual([ID]);
   });
 
   it('takes a redelivered accept as the same event: no second save, the owed send again', async () => {
     const s = setup();
     await s.call('accept', { event: acceptedOf() });
     expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
-    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 0, saves: 1 });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 1 });
     expect(s.published).toHaveLength(2);
-    expect(s.indexed).toEqual([ID, ID]);
   });
 
-  it('reads the store for a redelivered accept reaching a new activation: the index already holds the id', async () => {
+  it('reads the store for a redelivered accept reaching a new activation, and finds the notification there', async () => {
     const s = setup();
     await s.call('accept', { event: acceptedOf() });
     s.cache.evict('NotificationActor', ID);
     expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
-    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 1 });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 2, saves: 1 });
     expect(s.published).toHaveLength(2);
-    // Written once by this turn, not again by the owed effects.
-    expect(s.indexed).toEqual([ID, ID]);
   });
 
   it("records the channel's result from memory while active, and reads the store once deactivated", async () => {
@@ -139,7 +127,7 @@ describe('NotificationActor on the actor host', () => {
       outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' },
     };
     expect(await s.call('recordResult', result)).toEqual({ status: 'sent' });
-    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 0, saves: 2 });
+    expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 2 });
     // Kept while it is on its way; once sent, for the retention period only.
     expect(s.store.ttls).toEqual([undefined, RETENTION_S]);
 
@@ -147,7 +135,7 @@ describe('NotificationActor on the actor host', () => {
     const view = (await s.call('view')) as { status: string; timeline: Array<{ status: string }> };
     expect(view.status).toBe('sent');
     expect(view.timeline.map((e) => e.status)).toEqual(['accepted', 'dispatched', 'sent']);
-    expect(s.store.reads).toBe(1);
+    expect(s.store.reads).toBe(2);
   });
 
   it('answers view null and cancel not_found for a notification that does not exist, writing nothing', async () => {
@@ -163,9 +151,9 @@ describe('NotificationActor on the actor host', () => {
     await expect(s.call('accept', { event: acceptedOf() })).rejects.toThrow('state store down');
     expect(s.published).toEqual([]);
     s.store.failSaves = false;
-    // The index entry stayed: this time the store is read, and holds nothing.
+    // The failed turn's read is forgotten: this one reads the store again, and finds nothing.
     expect(await s.call('accept', { event: acceptedOf() })).toEqual({ status: 'dispatched' });
-    expect(s.store.reads).toBe(1);
+    expect(s.store.reads).toBe(2);
   });
 
   it('puts a dispatch on the watchdog list before saving it, and takes it off once the channel reports', async () => {

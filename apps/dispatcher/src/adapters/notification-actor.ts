@@ -2,13 +2,11 @@ import {
   DeliveryResultSchema,
   NotificationAcceptedSchema,
   ProviderEventSchema,
-  type NotificationAccepted,
   type NotificationView,
   type StatusEvent,
 } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
 import { dispatchRoute, NOTIFICATION_ACTOR, traceIdOf, type ActorDefinition, type ActorTurn, type GroupPublisher, type ReminderPort } from '@herald/dapr';
-import type { HistoryIndex } from '@herald/stores';
 import { z } from 'zod';
 import type { RetryPolicy } from '../domain/backoff.js';
 import type { DispatchPolicy } from '../domain/dispatch-deadline.js';
@@ -30,8 +28,10 @@ export interface NotificationActorDeps {
   topicPrefix: string;
   /** Reads a customer's preferences; never throws (an error is `unavailable`). */
   preferences(tenantId: string, customerId: string): Promise<PreferencesLookup>;
-  history: Pick<HistoryIndex, 'add'>;
-  /** How long a settled notification (sent or ended) stays readable; then the store forgets it. */
+  /**
+   * How long a settled notification (sent or ended) stays readable, and in its customer's
+   * history (a query over these states); then the store forgets it.
+   */
   retentionSeconds: number;
   /** Where status events go (the webhook deliverer). Costs nothing for a tenant without webhooks. */
   statusEvents: { enqueue(event: StatusEvent): Promise<void> };
@@ -76,17 +76,12 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
   /**
    * Applies one event and performs its effects; what an effect reports back (a failed hand-off)
    * is applied next, once every effect of this decision is done, so listeners and the timeline
-   * see the changes in the order they happened. `indexed`: this turn has already put the
-   * notification in its customer's history.
+   * see the changes in the order they happened.
    */
-  async function apply(
-    turn: ActorTurn,
-    eventFor: (state: NotificationState | undefined) => Promise<NotificationEvent>,
-    opts: { indexed?: boolean } = {},
-  ): Promise<NotificationState | undefined> {
+  async function apply(turn: ActorTurn, eventFor: (state: NotificationState | undefined) => Promise<NotificationEvent>): Promise<NotificationState | undefined> {
     try {
-      let next: NotificationEvent | undefined = await step(turn, await eventFor(await load(turn)), opts);
-      while (next) next = await step(turn, next, {});
+      let next: NotificationEvent | undefined = await step(turn, await eventFor(await load(turn)));
+      while (next) next = await step(turn, next);
       return await load(turn);
     } catch (err) {
       // Whatever this turn read or wrote is in doubt: the next turn starts from what the store holds.
@@ -96,7 +91,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
   }
 
   /** Decide, save, perform; resolves the event an effect reported back, if any. */
-  async function step(turn: ActorTurn, event: NotificationEvent, opts: { indexed?: boolean }): Promise<NotificationEvent | undefined> {
+  async function step(turn: ActorTurn, event: NotificationEvent): Promise<NotificationEvent | undefined> {
     const decision = decide(await load(turn), event, { now: now(), random: random(), policy: deps.policy, dispatch: deps.dispatch });
     if (!decision.state) {
       // Nothing known by this id: at most a watchdog entry left behind to clear.
@@ -110,13 +105,14 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     }
     // Save before acting: a send must never go out for a state we failed to record.
     if (decision.changed) {
-      // Settled, it is kept as long as its place in the customer's history; until then, for
-      // as long as it waits. Without a TTL the store would grow by every notification forever.
+      // Settled, it is kept for the retention (its status, timeline and place in the customer's
+      // history); until then, for as long as it waits. Without a TTL the store would grow by
+      // every notification forever.
       await turn.state.set(STATE_KEY, decision.state, isSettled(decision.state) ? { ttlSeconds: deps.retentionSeconds } : {});
     }
     let reported: NotificationEvent | undefined;
     for (const effect of decision.effects) {
-      if (effect.type === 'watch' || (effect.type === 'index' && opts.indexed)) continue;
+      if (effect.type === 'watch') continue;
       reported = (await perform(decision.state, effect)) ?? reported;
     }
     return reported;
@@ -157,30 +153,12 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
         // Left behind, the entry comes back to the watchdog once, which finds nothing owed.
         await deps.deadlines.unwatch(notificationId).catch((err: unknown) => deps.log.warn({ notificationId, err: errMessage(err) }, 'could not unwatch'));
         return;
-      case 'index':
-        await deps.history.add(state.tenantId, state.customerId, notificationId, Date.parse(state.createdAt));
-        return;
       case 'notify': {
         const event = statusEventOf(state, effect.index);
         if (event) await deps.statusEvents.enqueue(event);
         return;
       }
     }
-  }
-
-  /**
-   * Puts a notification in its customer's history before anything else is written for it, and
-   * learns from the answer whether it is new. Only `accept` creates state, always after this
-   * entry, so an id the index did not hold has no state either: a fresh notification costs no
-   * state read (one sidecar request and one Redis read fewer on every notification's path).
-   * A redelivery finds the entry and reads the state as before. Skipped when this activation
-   * already knows the state. Resolves whether the entry was written here.
-   */
-  async function indexFirst(turn: ActorTurn, accepted: NotificationAccepted): Promise<boolean> {
-    if (turn.state.knows(STATE_KEY)) return false;
-    const fresh = await deps.history.add(accepted.tenantId, accepted.request.customerId, accepted.id, Date.parse(accepted.acceptedAt));
-    if (fresh) turn.state.knownAbsent(STATE_KEY);
-    return true;
   }
 
   async function registerWake(notificationId: string, at: string): Promise<void> {
@@ -199,18 +177,13 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
       async accept(turn, body) {
         const cmd = AcceptCommandSchema.parse(body);
         const accepted = cmd.event;
-        const indexed = await indexFirst(turn, accepted);
-        const state = await apply(
-          turn,
-          async (current) => ({
-            type: 'accept',
-            accepted,
-            traceId: traceIdOf(cmd.traceparent),
-            // Preferences matter only to a notification not yet created (a redelivery reads nothing).
-            preferences: current ? { kind: 'none' } : await bulkPreferences({ ...accepted.request, tenantId: accepted.tenantId }),
-          }),
-          { indexed },
-        );
+        const state = await apply(turn, async (current) => ({
+          type: 'accept',
+          accepted,
+          traceId: traceIdOf(cmd.traceparent),
+          // Preferences matter only to a notification not yet created (a redelivery reads nothing).
+          preferences: current ? { kind: 'none' } : await bulkPreferences({ ...accepted.request, tenantId: accepted.tenantId }),
+        }));
         return { status: state?.status ?? 'unknown' };
       },
 

@@ -4,17 +4,20 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { NotificationStatus, StatusEvent, WebhookRegistration } from '@herald/contracts';
 import { createRedis, createWebhookEndpointStore, redisKeys } from '@herald/stores';
+import { useTestStateStore } from '../../../../test/support/test-state.js';
 import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from '@herald/webhooks';
 import { pino } from 'pino';
 import { createWebhookDeliverer, type WebhookDeliverer, type WebhookDelivererDeps } from './webhook-deliverer.js';
 
-// Against the real Redis of the local stack (a key namespace of its own, removed afterwards)
-// and a real HTTP receiver on 127.0.0.1.
+// Against the real Redis of the local stack (a key namespace of its own, removed afterwards),
+// the real store of record for the endpoints (a daprd and a database of the file's own), and a
+// real HTTP receiver on 127.0.0.1.
 
 const prefix = `test-${randomUUID()}:`;
 const keys = redisKeys(prefix);
-const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-const store = createWebhookEndpointStore(redis, keys);
+const redis = await createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+const { sidecar } = await useTestStateStore();
+const store = createWebhookEndpointStore(sidecar);
 const T0 = Date.parse('2026-11-25T10:00:00.000Z');
 
 interface Received {
@@ -60,7 +63,7 @@ async function listen(handler: Parameters<typeof createServer>[1]): Promise<stri
 
 /** The last delivery an endpoint never accepted, from its dead list. */
 async function lastDead(endpointId: string): Promise<unknown> {
-  const [dead] = await redis.lrange(keys.webhookDead(endpointId), 0, -1);
+  const [dead] = await redis.lRange(keys.webhookDead(endpointId), 0, -1);
   return dead === undefined ? undefined : JSON.parse(dead);
 }
 
@@ -74,13 +77,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 afterAll(async () => {
-  let cursor = '0';
-  do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    if (found.length > 0) await redis.del(...found);
-    cursor = next;
-  } while (cursor !== '0');
-  await redis.quit();
+  for await (const found of redis.scanIterator({ MATCH: `${prefix}*`, COUNT: 1000 })) if (found.length > 0) await redis.del(found);
+  await redis.close();
 });
 
 /** A deliverer on a clock the test moves, with its log lines kept. */
@@ -99,6 +97,7 @@ function deliverer(overrides: Partial<WebhookDelivererDeps> = {}) {
   const d = createWebhookDeliverer({
     redis,
     keys,
+    endpoints: store,
     log,
     allowPrivate: true,
     now: () => clock.now,
@@ -129,7 +128,7 @@ function event(tenantId: string, status: NotificationStatus = 'delivered'): Stat
 
 const tenant = () => `t-${randomUUID()}`;
 const register = (tenantId: string, registration: WebhookRegistration) => store.create(tenantId, registration);
-const pending = async () => ({ due: await redis.zcard(keys.webhookDue()), stored: await redis.hlen(keys.webhookDeliveries()) });
+const pending = async () => ({ due: await redis.zCard(keys.webhookDue()), stored: await redis.hLen(keys.webhookDeliveries()) });
 
 /** Drains until `done()` holds, moving the clock by `stepMs` between rounds; fails at the deadline. */
 async function drainUntil(d: WebhookDeliverer, clock: { now: number }, done: () => boolean | Promise<boolean>, stepMs = 0, deadlineMs = 5_000) {
@@ -202,12 +201,14 @@ describe('webhook deliverer', () => {
         };
       },
     });
-    const { d } = deliverer({ redis: recording, endpointCacheMs: 5_000 });
+    let lists = 0;
+    const counting = { list: (tenantId: string) => (lists++, store.list(tenantId)) };
+    const { d } = deliverer({ redis: recording, endpoints: counting, endpointCacheMs: 5_000 });
     const t = tenant();
     await d.enqueue(event(t));
     await d.enqueue(event(t, 'failed'));
-    expect(commands).toEqual(['hgetall']);
-    await expect(redis.exists(keys.webhookEndpoints(t))).resolves.toBe(0);
+    expect(commands).toEqual([]);
+    expect(lists).toBe(1);
   });
 
   it('retries a failing endpoint after its backoff, holds its new events until then, and resets it on success', async () => {
@@ -221,11 +222,11 @@ describe('webhook deliverer', () => {
     expect(receiver.requests).toHaveLength(1);
 
     // Full jitter with random 0.5 after the first failure: half of baseDelayMs.
-    await expect(redis.hgetall(keys.webhookHealth(endpoint.id))).resolves.toEqual({ failures: '1', nextAt: String(T0 + 500) });
+    await expect(redis.hGetAll(keys.webhookHealth(endpoint.id))).resolves.toEqual({ failures: '1', nextAt: String(T0 + 500) });
     await expect(d.drainOnce()).resolves.toBe(0);
     const second = event(t);
     await d.enqueue(second);
-    await expect(redis.zscore(keys.webhookDue(), `${endpoint.id}:${second.id}`)).resolves.toBe(String(T0 + 500));
+    await expect(redis.zScore(keys.webhookDue(), `${endpoint.id}:${second.id}`)).resolves.toBe(T0 + 500);
     clock.now += 499;
     await expect(d.drainOnce()).resolves.toBe(0);
     expect(receiver.requests).toHaveLength(1);
@@ -235,7 +236,7 @@ describe('webhook deliverer', () => {
     expect(receiver.requests.map((r) => r.headers['herald-event-id'])).toEqual([first.id, first.id, second.id]);
     await expect(redis.exists(keys.webhookHealth(endpoint.id))).resolves.toBe(0);
     await expect(pending()).resolves.toEqual({ due: 0, stored: 0 });
-    await expect(redis.llen(keys.webhookDead(endpoint.id))).resolves.toBe(0);
+    await expect(redis.lLen(keys.webhookDead(endpoint.id))).resolves.toBe(0);
   });
 
   it('probes a failing endpoint with one request per batch, not one per pending event', async () => {
@@ -248,11 +249,11 @@ describe('webhook deliverer', () => {
     await expect(d.drainOnce()).resolves.toBe(3);
 
     expect(receiver.requests).toHaveLength(1);
-    await expect(redis.hget(keys.webhookHealth(endpoint.id), 'failures')).resolves.toBe('1');
-    const stored = await redis.hmget(keys.webhookDeliveries(), ...events.map((e) => `${endpoint.id}:${e.id}`));
+    await expect(redis.hGet(keys.webhookHealth(endpoint.id), 'failures')).resolves.toBe('1');
+    const stored = await redis.hmGet(keys.webhookDeliveries(), events.map((e) => `${endpoint.id}:${e.id}`));
     expect(stored.map((json) => (JSON.parse(json!) as { attempt: number }).attempt)).toEqual([2, 1, 1]);
-    const scores = await Promise.all(events.map((e) => redis.zscore(keys.webhookDue(), `${endpoint.id}:${e.id}`)));
-    expect(scores).toEqual([String(T0 + 500), String(T0 + 500), String(T0 + 500)]);
+    const scores = await Promise.all(events.map((e) => redis.zScore(keys.webhookDue(), `${endpoint.id}:${e.id}`)));
+    expect(scores).toEqual([T0 + 500, T0 + 500, T0 + 500]);
     await expect(d.drainOnce()).resolves.toBe(0);
     await store.remove(t, endpoint.id);
     clock.now = T0 + 500;
@@ -268,11 +269,11 @@ describe('webhook deliverer', () => {
     const endpoint = await register(t, { url: receiver.url('/down?token=topsecret') });
     const e = event(t);
     await d.enqueue(e);
-    await drainUntil(d, clock, async () => (await redis.llen(keys.webhookDead(endpoint.id))) === 1, 100);
+    await drainUntil(d, clock, async () => (await redis.lLen(keys.webhookDead(endpoint.id))) === 1, 100);
 
     expect(receiver.requests).toHaveLength(3);
     await expect(pending()).resolves.toEqual({ due: 0, stored: 0 });
-    const [dead] = await redis.lrange(keys.webhookDead(endpoint.id), 0, -1);
+    const [dead] = await redis.lRange(keys.webhookDead(endpoint.id), 0, -1);
     expect(JSON.parse(dead!)).toMatchObject({ tenantId: t, endpointId: endpoint.id, attempt: 3, lastError: 'HTTP 503', event: e });
     const warning = logs.find((line) => line.includes('given up'));
     expect(JSON.parse(warning!)).toMatchObject({ level: 40, tenantId: t, endpointId: endpoint.id, eventId: e.id, attempts: 3, reason: 'HTTP 503' });
@@ -284,11 +285,11 @@ describe('webhook deliverer', () => {
     const { d } = deliverer({ policy: { maxAttempts: 1 } });
     const t = tenant();
     const endpoint = await register(t, { url: receiver.url('/x') });
-    await redis.rpush(keys.webhookDead(endpoint.id), ...Array.from({ length: 1000 }, (_, i) => `old-${i}`));
+    await redis.rPush(keys.webhookDead(endpoint.id), Array.from({ length: 1000 }, (_, i) => `old-${i}`));
     await d.enqueue(event(t));
     await expect(d.drainOnce()).resolves.toBe(1);
-    await expect(redis.llen(keys.webhookDead(endpoint.id))).resolves.toBe(1000);
-    await expect(redis.lindex(keys.webhookDead(endpoint.id), -1)).resolves.toBe('old-998');
+    await expect(redis.lLen(keys.webhookDead(endpoint.id))).resolves.toBe(1000);
+    await expect(redis.lIndex(keys.webhookDead(endpoint.id), -1)).resolves.toBe('old-998');
   });
 
   it.each([
@@ -300,9 +301,9 @@ describe('webhook deliverer', () => {
     const t = tenant();
     const endpoint = await register(t, { url: receiver.url('/internal', host) });
     await d.enqueue(event(t));
-    await drainUntil(d, clock, async () => (await redis.llen(keys.webhookDead(endpoint.id))) === 1, 10);
+    await drainUntil(d, clock, async () => (await redis.lLen(keys.webhookDead(endpoint.id))) === 1, 10);
 
-    const [dead] = await redis.lrange(keys.webhookDead(endpoint.id), 0, -1);
+    const [dead] = await redis.lRange(keys.webhookDead(endpoint.id), 0, -1);
     expect(JSON.parse(dead!)).toMatchObject({ attempt: 2, lastError: 'ERR_NON_PUBLIC_ADDRESS' });
     expect(receiver.requests).toHaveLength(0);
     expect(receiver.connections()).toBe(0);
@@ -336,7 +337,7 @@ describe('webhook deliverer', () => {
     await waitFor(() => receiver.requests.length === 3, 1_500);
     expect(hung).toBe(1);
     await d.stop();
-    await redis.del(keys.webhookDue(), keys.webhookDeliveries()); // the hanging endpoint's, left for no one
+    await redis.del([keys.webhookDue(), keys.webhookDeliveries()]); // the hanging endpoint's, left for no one
   });
 
   it('never follows a redirect (to a private address or anywhere): the answer counts as a failure of the endpoint', async () => {

@@ -1,6 +1,6 @@
 import type { StatusEvent, WebhookEndpoint } from '@herald/contracts';
 import type { Logger } from '@herald/service';
-import { createWebhookEndpointStore, type Redis, type RedisKeys } from '@herald/stores';
+import type { Redis, RedisKeys, WebhookEndpointStore } from '@herald/stores';
 import { retryDelayMs, type RetryPolicy } from '../domain/backoff.js';
 import { createWebhookPoster, type PostOutcome } from './webhook-post.js';
 import { createWebhookQueue, type Claimed } from './webhook-queue.js';
@@ -16,8 +16,11 @@ export interface WebhookDeliveryPolicy extends RetryPolicy {
 }
 
 export interface WebhookDelivererDeps {
+  /** The delivery queue and each endpoint's health (operational, in Redis). */
   redis: Redis;
   keys: RedisKeys;
+  /** The tenants' endpoints (records, in the store of record). */
+  endpoints: Pick<WebhookEndpointStore, 'list'>;
   log: Logger;
   /** Deliver to private, loopback and link-local addresses too (local development, tests). */
   allowPrivate: boolean;
@@ -84,7 +87,7 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
   const busy = new Map<string, Promise<void>>();
   // A failing endpoint's health outlives its longest backoff, then resets by itself.
   const queue = createWebhookQueue(redis, keys, Math.max(2 * policy.maxDelayMs, 86_400_000));
-  const store = createWebhookEndpointStore(redis, keys);
+  const store = deps.endpoints;
   const slots = createSemaphore(concurrency);
   const poster = createWebhookPoster({ allowPrivate, timeoutMs: policy.timeoutMs, maxRetryAfterMs: policy.maxDelayMs, now });
 

@@ -66,7 +66,6 @@ describe('accept', () => {
     expect(d.state?.dueBy).toBe('2026-11-25T10:05:00.000Z');
     expect(d.effects).toEqual([
       { type: 'watch', at: '2026-11-25T10:05:00.000Z' },
-      { type: 'index' },
       { type: 'notify', index: 0 },
       {
         type: 'send',
@@ -84,19 +83,19 @@ describe('accept', () => {
     ]);
   });
 
-  it('on a redelivery changes nothing, but re-issues the index entry and the send that may not have gone out', () => {
+  it('on a redelivery changes nothing, but re-issues the send that may not have gone out', () => {
     const state = dispatched();
     const d = decide(state, { type: 'accept', accepted, preferences: none }, ctx());
     expect(d.changed).toBe(false);
     expect(d.state).toBe(state);
-    expect(d.effects).toMatchObject([{ type: 'index' }, { type: 'watch', at: state.dueBy }, { type: 'send', dispatch: { attempt: 1 } }, { type: 'notify', index: 1 }]);
+    expect(d.effects).toMatchObject([{ type: 'watch', at: state.dueBy }, { type: 'send', dispatch: { attempt: 1 } }, { type: 'notify', index: 1 }]);
   });
 
-  it('on a redelivery after the send was reported, owes only the index entry and the last status event', () => {
+  it('on a redelivery after the send was reported, owes only the last status event', () => {
     const done = decide(dispatched(), sent(1), ctx()).state;
     expect(decide(done, { type: 'accept', accepted, preferences: none }, ctx())).toEqual({
       state: done,
-      effects: [{ type: 'index' }, { type: 'notify', index: 2 }],
+      effects: [{ type: 'notify', index: 2 }],
       changed: false,
     });
   });
@@ -248,7 +247,7 @@ describe('dispatch deadlines and hand-offs', () => {
   it('owes the deadline again on a redelivery, so a crash between the save and the list leaves nothing unwatched', () => {
     const state = dispatched();
     expect(decide(state, sent(2), ctx()).effects).toEqual([]);
-    expect(decide(state, { type: 'accept', accepted, preferences: none }, ctx()).effects[1]).toEqual({ type: 'watch', at: state.dueBy });
+    expect(decide(state, { type: 'accept', accepted, preferences: none }, ctx()).effects[0]).toEqual({ type: 'watch', at: state.dueBy });
   });
 
   it('wakes a waiting notification whose reminder is long overdue, and otherwise only leaves the list', () => {
@@ -333,7 +332,7 @@ describe('scheduled sends, expiry and cancel', () => {
     const d = accept(later);
     expect(d.state?.status).toBe('scheduled');
     expect(d.state?.wakeAt).toBe('2026-11-25T12:00:00.000Z');
-    expect(d.effects).toEqual([{ type: 'index' }, { type: 'notify', index: 0 }, { type: 'schedule-wake', at: '2026-11-25T12:00:00.000Z' }, { type: 'notify', index: 1 }]);
+    expect(d.effects).toEqual([{ type: 'notify', index: 0 }, { type: 'schedule-wake', at: '2026-11-25T12:00:00.000Z' }, { type: 'notify', index: 1 }]);
     const fired = decide(d.state, wake(), ctx({ now: new Date('2026-11-25T12:00:00.050Z') }));
     expect(fired.state?.status).toBe('dispatched');
   });

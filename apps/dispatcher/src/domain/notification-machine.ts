@@ -27,12 +27,13 @@
 // redelivery of the channel's report) and finds the state already moved: it changes nothing
 // but re-issues what that state still owes (`owedEffects`), so nothing is left stranded. All
 // effects are safe to repeat: the channel de-duplicates a send by (notification, attempt), a
-// reminder registered again under its name replaces the first, the history index is a set,
-// and status events carry an id per change for receivers to de-duplicate.
+// reminder registered again under its name replaces the first, and status events carry an id
+// per change for receivers to de-duplicate.
 import {
   type DeliveryResult,
   type NotificationAccepted,
   type NotificationView,
+  notificationViewOf,
   type ProviderEvent,
   requestChannels,
   type TimelineEntry,
@@ -103,11 +104,11 @@ function decideEvent(state: NotificationState | undefined, event: NotificationEv
   const at = ctx.now.toISOString();
   switch (event.type) {
     case 'accept': {
-      // A pub/sub redelivery: re-issue what is owed, and the index entry in case it was lost.
-      if (state) return unchanged(state, [{ type: 'index' }, ...owedEffects(state)]);
+      // A pub/sub redelivery: re-issue what is owed.
+      if (state) return unchanged(state, owedEffects(state));
       const created = createState(event.accepted, event.traceId, at);
       const released = release(created, at, ctx, event.preferences);
-      return { ...released, effects: [{ type: 'index' }, { type: 'notify', index: 0 }, ...released.effects], changed: true };
+      return { ...released, effects: [{ type: 'notify', index: 0 }, ...released.effects], changed: true };
     }
 
     case 'dispatch-failed': {
@@ -387,21 +388,7 @@ function appendEntry(state: NotificationState, at: string, e: TimelineEntry): No
 }
 
 /** The public view of a notification: no recipient, no content. */
+/** The status view: the same for the actor as for a history read from the store. */
 export function toView(state: NotificationState): NotificationView {
-  return {
-    id: state.id,
-    tenantId: state.tenantId,
-    customerId: state.customerId,
-    channel: currentChannel(state),
-    channels: state.channels,
-    priority: state.priority,
-    status: state.status,
-    ...(state.sendAt ? { sendAt: state.sendAt } : {}),
-    ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}),
-    ...(state.metadata ? { metadata: state.metadata } : {}),
-    attempts: state.attempt,
-    createdAt: state.createdAt,
-    updatedAt: state.updatedAt,
-    timeline: state.timeline,
-  };
+  return notificationViewOf(state);
 }

@@ -67,8 +67,6 @@ export type Effect =
   | { type: 'watch'; at: string }
   /** Take the notification off the watchdog's list: it waits for nothing any more. */
   | { type: 'unwatch' }
-  /** Add the notification to its customer's history index. */
-  | { type: 'index' }
   /** Tell whoever listens (webhooks) about the timeline entry at `index`. */
   | { type: 'notify'; index: number };
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import { errMessage, type Logger } from '@herald/service';
 import type { ActorPort } from '@herald/dapr';
-import type { HistoryIndex, PreferencesStore, WebhookEndpointStore } from '@herald/stores';
+import type { NotificationHistory, PreferencesStore, WebhookEndpointStore } from '@herald/stores';
 import type { WebhookUrlCheck } from '@herald/webhooks';
 import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
@@ -35,7 +35,7 @@ export interface IntakeDeps {
   pendingVisibleMs: number;
   /** How long a cancel waits for such a notification to be taken up. */
   pendingCancelWaitMs: number;
-  history: Pick<HistoryIndex, 'list'>;
+  history: NotificationHistory;
   preferences: PreferencesStore;
   webhookEndpoints: WebhookEndpointStore;
   checkWebhookUrl(url: string): Promise<WebhookUrlCheck>;

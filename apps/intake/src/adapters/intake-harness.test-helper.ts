@@ -7,6 +7,7 @@ import {
   type Preferences,
   type Priority,
   type ProviderEvent,
+  type StoredNotification,
   type WebhookEndpoint,
 } from '@herald/contracts';
 import { createLogger } from '@herald/service';
@@ -15,8 +16,7 @@ import {
   encodeHistoryCursor,
   redisKeys,
   type HistoryCursor,
-  type HistoryIndex,
-  type HistoryItem,
+  type NotificationHistory,
   type PreferencesStore,
   type WebhookEndpointStore,
 } from '@herald/stores';
@@ -106,27 +106,31 @@ export class MemoryIdempotency implements IdempotencyStore {
   }
 }
 
-/** Newest first, strictly older than the cursor, with a `next` cursor when more remain. */
-export class MemoryHistory implements Pick<HistoryIndex, 'list'> {
-  readonly entries: Array<{ tenantId: string; customerId: string; item: HistoryItem }> = [];
+/** Newest first, strictly older than the cursor, with a `next` cursor when more remain: the SQL store's semantics. */
+export class MemoryHistory implements NotificationHistory {
+  readonly entries: StoredNotification[] = [];
   failure: Error | undefined;
-  add(tenantId: string, customerId: string, id: string, atMs: number): void {
-    this.entries.push({ tenantId, customerId, item: { id, acceptedAt: new Date(atMs).toISOString() } });
+  /** A sent email notification of the customer's, accepted at `atMs`. */
+  add(tenantId: string, customerId: string, id: string, atMs: number): StoredNotification {
+    const at = new Date(atMs).toISOString();
+    const stored: StoredNotification = {
+      id, tenantId, customerId, channels: ['email'], channelIndex: 0, priority: 'bulk', status: 'sent', attempt: 1,
+      createdAt: at, updatedAt: at, timeline: [{ at, status: 'accepted' }, { at, status: 'sent', channel: 'email', attempt: 1 }],
+    };
+    this.entries.push(stored);
+    return stored;
   }
-  async list(tenantId: string, customerId: string, opts: { limit: number; before?: HistoryCursor; nowMs: number }) {
+  async list(tenantId: string, customerId: string, opts: { limit: number; before?: HistoryCursor; now: Date }) {
     if (this.failure) throw this.failure;
     const { before, limit } = opts;
-    const olderThanCursor = ({ id, acceptedAt }: HistoryItem): boolean => {
-      const atMs = Date.parse(acceptedAt);
-      return !before || atMs < before.atMs || (atMs === before.atMs && before.id !== undefined && id < before.id);
-    };
+    const olderThanCursor = ({ id, createdAt }: StoredNotification): boolean =>
+      !before || createdAt < before.at || (createdAt === before.at && before.id !== undefined && id < before.id);
     const all = this.entries
-      .filter((e) => e.tenantId === tenantId && e.customerId === customerId && olderThanCursor(e.item))
-      .map((e) => e.item)
-      .sort((a, b) => (a.acceptedAt === b.acceptedAt ? b.id.localeCompare(a.id) : b.acceptedAt.localeCompare(a.acceptedAt)));
+      .filter((e) => e.tenantId === tenantId && e.customerId === customerId && olderThanCursor(e))
+      .sort((a, b) => (a.createdAt === b.createdAt ? b.id.localeCompare(a.id) : b.createdAt.localeCompare(a.createdAt)));
     const items = all.slice(0, limit);
     const last = items.at(-1);
-    return all.length > limit && last ? { items, next: encodeHistoryCursor({ atMs: Date.parse(last.acceptedAt), id: last.id }) } : { items };
+    return all.length > limit && last ? { items, next: encodeHistoryCursor(tenantId, customerId, { at: last.createdAt, id: last.id }) } : { items };
   }
 }
 

@@ -1,14 +1,12 @@
 import type { Request, RequestHandler, Router } from 'express';
-import { CustomerIdSchema, PreferencesSchema, type NotificationView } from '@herald/contracts';
+import { CustomerIdSchema, notificationViewOf, PreferencesSchema } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
-import { NOTIFICATION_ACTOR, type ActorPort } from '@herald/dapr';
-import { parseHistoryCursor, type HistoryIndex, type PreferencesStore } from '@herald/stores';
+import { parseHistoryCursor, type NotificationHistory, type PreferencesStore } from '@herald/stores';
 import { apiError, validationError } from '../../domain/api-error.js';
-import { mapLimit, unavailable, type Authed } from './common.js';
+import { unavailable, type Authed } from './common.js';
 
 export interface CustomerRoutesDeps {
-  sidecar: ActorPort;
-  history: Pick<HistoryIndex, 'list'>;
+  history: NotificationHistory;
   preferences: PreferencesStore;
   log: Logger;
   now: () => Date;
@@ -16,8 +14,6 @@ export interface CustomerRoutesDeps {
 
 export const HISTORY_DEFAULT_LIMIT = 20;
 export const HISTORY_MAX_LIMIT = 100;
-/** Views read at once for a history page: each is one actor call. */
-const VIEW_CONCURRENCY = 16;
 
 type CustomerRequest = Request<{ customerId: string }>;
 
@@ -39,20 +35,20 @@ export function mountCustomerRoutes(router: Router, auth: RequestHandler, json: 
       res.status(400).json(apiError('invalid_query', `limit must be an integer from 1 to ${HISTORY_MAX_LIMIT}`, 'limit'));
       return;
     }
+    const tenantId = res.locals.tenantId;
     const beforeText = typeof req.query.before === 'string' ? req.query.before : undefined;
-    const before = beforeText === undefined ? undefined : parseHistoryCursor(beforeText);
-    if (beforeText !== undefined && !before) {
-      res.status(400).json(apiError('invalid_query', 'before must be an ISO date-time or the `next` cursor of a previous page', 'before'));
+    const before = beforeText === undefined ? undefined : parseHistoryCursor(beforeText, tenantId, customer);
+    if (before && !before.ok) {
+      const message =
+        before.reason === 'not_this_customer'
+          ? 'before is the cursor of another customer\'s history: page with the `next` this customer\'s history returned'
+          : 'before must be an ISO date-time or the `next` cursor of a previous page';
+      res.status(400).json(apiError(before.reason === 'not_this_customer' ? 'invalid_cursor' : 'invalid_query', message, 'before'));
       return;
     }
-    const tenantId = res.locals.tenantId;
     try {
-      const page = await deps.history.list(tenantId, customer, { limit, nowMs: deps.now().getTime(), ...(before ? { before } : {}) });
-      const views = await mapLimit(page.items, VIEW_CONCURRENCY, async (item) => {
-        const view = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, item.id, 'view')) as NotificationView | null;
-        return view && view.tenantId === tenantId ? view : undefined;
-      });
-      const items = views.filter((v): v is NotificationView => v !== undefined);
+      const page = await deps.history.list(tenantId, customer, { limit, now: deps.now(), ...(before?.ok ? { before: before.cursor } : {}) });
+      const items = page.items.map(notificationViewOf);
       res.json({ items, ...(page.next ? { next: page.next, nextUrl: `/v1/customers/${encodeURIComponent(customer)}/notifications?limit=${limit}&before=${page.next}` } : {}) });
     } catch (err) {
       deps.log.error({ tenantId, err: errMessage(err) }, 'history lookup failed');

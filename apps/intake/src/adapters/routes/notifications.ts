@@ -28,7 +28,7 @@ export interface NotificationRoutesDeps extends AcceptManyDeps {
  */
 async function acceptedRecently(deps: NotificationRoutesDeps, tenantId: string, id: string): Promise<number | undefined> {
   const nowMs = deps.now().getTime();
-  const at = deps.ids.mintedAt(tenantId, id) ?? (await deps.idempotency.claimedAt(tenantId, id, nowMs));
+  const at = deps.ids.mintedAt(tenantId, id) ?? (await deps.idempotency.claimedAt(tenantId, id));
   return at !== undefined && nowMs - at <= deps.pendingVisibleMs ? at : undefined;
 }
 

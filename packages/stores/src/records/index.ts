@@ -1,0 +1,4 @@
+export * from './history.js';
+export * from './keys.js';
+export * from './preferences.js';
+export * from './webhook-endpoints.js';

@@ -1,0 +1,14 @@
+// The keys of the records Herald keeps through Dapr's state API, in one place. The component has
+// no key prefix (statestore.yaml: `keyPrefix: none`), so every app reads the same key; tenant and
+// customer ids are part of it, so one tenant's records never collide with another's. The
+// separator is one `|`: the state API refuses `||` (Dapr's own, in actor keys), and no customer
+// or notification id can contain a `|`.
+
+export const recordKeys = {
+  preferences: (tenantId: string, customerId: string) => `prefs|${tenantId}|${customerId}`,
+  webhookEndpoints: (tenantId: string) => `webhooks|${tenantId}`,
+  idempotency: (tenantId: string, notificationId: string) => `idem|${tenantId}|${notificationId}`,
+};
+
+/** The state store of record (statestore.yaml): also the actors' store. */
+export const RECORD_STORE = 'statestore';
