@@ -7,7 +7,7 @@ import { connectionString, createDatabase, dropDatabase, psql } from '../harness
 import { daprBinaries, portOpen, ROOT, waitFor } from '../harness/stack.js';
 
 export interface TestStateStore {
-  /** A client of a real daprd that serves the local state store component and its SQL binding, on a database of this file's own. */
+  /** A client of a real daprd serving the local `records` and `statestore` components and the SQL binding, on a database of this file's own. */
   sidecar: Sidecar;
   database: string;
   /** Runs SQL in that database (to look at what the store keeps). */
@@ -16,15 +16,15 @@ export interface TestStateStore {
 
 /**
  * The real store of record for the unit tests of the stores built on Dapr's state API: a daprd
- * of its own (no app, no actors) with the local `statestore` component, pointed at a fresh
+ * of its own (no app, no actors) with the local store components, pointed at a fresh
  * PostgreSQL database. After the file's tests the sidecar stops and the database is dropped.
  */
 export async function useTestStateStore(): Promise<TestStateStore> {
   const id = `u${Date.now().toString(36)}${Math.floor(Math.random() * 46656).toString(36)}`;
   const database = `herald_${id}`;
   const dir = mkdtempSync(join(tmpdir(), `herald-${id}-`));
-  // The store and its SQL binding, on the file's database, for whichever app id asks.
-  for (const file of ['statestore.yaml', 'statestore-sql.yaml']) {
+  // The stores and the SQL binding, on the file's database, for whichever app id asks.
+  for (const file of ['records.yaml', 'statestore.yaml', 'statestore-sql.yaml']) {
     const text = readFileSync(join(ROOT, 'components/local/resources', file), 'utf8').replace(/"host=[^"]*database=herald[^"]*"/, `"${connectionString(database)}"`);
     writeFileSync(join(dir, file), text.replace(/\nscopes:[\s\S]*$/, '\n'));
   }

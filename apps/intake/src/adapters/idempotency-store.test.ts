@@ -21,7 +21,7 @@ describe('idempotency records in the store of record', () => {
     expect(await store.claim('t', id(2), 'fp')).toBe('new');
     expect(await store.claimedAt('t', id(2))).toBe(1_764_633_600_000);
     expect(await store.claimedAt('t-other', id(2))).toBeUndefined();
-    const [[seconds]] = sql(`SELECT round(extract(epoch FROM expiredate - now())) FROM state WHERE key = 'idem|t|${id(2)}'`) as [[string]];
+    const [[seconds]] = sql(`SELECT round(extract(epoch FROM expiredate - now())) FROM records WHERE key = 'idem|t|${id(2)}'`) as [[string]];
     expect(Number(seconds)).toBeGreaterThan(86_390);
     expect(Number(seconds)).toBeLessThanOrEqual(86_400);
   });

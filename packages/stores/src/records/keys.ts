@@ -1,5 +1,5 @@
 // The keys of the records Herald keeps through Dapr's state API, in one place. The component has
-// no key prefix (statestore.yaml: `keyPrefix: none`), so every app reads the same key; tenant and
+// no key prefix (records.yaml: `keyPrefix: none`), so every app reads the same key; tenant and
 // customer ids are part of it, so one tenant's records never collide with another's. The
 // separator is one `|`: the state API refuses `||` (Dapr's own, in actor keys), and no customer
 // or notification id can contain a `|`.
@@ -10,5 +10,5 @@ export const recordKeys = {
   idempotency: (tenantId: string, notificationId: string) => `idem|${tenantId}|${notificationId}`,
 };
 
-/** The state store of record (statestore.yaml): also the actors' store. */
-export const RECORD_STORE = 'statestore';
+/** The state component of Herald's records (records.yaml), beside the actors' store. */
+export const RECORD_STORE = 'records';

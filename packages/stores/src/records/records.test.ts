@@ -26,7 +26,7 @@ describe('preferences in the store of record', () => {
 
   it('is one row a customer, under a key without an app prefix, so every app reads it alike', async () => {
     await prefs.put('t1', 'c2', { optedOut: ['sms'] });
-    expect(sql(`SELECT key, value->'optedOut'->>0 FROM state WHERE key LIKE 'prefs|%'`)).toEqual([['prefs|t1|c2', 'sms']]);
+    expect(sql(`SELECT key, value->'optedOut'->>0 FROM records WHERE key LIKE 'prefs|%'`)).toEqual([['prefs|t1|c2', 'sms']]);
   });
 });
 
@@ -62,7 +62,7 @@ describe('customer history: a query over the notifications as stored', () => {
     id: id(n), tenantId, customerId, channels: ['email'], channelIndex: 0, priority: 'bulk', status: 'sent', attempt: 1,
     createdAt, updatedAt: createdAt, timeline: [{ at: createdAt, status: 'accepted' }],
   });
-  // The state as the actor writes it (under a key of the test's: the query reads values, not keys).
+  // The state as the actor writes it, in the actors' table (under a key of the test's: the query reads values, not keys).
   const put = (s: StoredNotification) => sidecar.saveState('statestore', `test|${s.id}`, { ...s, to: { email: 'x@example.com' } });
   const sqlStore = { binding: 'statestore-sql', table: 'state' };
   const history = createNotificationHistory(sidecar, { ...sqlStore, retentionDays: 90 });
