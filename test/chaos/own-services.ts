@@ -1,11 +1,12 @@
 // Brokers and stores of a fault scenario's own, started beside the machine's (which the other
 // tests and the developer's stack keep using), so a scenario can kill and restart them. Each is
-// configured as production runs it: Redis with its append-only file, RabbitMQ with durable
-// queues on disk.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// configured as production runs it: RabbitMQ with durable queues on disk, PostgreSQL with fsync
+// on. (Every stack runs a Redis of its own already: stack.ts.)
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PgServer } from '../harness/postgres.js';
 import { portOpen, waitFor } from '../harness/stack.js';
 
 export interface OwnService {
@@ -45,12 +46,6 @@ function ownProcess(name: string, port: number, spawnIt: (dir: string) => Return
   };
 }
 
-export function ownRedis(port: number): OwnService {
-  return ownProcess('redis', port, (dir) =>
-    spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--dir', dir], { detached: true, stdio: 'ignore' }),
-  10_000);
-}
-
 /** A RabbitMQ node of its own (its own name, ports, database and no plugins), beside the machine's. */
 export function ownRabbit(port: number): OwnService {
   return ownProcess('rabbitmq', port, (dir) => {
@@ -79,4 +74,22 @@ export function ownRabbit(port: number): OwnService {
       },
     });
   }, 60_000);
+}
+
+/**
+ * A PostgreSQL server of its own (a cluster made with initdb, trust authentication on 127.0.0.1),
+ * run as the `postgres` user (the server refuses to run as root). A kill is a crash: the next
+ * start recovers from its write-ahead log, as a real one would.
+ */
+export function ownPostgres(port: number): OwnService & { server: PgServer } {
+  const bin = execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim();
+  const service = ownProcess('postgres', port, (dir) => {
+    const data = join(dir, 'data');
+    if (!existsSync(data)) {
+      chownSync(dir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+      execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'initdb'), '-D', data, '-A', 'trust', '-U', 'postgres'], { stdio: 'ignore' });
+    }
+    return spawn('runuser', ['-u', 'postgres', '--', join(bin, 'postgres'), '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1'], { detached: true, stdio: 'ignore' });
+  }, 60_000);
+  return { ...service, server: { host: '127.0.0.1', port: String(port), user: 'postgres' } };
 }

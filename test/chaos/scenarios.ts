@@ -7,7 +7,7 @@ import type { NotificationView } from '@herald/contracts';
 import { createClient, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { killInstance, startInstance, waitFor, type StackInfo, type StackOptions } from '../harness/stack.js';
-import { ownRabbit, ownRedis } from './own-services.js';
+import { ownPostgres, ownRabbit } from './own-services.js';
 import { sandboxSends, sendBatch, statusesOf, tally, viewsOf, waitSettled, type Tally } from '../harness/tally.js';
 
 export interface ChaosSize {
@@ -164,10 +164,10 @@ const crash = (stack: StackInfo, names: string[]) => ({
   },
 });
 
-export const REDIS_CHAOS_PORT = 6391;
 export const RABBIT_CHAOS_PORT = 5679;
-const redis = ownRedis(REDIS_CHAOS_PORT);
+export const POSTGRES_CHAOS_PORT = 5499;
 const rabbit = ownRabbit(RABBIT_CHAOS_PORT);
+const postgres = ownPostgres(POSTGRES_CHAOS_PORT);
 
 export const SCENARIOS: Record<string, Scenario> = {
   'dispatcher-crash': {
@@ -203,13 +203,13 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
   },
   'redis-restart': {
-    summary: 'Redis (lanes, actor state, ledger; append-only file on) killed mid-batch and started again',
-    around: {
-      start: redis.start,
-      stop: redis.remove,
-      stackOptions: { componentSettings: { redisHost: `127.0.0.1:${REDIS_CHAOS_PORT}` }, appEnv: { REDIS_URL: `redis://127.0.0.1:${REDIS_CHAOS_PORT}` } },
-    },
-    run: (stack, size) => faultUnderLoad(stack, size, { begin: redis.kill, end: redis.start }),
+    summary: "the stack's Redis (lanes, send ledger, rate limits; append-only file on) killed mid-batch and started again from its file",
+    run: (stack, size) => faultUnderLoad(stack, size, crash(stack, ['redis'])),
+  },
+  'postgres-restart': {
+    summary: 'PostgreSQL (the store of record: actor state, records) killed mid-batch and started again: it recovers from its log',
+    around: { start: postgres.start, stop: postgres.remove, stackOptions: { postgres: postgres.server } },
+    run: (stack, size) => faultUnderLoad(stack, size, { begin: postgres.kill, end: postgres.start }),
   },
   'provider-outage': {
     summary: 'the SMS provider (simulated Twilio) answers 503 to everything for the fault, then recovers',
@@ -231,7 +231,7 @@ export const SCENARIOS: Record<string, Scenario> = {
       start: rabbit.start,
       stop: rabbit.remove,
       stackOptions: {
-        componentSettings: { connectionString: `amqp://guest:guest@127.0.0.1:${RABBIT_CHAOS_PORT}` },
+        componentSettings: { 'connectionString@pubsub.rabbitmq': `amqp://guest:guest@127.0.0.1:${RABBIT_CHAOS_PORT}` },
         appEnv: { AMQP_URL: `amqp://guest:guest@127.0.0.1:${RABBIT_CHAOS_PORT}` },
       },
     },

@@ -1,13 +1,13 @@
 // npm run chaos -- soak [--minutes M (30)] [--rate N (50)]: a steady load for a long while, with
-// every process's memory, Redis's keys and memory, intake's answer time and the accept→sent time
-// sampled each minute. What it looks for is a slope: memory, keys or latency that keep growing
-// under a load that does not.
+// every process's memory, the stack's Redis's keys and memory, its PostgreSQL state table's rows
+// and size, intake's answer time and the accept→sent time sampled each minute. What it looks for
+// is a slope: memory, keys, bytes per row or latency that keep growing under a load that does not.
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { createClient } from '../harness/client.js';
+import { createClient, stackRedis } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
+import { psql } from '../harness/postgres.js';
 import type { StackInfo } from '../harness/stack.js';
-import { stackProcesses } from '../bench/observe.js';
+import { POSTGRES, stackProcesses } from '../bench/observe.js';
 
 export interface SoakMinute {
   minute: number;
@@ -20,6 +20,10 @@ export interface SoakMinute {
   rssMb: Record<string, number>;
   redisKeys: number;
   redisMb: number;
+  /** Rows of the state table (the store of record: they grow with the load, kept for the retention). */
+  pgStateRows: number;
+  /** pg_total_relation_size of the state table (heap, indexes, TOAST; dead row versions until vacuumed). */
+  pgStateMb: number;
 }
 
 const p99 = (xs: number[]): number => {
@@ -36,10 +40,18 @@ function rssMb(pid: number): number {
   }
 }
 
+function stateTable(database: string): { rows: number; bytes: number } {
+  try {
+    const [row] = psql("SELECT count(*), pg_total_relation_size('state') FROM state", database);
+    return { rows: Number(row?.[0] ?? NaN), bytes: Number(row?.[1] ?? NaN) };
+  } catch {
+    return { rows: NaN, bytes: NaN };
+  }
+}
+
 export async function soak(stack: StackInfo, opts: { minutes: number; rate: number }, report: (m: SoakMinute) => void): Promise<SoakMinute[]> {
   const api = createClient(stack);
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: true });
-  await redis.connect();
+  const redis = await stackRedis(stack);
   const perTick = Math.max(1, Math.round(opts.rate / 10));
   const minutes: SoakMinute[] = [];
   let sample: string[] = [];
@@ -68,8 +80,11 @@ export async function soak(stack: StackInfo, opts: { minutes: number; rate: numb
         else notSent++;
       }
       sample = ids;
-      const info = (await redis.info('memory')).match(/used_memory:(\d+)/)?.[1];
-      const groups = stackProcesses(stack.processes);
+      const info = String(await redis.info('memory')).match(/used_memory:(\d+)/)?.[1];
+      // PostgreSQL's backends share its buffers: their RSS summed counts that memory once per
+      // backend, and they come and go. Its table is sampled instead.
+      const { [POSTGRES]: _postgres, ...groups } = stackProcesses(stack.processes);
+      const table = stateTable(stack.database);
       const m: SoakMinute = {
         minute,
         accepted: ids.length * perTick,
@@ -77,14 +92,16 @@ export async function soak(stack: StackInfo, opts: { minutes: number; rate: numb
         sentP99Ms: p99(latencies),
         notSent,
         rssMb: Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((s, p) => s + rssMb(p), 0)])),
-        redisKeys: await redis.dbsize(),
+        redisKeys: await redis.dbSize(),
         redisMb: Math.round(Number(info ?? 0) / 1048576),
+        pgStateRows: table.rows,
+        pgStateMb: Math.round(table.bytes / 104857.6) / 10,
       };
       minutes.push(m);
       report(m);
     }
   } finally {
-    redis.disconnect();
+    redis.destroy();
   }
   return minutes;
 }
@@ -103,6 +120,9 @@ export function slopes(minutes: SoakMinute[]): Record<string, number> {
     'accept→sent p99': growth((m) => m.sentP99Ms),
     'redis keys': growth((m) => m.redisKeys),
     'redis memory': growth((m) => m.redisMb),
+    // Rows grow with the load by design (kept for the retention); bytes per row should not
+    // (a bloat that no vacuum keeps up with would).
+    'postgres state bytes per row': growth((m) => (m.pgStateRows > 0 ? m.pgStateMb / m.pgStateRows : 0)),
   };
   for (const name of Object.keys(minutes[0]?.rssMb ?? {})) out[`${name} memory`] = growth((m) => m.rssMb[name] ?? 0);
   return out;

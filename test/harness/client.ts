@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 import type { NotificationView } from '@herald/contracts';
+import { createRedis, type Redis } from '@herald/stores';
 import { waitFor, type StackInfo } from './stack.js';
 
 export function loadStack(): StackInfo {
   const file = process.env.HERALD_STACK_FILE;
   if (!file) throw new Error('HERALD_STACK_FILE not set: run integration tests through jest (globalSetup starts the stack)');
   return JSON.parse(readFileSync(file, 'utf8')) as StackInfo;
+}
+
+/** A connection to the stack's own Redis (its lanes and operational keys); the caller closes it. */
+export function stackRedis(stack: StackInfo): Promise<Redis> {
+  return createRedis(`redis://127.0.0.1:${stack.redisPort}`);
 }
 
 export interface ApiResponse {

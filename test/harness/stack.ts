@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { connectionString, createDatabase, dropDatabase } from './postgres.js';
+import { connectionString, createDatabase, dropDatabase, PG, type PgServer } from './postgres.js';
 
 /** The repository root: the nearest folder above this file (source or compiled) with dapr.yaml. */
 export const ROOT = ((): string => {
@@ -54,6 +54,8 @@ export interface StackInfo {
   redisPort: number;
   /** The stack's own PostgreSQL database (the store of record), dropped by cleanBrokers. */
   database: string;
+  /** The PostgreSQL server that holds it: the machine's, unless StackOptions.postgres named another. */
+  postgres: PgServer;
   /** How each app and sidecar was started (its own environment on top of the runner's), to restart it. */
   launch: Record<string, { cmd: string; args: string[]; env: Record<string, string> }>;
   /** Where this description is kept (see StackOptions.stateFile). */
@@ -102,15 +104,25 @@ export interface StackOptions {
   /**
    * Changes to the run's copy of the components: each `[setting, value]` replaces the value of
    * every `- name: <setting>` in them (e.g. a shorter `processingTimeout`, so a test sees a
-   * crashed sidecar's messages claimed again in seconds rather than a minute).
+   * crashed sidecar's messages claimed again in seconds rather than a minute); `<setting>@<type>`
+   * only in components of that type (`connectionString@pubsub.rabbitmq`).
    */
   componentSettings?: Record<string, string>;
+  /** Keep the store of record on this PostgreSQL server instead of the machine's (a fault scenario's own). */
+  postgres?: PgServer;
 }
 
-/** Sets `value: "…"` of every component metadata entry named `setting`. */
+/**
+ * Sets `value: "…"` of every component metadata entry named `setting`; with `setting@type`, only
+ * in the components (the YAML documents) of that type.
+ */
 export function withComponentSetting(yaml: string, setting: string, value: string): string {
-  const entry = new RegExp(`(- name: ${setting}\\n\\s*value: )(?:"[^"\\n]*"|[^\\n]*)`, 'g');
-  return yaml.replace(entry, `$1"${value}"`);
+  const [name, type] = setting.split('@') as [string, string | undefined];
+  const entry = new RegExp(`(- name: ${name}\\n\\s*value: )(?:"[^"\\n]*"|[^\\n]*)`, 'g');
+  return yaml
+    .split(/^---$/m)
+    .map((doc) => (type === undefined || new RegExp(`^\\s*type: ${type.replace('.', '\\.')}\\s*$`, 'm').test(doc) ? doc.replace(entry, `$1"${value}"`) : doc))
+    .join('---');
 }
 
 /** The sidecars' configuration: the local one, or the run's own copy with another tracing rate. */
@@ -179,13 +191,14 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   // Its own Redis and database: the local components' addresses are replaced by the run's.
   const redisPort = base + 98;
   const database = `herald_${runId}`;
+  const postgres = opts.postgres ?? PG;
   const resources = join(dir, 'resources');
   mkdirSync(resources);
   const srcResources = join(ROOT, 'components/local/resources');
   for (const file of readdirSync(srcResources)) {
     let text = readFileSync(join(srcResources, file), 'utf8');
     text = withComponentSetting(text, 'redisHost', `127.0.0.1:${redisPort}`);
-    text = text.replace(/"host=[^"]*database=herald[^"]*"/g, `"${connectionString(database)}"`);
+    text = text.replace(/"host=[^"]*database=herald[^"]*"/g, `"${connectionString(database, postgres)}"`);
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
@@ -221,7 +234,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
 
   const info: StackInfo = {
     runId, dir, topicPrefix: `${runId}-`, placementPort, schedulerPort, apps, apiKeys, processes: [], ports,
-    keyPrefix: `${runId}:`, redisPort, database, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
+    keyPrefix: `${runId}:`, redisPort, database, postgres, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
     ...(simulatorPort ? { simulatorPort } : {}),
     ...(profilePorts ? { profilePorts } : {}),
     metricsPorts: Object.fromEntries(instances.map(({ name, ports: p }) => [name, p.metrics])),
@@ -262,7 +275,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
       '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', join(dir, 'redis'), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
     ] };
     start('redis', 'redis-server', info.launch.redis.args, process.env);
-    createDatabase(database);
+    createDatabase(database, postgres);
     await waitFor('placement', async () => ((await portOpen(placementPort)) ? true : undefined), 30_000);
     await waitFor('scheduler', async () => ((await portOpen(schedulerPort)) ? true : undefined), 60_000);
     await waitFor('redis', async () => ((await portOpen(redisPort)) ? true : undefined), 30_000);
@@ -447,7 +460,7 @@ export async function cleanBrokers(info: StackInfo): Promise<void> {
     await conn.close();
   }
   // The stack's Redis went with it (stopStack); its database goes now.
-  if (info.database) dropDatabase(info.database);
+  if (info.database) dropDatabase(info.database, info.postgres);
 }
 
 const STATE_PREFIX = 'herald-stack-';

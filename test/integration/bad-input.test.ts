@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
-import { createClient, keyOf, loadStack, request } from '../harness/client.js';
+import { createClient, keyOf, loadStack, request, stackRedis } from '../harness/client.js';
 
 const stack = loadStack();
 const api = createClient(stack);
-const redis = new Redis({ host: '127.0.0.1', port: 6379 });
-afterAll(() => redis.disconnect());
+const redis = await stackRedis(stack);
+afterAll(() => redis.destroy());
 
 const valid = { customerId: 'c-bad-input', channel: 'email', to: { email: 'a@example.com' }, content: { subject: 'Hi', text: 'Hello' } };
 const url = `${api.base}/v1/notifications`;
@@ -16,9 +15,9 @@ async function published(): Promise<number> {
   for (const lane of ['critical', 'bulk']) {
     const key = `${stack.topicPrefix}notifications-${lane}`;
     if (!(await redis.exists(key))) continue;
-    const info = (await redis.call('XINFO', 'STREAM', key)) as unknown[];
+    const info = (await redis.sendCommand(['XINFO', 'STREAM', key])) as unknown[];
     const i = info.indexOf('entries-added');
-    total += i >= 0 ? Number(info[i + 1]) : Number(await redis.xlen(key));
+    total += i >= 0 ? Number(info[i + 1]) : await redis.xLen(key);
   }
   return total;
 }

@@ -1,16 +1,17 @@
 import { cleanBrokers, startStack, stopStack, type StackInfo } from '../harness/stack.js';
 import { SCENARIOS, stackOptionsFor } from '../chaos/scenarios.js';
 
-// The fault scenarios of `npm run chaos` that need a stack of their own, small: a Redis or a
-// RabbitMQ of their own (killed and started again), the provider simulator (an outage, a rate limit). Each asserts that nothing accepted with 202 is
-// lost; the provider scenarios also that the provider never saw more than its limit.
+// The fault scenarios of `npm run chaos` that need a stack of their own, small: its Redis, or a
+// PostgreSQL or RabbitMQ of the scenario's own, killed and started again; the provider simulator
+// (an outage, a rate limit). Each asserts that nothing accepted with 202 is lost; the provider
+// scenarios also that the provider never saw more than its limit.
 const small = { count: 200, downSeconds: 4, settleSeconds: 120 };
 
 // dispatcher-replica-crash runs by hand (`npm run chaos -- dispatcher-replica-crash`), not here:
 // in two of its last four runs, killing one of two dispatchers stalled every actor call (the
 // survivor's and intake's) for minutes after placement's dissemination timed out at the kill,
 // once for longer than the test waits (docs/reliability.md).
-describe.each(['redis-restart', 'rabbitmq-restart', 'provider-outage', 'provider-rate-limit'])('%s', (name) => {
+describe.each(['redis-restart', 'postgres-restart', 'rabbitmq-restart', 'provider-outage', 'provider-rate-limit'])('%s', (name) => {
   const scenario = SCENARIOS[name]!;
   let stack: StackInfo | undefined;
   let passed = false;

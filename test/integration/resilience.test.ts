@@ -1,30 +1,29 @@
-import { Redis } from 'ioredis';
-import { createClient, loadStack } from '../harness/client.js';
+import { createClient, loadStack, stackRedis } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
 import { restartApp, waitFor } from '../harness/stack.js';
 
 const stack = loadStack();
 const api = createClient(stack);
-const redis = new Redis({ host: '127.0.0.1', port: 6379 });
-afterAll(() => redis.disconnect());
+const redis = await stackRedis(stack);
+afterAll(() => redis.destroy());
 
 describe('poison input', () => {
   it('parks an unreadable event on the dead-letter topic with its reason, counts it, and keeps the lane flowing', async () => {
     const daprd = `http://127.0.0.1:${stack.apps.intake.daprHttp}`;
     const topic = `${stack.topicPrefix}notifications-bulk`;
     const statsKey = `${stack.keyPrefix}herald:stats`;
-    const before = Number((await redis.hget(statsKey, `dead_letters:${topic}`)) ?? 0);
+    const before = Number((await redis.hGet(statsKey, `dead_letters:${topic}`)) ?? 0);
     const marker = `poison-${uniqueCustomer()}`;
     const res = await fetch(`${daprd}/v1.0/publish/pubsub/${topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ marker, not: 'a notification' }) });
     expect(res.status).toBe(204);
 
     const parked = await waitFor('the dead letter', async () => {
-      const entries = await redis.xrange(`${stack.topicPrefix}dead-letter`, '-', '+');
-      return entries.map(([, fields]) => fields.join(' ')).find((f) => f.includes(marker));
+      const entries = await redis.xRange(`${stack.topicPrefix}dead-letter`, '-', '+');
+      return entries.map((e) => Object.values(e.message).join(' ')).find((f) => f.includes(marker));
     }, 20_000);
     expect(parked).toContain('schemaVersion');
     expect(parked).toContain('reason');
-    expect(Number(await redis.hget(statsKey, `dead_letters:${topic}`))).toBe(before + 1);
+    expect(Number(await redis.hGet(statsKey, `dead_letters:${topic}`))).toBe(before + 1);
 
     const ok = await api.send({ customerId: uniqueCustomer(), channel: 'sms', to: { phone: '+14155550100' }, content: { text: 'x' } });
     await api.waitForStatus((ok.body as { id: string }).id, 'sent', 20_000);
