@@ -1,7 +1,8 @@
 // npm run bench: offers a scenario's load to the real stack and reports what came of it —
-// throughput, latency per lane, broker messages, state writes and CPU per notification (read
-// from Redis's, RabbitMQ's and the kernel's own counters, never from Herald's bookkeeping),
-// lost and duplicate notifications — as a table, a JSON result and an HTML plot.
+// throughput, latency per lane, broker messages, state writes, CPU and bytes kept per
+// notification (read from PostgreSQL's, Redis's, RabbitMQ's and the kernel's own counters,
+// never from Herald's bookkeeping), lost and duplicate notifications, and how long a status or
+// history read takes — as a table, a JSON result and an HTML plot.
 //
 //   npm run bench                                   steady, 1000/s for 60 s
 //   npm run bench -- --scenario ramp                find the knee
@@ -13,16 +14,15 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
+import { createRedis, type Redis } from '@herald/stores';
 import { ROOT, reapOrphans, startStack, stateFileFor, stopStack, cleanBrokers, type StackInfo } from '../harness/stack.js';
 import { buildResult, machineBusyMs, machineFacts } from './result.js';
 import {
   closeObservers,
   costSnapshot,
   laneBacklog,
-  measureRetained,
   readTimelines,
-  removeKeys,
+  redisProcessId,
   sandboxCounter,
   simConfigure,
   simReset,
@@ -35,7 +35,9 @@ import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from './options.
 import { renderHtml } from './plot.js';
 import { collectProfiles, startDaprdProfiles } from './profile.js';
 import { createSampler } from './progress.js';
+import { measureStatusReads } from './reads.js';
 import { formatResult } from './report.js';
+import { compactStateTable, postgresKept, redisKept, settledStateTableWrites, stateTableSize } from './store.js';
 import { isAccepted, isCompleted } from './windows.js';
 
 let opts: BenchOptions;
@@ -75,10 +77,15 @@ let intake: string;
 let apiKey: string;
 let counter: ProviderCounter;
 let simUrl: string | undefined;
+// The stack's own Redis (its lanes and operational keys) and PostgreSQL database (the store of record).
+let redisUrl: string;
+let database: string;
 if (opts.attach) {
   intake = opts.url;
   apiKey = opts.key;
   counter = sandboxCounter([3002, 3003, 3004]);
+  redisUrl = opts.redisUrl;
+  database = opts.database;
 } else {
   process.stderr.write(`starting a stack of its own (placement, scheduler, sidecars, apps${simulated ? ', provider simulator' : ''})…\n`);
   await reapOrphans();
@@ -96,13 +103,19 @@ if (opts.attach) {
   apiKey = Object.keys(stack.apiKeys)[0] ?? '';
   simUrl = stack.simulatorPort ? `http://127.0.0.1:${stack.simulatorPort}` : undefined;
   counter = simUrl ? simulatorCounter(simUrl) : sandboxCounter([stack.apps['channel-email'].app, stack.apps['channel-sms'].app, stack.apps['channel-push'].app]);
+  redisUrl = `redis://127.0.0.1:${stack.redisPort}`;
+  database = stack.database;
 }
+// VACUUM FULL locks the state table while it rewrites it: only in the database of a stack of
+// the bench's own (dropped when it stops), never in one it attached to.
+const ownDatabase = !opts.attach;
 
-const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+let redis: Redis | undefined;
 let zero = performance.now();
 const now = () => performance.now() - zero;
 const generator = createGenerator({ intake, apiKey, concurrency: opts.concurrency, now });
 const topicPrefix = stack?.topicPrefix ?? '';
+const keyPrefix = stack?.keyPrefix ?? '';
 
 /** Waits until the provider has `target` sends, or the deadline; answers whether it got there. */
 async function providerReaches(target: number, deadline: number): Promise<boolean> {
@@ -114,6 +127,10 @@ async function providerReaches(target: number, deadline: number): Promise<boolea
 }
 
 try {
+  redis = await createRedis(redisUrl);
+  // The state table before anything of the run: the baseline of what the run keeps.
+  if (ownDatabase) compactStateTable(database);
+  const tableBefore = stateTableSize(database);
   if (simUrl) {
     const behaviour = { latencyMs: opts.simLatencyMs, ratePerSec: 0, errorRate: 0, outage: false };
     await simConfigure(simUrl, { sendgrid: behaviour, twilio: behaviour, notificationhubs: behaviour });
@@ -130,11 +147,15 @@ try {
     if (!(await providerReaches(base0 + ok, performance.now() + 90_000))) throw new Error('the warm-up notifications were not all sent within 90 s: is the stack healthy?');
   }
   if (simUrl) await simReset(simUrl);
+  // PostgreSQL reports a backend's writes up to ~10 s after its last one (store.ts): the
+  // warm-up's must all be in the counters before the window opens.
+  process.stderr.write("waiting for PostgreSQL's write counters to settle…\n");
+  const writesBefore = await settledStateTableWrites(database);
 
   // The measured run: counters read now and once everything accepted is sent (or the deadline).
-  const groups = stackProcesses(stack?.processes);
+  const groups = stackProcesses(stack?.processes, await redisProcessId(redis));
   const providerBase = await counter.total();
-  const before = await costSnapshot(redis, groups, stack?.metricsPorts);
+  const before = { ...(await costSnapshot(redis, groups, stack?.metricsPorts, database)), ...(writesBefore ? { stateTable: writesBefore } : {}) };
   generator.resetCounts();
   const generatorCpuBefore = process.cpuUsage();
   const loadBefore = loadavg()[0] ?? NaN;
@@ -160,7 +181,7 @@ try {
   process.stderr.write(`load done at ${(loadEndMs / 1000).toFixed(1)} s: ${accepted} accepted; waiting up to ${opts.drainTimeoutMs / 1000} s for them to be sent…\n`);
   const drained = await providerReaches(providerBase + accepted, performance.now() + opts.drainTimeoutMs);
   const endMs = now();
-  const after = await costSnapshot(redis, groups, stack?.metricsPorts);
+  const after = await costSnapshot(redis, groups, stack?.metricsPorts, database);
   const hrAtEndUs = Number(process.hrtime.bigint() / 1000n);
   const loadAfter = loadavg()[0] ?? NaN;
   const machineBusy = machineBusyMs() - machineBusyBefore;
@@ -178,18 +199,26 @@ try {
       await readTimelines(intake, apiKey, generator.traces, wallAtZero);
     }
   }
+  // Every result is in its actor's state by now: the state table's writes once reported (the
+  // reads since wrote nothing). Read apart from the other counters, whose window closed at the drain.
+  process.stderr.write("waiting for PostgreSQL's write counters to settle…\n");
+  const writesAfter = await settledStateTableWrites(database);
+  if (writesAfter) after.stateTable = writesAfter;
   const providerSends = (await counter.total()) - providerBase;
   const backlog = await laneBacklog(redis, topicPrefix);
   const simStats = await counter.detail();
   const runIds = new Set([...warmIds, ...generator.traces.flatMap((t) => (t.id ? [t.id] : []))]);
-  const kept = stack ? await measureRetained(redis, stack.keyPrefix, runIds, accepted) : undefined;
+  process.stderr.write('measuring what the stores keep…\n');
+  const kept = { postgres: postgresKept(database, tableBefore, ownDatabase), redis: await redisKept(redis, keyPrefix, topicPrefix, runIds) };
+  process.stderr.write('timing status and history reads…\n');
+  const statusReads = await measureStatusReads({ intake, apiKey, database, traces: generator.traces, wallAtZero });
   const profileWindows = { fromUs: hrAtZeroUs, toUs: hrAtEndUs };
   const daprd = daprdProfiles ? await daprdProfiles : [];
 
-  // Node writes an app's CPU profile as it exits: stop the stack before reading them.
+  // Node writes an app's CPU profile as it exits: stop the stack before reading them (its Redis
+  // goes with it: the client first, or it would try to reconnect meanwhile).
+  redis.destroy();
   await shutdown();
-  // Nothing else ever removes a notification's actor state (it has no TTL): the run removes its own.
-  if (kept) await removeKeys(redis, kept.actorKeys);
   const profile = profileDir && stack ? { dir: profileDir, ...collectProfiles(profileDir, stack, profileWindows), daprd } : undefined;
 
   const { result, reconciliation } = buildResult({
@@ -207,7 +236,8 @@ try {
     drained,
     generatorCpuMs: (generatorCpu.user + generatorCpu.system) / 1000,
     machineBusyMs: machineBusy,
-    ...(kept ? { retained: kept.retained } : {}),
+    kept,
+    ...(statusReads ? { statusReads } : {}),
     ...(stoppedAtMs !== undefined ? { stoppedAtMs } : {}),
     machine: { ...machineFacts(), loadAverage: [loadBefore, loadAfter] },
     ...(simStats ? { simStats } : {}),
@@ -229,7 +259,7 @@ try {
   throw err;
 } finally {
   await generator.close();
-  redis.disconnect();
+  if (redis?.isOpen) redis.destroy();
   await closeObservers();
   await shutdown();
 }

@@ -2,10 +2,10 @@
 // Redis INFO commandstats, RabbitMQ's global counters, and /proc CPU times.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { Redis } from '@herald/stores';
 
 export async function redisCommandCalls(redis: Redis): Promise<Record<string, number>> {
-  const info = await redis.info('commandstats');
+  const info = String(await redis.info('commandstats'));
   const calls: Record<string, number> = {};
   for (const line of info.split('\n')) {
     const m = /^cmdstat_([^:]+):calls=(\d+)/.exec(line.trim());
@@ -31,16 +31,69 @@ export function rabbitMessagesReceived(): number | undefined {
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-/** CPU milliseconds (user + system) a process has used so far. */
-export function cpuMs(pid: number): number | undefined {
+/** /proc/<pid>/stat from field 3 (state) on: fields[i] is field i + 3 of proc(5). */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); utime and stime are fields 14 and 15
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** CPU milliseconds (user + system) a process has used so far. */
+export function cpuMs(pid: number): number | undefined {
+  const fields = statFields(pid);
+  // utime and stime are fields 14 and 15
+  return fields ? (Number(fields[11]) + Number(fields[12])) * TICK_MS : undefined;
+}
+
+/**
+ * CPU milliseconds the machine's PostgreSQL server has used so far, undefined when none runs
+ * here. Its backends come and go (one per connection), so this is every process named
+ * `postgres` (utime + stime) plus the postmaster's cutime + cstime (fields 16 and 17: the CPU of
+ * the children it has reaped), so a backend that exits between two readings still counts. The
+ * postmaster is the `postgres` process whose parent is not one.
+ *
+ * It counts the WHOLE server: every database's backends (other stacks' included, such as an
+ * integration run's beside the bench) and the shared processes (WAL writer, checkpointer,
+ * background writer). See postgresBackendsCpu for the part a single database's connections use.
+ */
+export function postgresCpuMs(): number | undefined {
+  const pids = pidsOf('postgres');
+  const server = new Set(pids);
+  let total = 0;
+  let found = false;
+  for (const pid of pids) {
+    const fields = statFields(pid);
+    if (!fields) continue; // exited since pgrep: its CPU is in the postmaster's cutime/cstime
+    found = true;
+    total += (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    if (!server.has(Number(fields[1]))) total += (Number(fields[13]) + Number(fields[14])) * TICK_MS;
+  }
+  return found ? total : undefined;
+}
+
+/**
+ * CPU milliseconds so far of each PostgreSQL backend serving `database` (its process title is
+ * `postgres: [cluster:] <user> <database> <host(port)> <activity>`), by pid. Only the backends
+ * alive at the reading: a connection closed in between takes its CPU with it, so the difference
+ * of two readings is a lower bound of what the database's connections used.
+ */
+export function postgresBackendsCpu(database: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const pid of pidsOf('postgres')) {
+    let title: string;
+    try {
+      title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    if (!title.split(' ').includes(database)) continue;
+    const ms = cpuMs(pid);
+    if (ms !== undefined) out[String(pid)] = ms;
+  }
+  return out;
 }
 
 export function pidsOf(processName: string): number[] {

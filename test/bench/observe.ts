@@ -2,10 +2,11 @@
 // (the sandbox's record in the channel apps, or the simulator's statistics), the systems' own
 // cost counters, the lane topics' backlog, and each notification's timeline.
 import { Agent, request } from 'undici';
-import type { Redis } from 'ioredis';
 import type { NotificationView } from '@herald/contracts';
-import { cpuMs, pidsOf, rabbitMessagesReceived, redisCommandCalls } from './counters.js';
+import type { Redis } from '@herald/stores';
+import { cpuMs, pidsOf, postgresBackendsCpu, postgresCpuMs, rabbitMessagesReceived, redisCommandCalls } from './counters.js';
 import type { Lane } from './schedule.js';
+import type { TableWrites } from './store.js';
 import type { Trace } from './windows.js';
 
 /** Successful sends as the provider side counts them. */
@@ -67,7 +68,11 @@ export async function simReset(simUrl: string): Promise<void> {
   await res.body.text();
 }
 
-/** The costs read before and after the measured window: Redis commands, RabbitMQ publishes, CPU per process, Redis memory. */
+/**
+ * The costs read before and after the measured window: Redis commands, RabbitMQ publishes, CPU
+ * per process (`postgres`: the whole PostgreSQL server, see postgresCpuMs), Redis memory, and
+ * the state table's writes (PostgreSQL's own counters).
+ */
 export interface CostSnapshot {
   redis: Record<string, number>;
   rabbitReceived: number | undefined;
@@ -75,6 +80,10 @@ export interface CostSnapshot {
   redisUsedBytes: number;
   /** Requests the sidecars served or made, by kind (see sidecarRequests); absent when attached to a stack not ours. */
   sidecar?: Record<SidecarRequestKind, number>;
+  /** CPU-ms so far of each backend serving the stack's database, by pid (postgresBackendsCpu). */
+  postgresBackends?: Record<string, number>;
+  /** Rows written to the state table so far (read apart, once its counters have settled: store.ts). */
+  stateTable?: TableWrites;
 }
 
 /** The requests that cross a sidecar, counted once each. */
@@ -107,9 +116,25 @@ export async function sidecarRequests(metricsPorts: Record<string, number>): Pro
   return totals;
 }
 
-/** Every process of the stack, grouped under the name the results use (`dispatcher daprd`, `redis`, …). */
-export function stackProcesses(processes: ReadonlyArray<{ name: string; pid: number }> | undefined): Record<string, number[]> {
-  const groups: Record<string, number[]> = { redis: pidsOf('redis-server'), rabbitmq: pidsOf('beam.smp') };
+/** The group of the PostgreSQL server's processes: its CPU is read as a whole (postgresCpuMs), never by these pids. */
+export const POSTGRES = 'postgres';
+
+/** The pid of the Redis a client is connected to (INFO server), to count its CPU and no other Redis's. */
+export async function redisProcessId(redis: Redis): Promise<number | undefined> {
+  const pid = Number(/^process_id:(\d+)/m.exec(String(await redis.info('server')))?.[1]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * Every process of the stack, grouped under the name the results use (`dispatcher daprd`,
+ * `redis`, …). `redis`: the stack's own, else the one `redisPid` names, else every Redis here.
+ * `postgres`: the server's processes when found (its backends come and go: cpuSnapshot reads
+ * the server as a whole).
+ */
+export function stackProcesses(processes: ReadonlyArray<{ name: string; pid: number }> | undefined, redisPid?: number): Record<string, number[]> {
+  const groups: Record<string, number[]> = { redis: redisPid ? [redisPid] : pidsOf('redis-server'), rabbitmq: pidsOf('beam.smp') };
+  const postgres = pidsOf('postgres');
+  if (postgres.length > 0) groups[POSTGRES] = postgres;
   if (processes) {
     for (const { name, pid } of processes) groups[name.replace(/-daprd$/, ' daprd')] = [pid];
   } else {
@@ -120,19 +145,31 @@ export function stackProcesses(processes: ReadonlyArray<{ name: string; pid: num
   return groups;
 }
 
+/** CPU-ms so far of each group; `postgres` is the whole server, exited backends included (postgresCpuMs). */
 export function cpuSnapshot(groups: Record<string, number[]>): Record<string, number> {
-  return Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, pids.reduce((s, p) => s + (cpuMs(p) ?? 0), 0)]));
+  return Object.fromEntries(
+    Object.entries(groups).map(([name, pids]) => [name, name === POSTGRES ? (postgresCpuMs() ?? 0) : pids.reduce((s, p) => s + (cpuMs(p) ?? 0), 0)]),
+  );
 }
 
-export async function costSnapshot(redis: Redis, groups: Record<string, number[]>, metricsPorts?: Record<string, number>): Promise<CostSnapshot> {
+/** `database`: the stack's PostgreSQL database, whose backends' CPU is read apart as well. */
+export async function costSnapshot(redis: Redis, groups: Record<string, number[]>, metricsPorts?: Record<string, number>, database?: string): Promise<CostSnapshot> {
   const cpu = cpuSnapshot(groups);
+  const postgresBackends = database && groups[POSTGRES] ? postgresBackendsCpu(database) : undefined;
   const redisCalls = await redisCommandCalls(redis);
-  const memory = await redis.info('memory');
+  const memory = String(await redis.info('memory'));
   const usedBytes = Number(/^used_memory:(\d+)/m.exec(memory)?.[1] ?? NaN);
   // rabbitmqctl starts an Erlang VM of its own (named beam.smp too): it is read after the
   // CPU snapshot, and its pid was never in `groups`, so its own start-up is not counted.
   const sidecar = metricsPorts ? await sidecarRequests(metricsPorts) : undefined;
-  return { redis: redisCalls, rabbitReceived: rabbitMessagesReceived(), cpu, redisUsedBytes: usedBytes, ...(sidecar ? { sidecar } : {}) };
+  return {
+    redis: redisCalls,
+    rabbitReceived: rabbitMessagesReceived(),
+    cpu,
+    redisUsedBytes: usedBytes,
+    ...(sidecar ? { sidecar } : {}),
+    ...(postgresBackends ? { postgresBackends } : {}),
+  };
 }
 
 /**
@@ -143,10 +180,9 @@ export async function laneBacklog(redis: Redis, topicPrefix: string): Promise<Re
   const out: Record<Lane, number> = { critical: 0, bulk: 0 };
   for (const lane of ['critical', 'bulk'] as const) {
     try {
-      const groups = (await redis.call('XINFO', 'GROUPS', `${topicPrefix}notifications-${lane}`)) as unknown[][];
-      for (const g of groups) {
-        const field = (name: string) => Number(g[g.indexOf(name) + 1] ?? 0);
-        out[lane] += (Number.isFinite(field('lag')) ? field('lag') : 0) + field('pending');
+      for (const g of await redis.xInfoGroups(`${topicPrefix}notifications-${lane}`)) {
+        const lag = Number(g.lag);
+        out[lane] += (Number.isFinite(lag) ? lag : 0) + Number(g.pending);
       }
     } catch {
       // no stream yet: nothing waits
@@ -189,62 +225,6 @@ export async function readTimelines(intake: string, apiKey: string, traces: Trac
       }
     }),
   );
-}
-
-async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 2000);
-    out.push(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  return out;
-}
-
-/** Bytes `keys` take in Redis (MEMORY USAGE), measured on at most `sample` of them and scaled up. */
-async function bytesOf(redis: Redis, keys: readonly string[], sample = 500): Promise<number> {
-  if (keys.length === 0) return 0;
-  const step = Math.max(1, Math.floor(keys.length / sample));
-  const picked = keys.filter((_, i) => i % step === 0);
-  const pipe = redis.pipeline();
-  for (const k of picked) pipe.call('MEMORY', 'USAGE', k, 'SAMPLES', '0');
-  const sizes = ((await pipe.exec()) ?? []).map(([, v]) => Number(v ?? 0));
-  return (sizes.reduce((a, b) => a + b, 0) / picked.length) * keys.length;
-}
-
-/** Bytes per notification that outlive the send, by what keeps them (see the capacity model). */
-export interface Retained {
-  /** The notification actor's state: kept as long as the state store keeps it (no TTL today). */
-  actorState: number;
-  /** The per-customer history index: kept HISTORY_RETENTION_DAYS. */
-  historyIndex: number;
-  /** The channels' send ledger: kept a day (dedup.ts). */
-  sendLedger: number;
-}
-
-/**
- * Measures what the run's notifications keep in Redis, and answers the actor-state keys of the
- * run (`<app>||NotificationActor||<id>||<key>`, Dapr's layout) so they can be removed afterwards.
- */
-export async function measureRetained(redis: Redis, keyPrefix: string, ids: ReadonlySet<string>, measured: number): Promise<{ retained: Retained; actorKeys: string[] }> {
-  const actorKeys = (await scanKeys(redis, '*||NotificationActor||*')).filter((k) => ids.has(k.split('||')[2] ?? ''));
-  const per = (bytes: number) => (measured ? bytes / measured : NaN);
-  // Only the measured notifications' share of actor state (the warm-up's is in `ids` too).
-  const actorBytes = await bytesOf(redis, actorKeys);
-  return {
-    retained: {
-      actorState: ids.size ? actorBytes / ids.size : NaN,
-      historyIndex: per(await bytesOf(redis, await scanKeys(redis, `${keyPrefix}herald:hist:*`))),
-      sendLedger: per(await bytesOf(redis, await scanKeys(redis, `${keyPrefix}herald:sent:*`))),
-    },
-    actorKeys,
-  };
-}
-
-/** Removes the given keys (the run's actor state, which nothing else would ever remove). */
-export async function removeKeys(redis: Redis, keys: readonly string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 1000) await redis.unlink(...keys.slice(i, i + 1000));
 }
 
 export async function closeObservers(): Promise<void> {

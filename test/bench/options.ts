@@ -8,7 +8,8 @@ export const USAGE = `npm run bench -- [--scenario steady|ramp|flood|outage] [op
   every scenario   --concurrency N (in flight per lane, 256)  --warmup N (200)  --drain-timeout S (300)
                    --json FILE  --html FILE  --profile [--profile-seconds S]  --env KEY=VALUE …
                    --replicas APP=N …  --sampling-rate R (the sidecars' tracing; the local config's "1")
-                   --attach [--url URL --key KEY] (sandbox scenarios only)
+                   --attach [--url URL --key KEY --redis-url URL --database NAME] (sandbox scenarios only;
+                     the lanes' Redis: $REDIS_URL or redis://127.0.0.1:6380, npm start's; the database: herald)
   steady           --rate N (1000)  --duration S (60) | --count N  --critical-share X (0.05)
   ramp             --from N (100)  --to N (2000)  --steps N (8)  --step-duration S (10)
                    --latency-bound-ms MS (1000)  --critical-share X (0.05)
@@ -36,6 +37,9 @@ export interface BenchOptions {
   attach: boolean;
   url: string;
   key: string;
+  /** With --attach: the stack's Redis (its lanes and operational keys) and its PostgreSQL database. */
+  redisUrl: string;
+  database: string;
   rampRules: RampRules;
   /** ramp: stop offering once two steps in a row ended with more than half a step's work not sent. */
   earlyStop: boolean;
@@ -88,6 +92,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       attach: { type: 'boolean', default: false },
       url: { type: 'string', default: 'http://127.0.0.1:3000' },
       key: { type: 'string', default: 'herald-local-dev-key' },
+      // What `npm start` runs: its own append-only Redis on :6380 (scripts/start.sh), database herald.
+      'redis-url': { type: 'string', default: process.env.REDIS_URL ?? 'redis://127.0.0.1:6380' },
+      database: { type: 'string', default: 'herald' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -147,6 +154,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const outageProviders = (v['outage-providers'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of outageProviders) if (!SIM_PROVIDERS.includes(p)) throw new UsageError(`--outage-providers: unknown provider ${p} (${SIM_PROVIDERS.join(', ')})`);
   if (v.attach && scenario === 'outage') throw new UsageError('the outage scenario needs the provider simulator: it starts a stack of its own (no --attach)');
+  if (!/^[A-Za-z_]\w*$/.test(v.database ?? '')) throw new UsageError(`--database takes a plain database name (got ${v.database})`);
   const samplingRate = v['sampling-rate'];
   if (samplingRate !== undefined) {
     if (num('sampling-rate', samplingRate, { exclusive: false }) > 1) throw new UsageError(`--sampling-rate is the fraction of requests traced: from 0 to 1 (got ${samplingRate})`);
@@ -169,6 +177,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     attach: v.attach ?? false,
     url: v.url ?? '',
     key: v.key ?? '',
+    redisUrl: v['redis-url'] ?? '',
+    database: v.database ?? '',
     rampRules: { ...DEFAULT_RAMP_RULES, latencyBoundMs: num('latency-bound-ms', v['latency-bound-ms']) },
     earlyStop: !(v['keep-going'] ?? false),
     outageProviders,

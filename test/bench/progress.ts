@@ -1,6 +1,6 @@
 // Samples the run once a second (provider sends, the stack's CPU, the lane topics' backlog)
 // for the plot, and prints a progress line on stderr every two seconds.
-import type { Redis } from 'ioredis';
+import type { Redis } from '@herald/stores';
 import type { Generator } from './load.js';
 import { cpuSnapshot, laneBacklog, type ProviderCounter } from './observe.js';
 import { NOT_HERALD } from './report.js';

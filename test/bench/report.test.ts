@@ -2,33 +2,57 @@ import { describe, expect, it } from '@jest/globals';
 import type { CostSnapshot } from './observe.js';
 import { parseBenchArgs } from './options.js';
 import { lineChart, niceStep } from './plot.js';
-import { costsBetween, otherWorkCores, peakRate } from './report.js';
+import { backendsCpuBetween, costsBetween, otherWorkCores, peakRate } from './report.js';
 
 describe('costs of the measured window', () => {
-  const before: CostSnapshot = { redis: { xadd: 10, eval: 5, evalsha: 1, set: 0, get: 3 }, rabbitReceived: 100, cpu: { intake: 1000, redis: 50, 'provider-sim': 10 }, redisUsedBytes: 1_000_000 };
-  const after: CostSnapshot = { redis: { xadd: 110, eval: 305, evalsha: 101, set: 100, get: 3, hset: 7 }, rabbitReceived: 200, cpu: { intake: 1500, redis: 150, 'provider-sim': 60 }, redisUsedBytes: 1_200_000 };
+  const before: CostSnapshot = {
+    redis: { xadd: 10, evalsha: 1, set: 0, get: 3 },
+    rabbitReceived: 100,
+    cpu: { intake: 1000, redis: 50, postgres: 4000, 'provider-sim': 10 },
+    redisUsedBytes: 1_000_000,
+    stateTable: { inserts: 20, updates: 40, deletes: 0 },
+  };
+  const after: CostSnapshot = {
+    redis: { xadd: 110, evalsha: 101, set: 100, get: 3, hset: 7 },
+    rabbitReceived: 200,
+    cpu: { intake: 1500, redis: 150, postgres: 4200, 'provider-sim': 60 },
+    redisUsedBytes: 1_200_000,
+    stateTable: { inserts: 120, updates: 240, deletes: 1 },
+  };
 
-  it('counts broker messages as XADD + RabbitMQ received, state writes as EVAL + EVALSHA', () => {
+  it("counts broker messages as XADD + RabbitMQ received, state writes as the state table's rows written", () => {
     const c = costsBetween(before, after);
     expect(c.brokerMessages).toBe(200);
     expect(c.brokerDetail).toEqual({ redisXadd: 100, rabbitReceived: 100 });
-    expect(c.stateWrites).toEqual({ eval: 300, evalsha: 100 });
+    expect(c.stateWrites).toEqual({ inserts: 100, updates: 200, deletes: 1 });
     expect(c.ledgerSets).toBe(100);
-    expect(c.redisCommands).toEqual({ xadd: 100, eval: 300, evalsha: 100, set: 100, hset: 7 });
+    expect(c.redisCommands).toEqual({ xadd: 100, evalsha: 100, set: 100, hset: 7 });
     expect(c.redisBytes).toBe(200_000);
   });
 
-  it("sums the stack's CPU and keeps the simulator's apart", () => {
+  it('reports state writes as unknown when PostgreSQL could not be read', () => {
+    const { stateTable: _, ...unread } = before;
+    expect(costsBetween(unread, after).stateWrites.inserts).toBeNaN();
+  });
+
+  it("sums the stack's CPU, PostgreSQL's included, and keeps the simulator's apart", () => {
     const c = costsBetween(before, after);
-    expect(c.cpuByProcess).toEqual({ intake: 500, redis: 100 });
+    expect(c.cpuByProcess).toEqual({ intake: 500, redis: 100, postgres: 200 });
     expect(c.cpuExcluded).toEqual({ 'provider-sim': 50 });
-    expect(c.cpuTotal).toBe(600);
+    expect(c.cpuTotal).toBe(800);
+  });
+
+  it("counts the stack database's backends alive at the end: from the first reading, or from their start", () => {
+    // 11 ran throughout, 12 started in the window, 10 ended in it (its CPU is lost to this count).
+    expect(backendsCpuBetween({ '10': 500, '11': 100 }, { '11': 160, '12': 30 })).toBe(90);
+    expect(costsBetween({ ...before, postgresBackends: { '11': 100 } }, { ...after, postgresBackends: { '11': 150 } }).postgresOwnDatabaseCpuMs).toBe(50);
+    expect(costsBetween(before, after).postgresOwnDatabaseCpuMs).toBeUndefined();
   });
 
   it("counts as other work only what the machine did beyond the stack, the simulator and the bench", () => {
     const c = costsBetween(before, after);
-    // 10 s window: 600 stack + 50 simulator + 350 bench + 4000 someone else = 5000 ms busy.
-    expect(otherWorkCores(5_000, c, 350, 10_000)).toBeCloseTo(0.4);
+    // 10 s window: 800 stack + 50 simulator + 350 bench + 3800 someone else = 5000 ms busy.
+    expect(otherWorkCores(5_000, c, 350, 10_000)).toBeCloseTo(0.38);
     expect(otherWorkCores(500, c, 350, 10_000)).toBe(0);
   });
 

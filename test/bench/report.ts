@@ -2,9 +2,11 @@
 // on stdout and as JSON (`--json`), and read back by the capacity model.
 import type { Drain, FloodComparison, LaneStats, LatencyPoint, Reconciliation, StepVerdict, Summary } from './windows.js';
 import type { Lane, ScenarioName } from './schedule.js';
-import type { CostSnapshot, Retained, SidecarRequestKind } from './observe.js';
+import type { CostSnapshot, SidecarRequestKind } from './observe.js';
 import { diff } from './counters.js';
 import type { HotFunction } from './profile.js';
+import type { StatusReadLatency } from './reads.js';
+import type { PostgresKept, RedisKept, TableWrites } from './store.js';
 
 export interface Series {
   bucketMs: number;
@@ -79,8 +81,10 @@ export interface BenchResult {
   brokerMessagesPerNotification: number;
   brokerDetail: { redisXadd: number; rabbitReceived: number | null };
   brokerDetailPerNotification: { redisXadd: number; rabbitReceived: number | null };
+  /** Rows written to PostgreSQL's state table (inserts + updates + deletes, pg_stat_user_tables) per notification. */
   stateWritesPerNotification: number;
-  stateDetail: { eval: number; evalsha: number };
+  /** Those rows over the measured window, by kind. */
+  stateDetail: TableWrites;
   sendLedgerWritesPerNotification: number;
   redisCommandsPerNotification: number;
   redisCommandsByName: Record<string, number>;
@@ -89,10 +93,27 @@ export interface BenchResult {
   sidecarRequestsByKind?: Record<SidecarRequestKind, number>;
   /** Growth of Redis's used_memory over the run per notification (streams and short-lived keys included). */
   redisBytesPerNotification: number;
-  /** What outlives the send, per notification, measured key by key (MEMORY USAGE). */
-  redisRetainedBytesPerNotification?: Retained;
+  /**
+   * Bytes each store keeps per notification after the run, measured in the stores:
+   * `postgres`: growth of pg_total_relation_size('state') (heap, indexes, TOAST) from before the
+   * warm-up to after the drain, both after VACUUM FULL, ÷ the notification actor rows added;
+   * `redis`: the run's send ledger keys (MEMORY USAGE, sampled) ÷ the run's notifications, the
+   * lane streams not counted (see redisStreamBytesPerEntry).
+   */
+  storeBytesPerNotification?: { postgres: number; redis: number };
+  /** The same PostgreSQL growth before VACUUM FULL: dead row versions of the updates and free space included. */
+  postgresBytesPerNotificationAsWritten?: number;
+  /** MEMORY USAGE of the lane streams ÷ their XLEN (they keep acknowledged entries up to maxLenApprox). */
+  redisStreamBytesPerEntry?: number;
+  /** The raw figures behind the three above. */
+  storeDetail?: { postgres: PostgresKept; redis: RedisKept };
+  /** GET of a notification's status (recent; 85 days old) and of a customer's history page, read after the run. */
+  statusReadLatencyMs?: StatusReadLatency;
   cpuMsPerNotification: number;
+  /** `postgres` is the whole PostgreSQL server (every database's backends and its shared processes). */
   cpuMsPerNotificationByProcess: Record<string, number>;
+  /** CPU-ms per notification of the backends serving the stack's database alone (those alive at the end of the window): a lower bound of its share of `postgres`. */
+  postgresOwnDatabaseCpuMsPerNotification?: number;
   /** Not in cpuMsPerNotification: the simulator stands in for the providers, the generator for clients. */
   cpuMsExcluded: Record<string, number>;
   series: Series;
@@ -109,7 +130,10 @@ export const NOT_HERALD = new Set(['provider-sim']);
 export interface CostFigures {
   brokerMessages: number;
   brokerDetail: { redisXadd: number; rabbitReceived: number | null };
-  stateWrites: { eval: number; evalsha: number };
+  /** NaN when either snapshot has no state table counts. */
+  stateWrites: TableWrites;
+  /** CPU-ms of the stack database's backends (alive at the end; from their start, or from the first reading). */
+  postgresOwnDatabaseCpuMs?: number;
   ledgerSets: number;
   redisCommands: Record<string, number>;
   redisBytes: number;
@@ -134,9 +158,12 @@ export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFig
   return {
     brokerMessages: (redis.xadd ?? 0) + (rabbit ?? NaN),
     brokerDetail: { redisXadd: redis.xadd ?? 0, rabbitReceived: rabbit },
-    // EVAL: Dapr's state-store writes (the actors' saves); EVALSHA: Herald's own write scripts
-    // (the history index; the webhook queue's claims, only when a delivery is due).
-    stateWrites: { eval: redis.eval ?? 0, evalsha: redis.evalsha ?? 0 },
+    // The store of record's writes, counted by PostgreSQL (the actors' saves, idempotency
+    // records, preferences: every row of the state table).
+    stateWrites: tableWritesBetween(before.stateTable, after.stateTable),
+    ...(before.postgresBackends && after.postgresBackends
+      ? { postgresOwnDatabaseCpuMs: backendsCpuBetween(before.postgresBackends, after.postgresBackends) }
+      : {}),
     // Outside the notification's state, said apart: the channels' send ledger (one SET per send).
     ledgerSets: redis.set ?? 0,
     redisCommands: redis,
@@ -148,6 +175,16 @@ export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFig
     cpuExcluded,
     cpuTotal: Object.values(cpuByProcess).reduce((a, b) => a + b, 0),
   };
+}
+
+function tableWritesBetween(before: TableWrites | undefined, after: TableWrites | undefined): TableWrites {
+  if (!before || !after) return { inserts: NaN, updates: NaN, deletes: NaN };
+  return { inserts: after.inserts - before.inserts, updates: after.updates - before.updates, deletes: after.deletes - before.deletes };
+}
+
+/** What the backends alive at the end used since the first reading (since they started, for those started since). */
+export function backendsCpuBetween(before: Record<string, number>, after: Record<string, number>): number {
+  return Object.entries(after).reduce((sum, [pid, ms]) => sum + ms - (before[pid] ?? 0), 0);
 }
 
 /**
@@ -177,6 +214,36 @@ export function peakRate(perBucket: readonly number[], bucketMs: number, windowB
 const f = (n: number | null | undefined, d = 1) => (n !== null && n !== undefined && Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 const pct = (s: Summary, d = 1) => `${f(s.p50, d)} / ${f(s.p95, d)} / ${f(s.p99, d)}`;
 
+function storeBytesText(r: BenchResult): string {
+  const s = r.storeBytesPerNotification;
+  if (!s) return 'n/a';
+  const pg = r.storeDetail?.postgres;
+  const compacted = pg?.afterCompacted !== undefined;
+  return (
+    `PostgreSQL ${f(s.postgres, 0)} B${compacted ? ' after VACUUM FULL' : ' (not compacted: a stack not the bench\'s own)'}, ${f(r.postgresBytesPerNotificationAsWritten, 0)} B as written` +
+    `${pg ? ` (table state with its indexes and TOAST, ÷ ${pg.notificationsCreated} notification rows added)` : ''}; Redis ${f(s.redis, 0)} B (send ledger)`
+  );
+}
+
+function streamBytesText(r: BenchResult): string {
+  const streams = r.storeDetail?.redis.streams;
+  if (r.redisStreamBytesPerEntry === undefined || !streams) return 'n/a';
+  const lanes = Object.entries(streams).map(([lane, s]) => `${lane} ${f(s.bytes / 1024, 0)} KiB / ${s.entries} entries`);
+  return `${f(r.redisStreamBytesPerEntry, 0)} B  (${lanes.join(', ')}; acknowledged entries stay until trimmed)`;
+}
+
+function statusReadRows(s: StatusReadLatency | undefined): Array<[string, string]> {
+  if (!s) return [];
+  const l = (x: { p50: number; p95: number; first: number; n: number; failed: number }, first = true) =>
+    `${f(x.p50, 1)} / ${f(x.p95, 1)}${first ? ` (first ${f(x.first, 1)})` : ''} over ${x.n}${x.failed ? `, ${x.failed} FAILED` : ''}`;
+  const rows: Array<[string, string]> = [[`status read p50 / p95 ms: recent`, `${l(s.recent)}  (sent ${f(s.recent.sentSecondsAgo, 0)} s before: its actor still active)`]];
+  if (s.old85d) rows.push(['  85 days old', `${l(s.old85d)}  (the first read cold: actor activated, state loaded from PostgreSQL; the rest warm)`]);
+  if (s.old85dFirstReads) rows.push(['  85 days old, first reads (cold)', `${l({ ...s.old85dFirstReads, first: NaN }, false)} notifications`]);
+  if (s.historyPage) rows.push(['  history page (limit=20)', `${l(s.historyPage)}  (${s.historyPage.items} items${s.historyPage.includesOld ? ', the 85-day-old one among them' : ', the 85-day-old one NOT among them'})`]);
+  if (s.note) rows.push(['  note', s.note]);
+  return rows;
+}
+
 /** The results table (stdout). */
 export function formatResult(r: BenchResult, rec: Reconciliation): string {
   const lines: string[] = [];
@@ -192,7 +259,7 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
     ['completed / lost / unfinished at deadline', `${r.completed} / ${r.lost} / ${r.unfinished}`],
     ['duplicates (provider sends − completed)', r.duplicates === null ? 'n/a: work still in flight at the deadline' : String(r.duplicates)],
     ['broker messages / notification', `${f(r.brokerMessagesPerNotification, 2)}  (Redis XADD ${r.brokerDetail.redisXadd}, RabbitMQ received ${r.brokerDetail.rabbitReceived ?? 'n/a'})`],
-    ['state writes / notification', `${f(r.stateWritesPerNotification, 2)}  (Dapr state EVAL ${r.stateDetail.eval}, Herald EVALSHA ${r.stateDetail.evalsha})`],
+    ['state writes / notification', `${f(r.stateWritesPerNotification, 2)}  (PostgreSQL table state: ${f(r.stateDetail.inserts, 0)} inserts, ${f(r.stateDetail.updates, 0)} updates, ${f(r.stateDetail.deletes, 0)} deletes)`],
     ['send-ledger writes / notification', f(r.sendLedgerWritesPerNotification, 2)],
     ['Redis commands / notification', f(r.redisCommandsPerNotification, 1)],
     ...(r.sidecarRequestsPerNotification !== undefined && r.sidecarRequestsByKind
@@ -203,11 +270,11 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
           ] as [string, string],
         ]
       : []),
-    [
-      'Redis bytes / notification: memory growth; kept',
-      `${f(r.redisBytesPerNotification, 0)} B; ${r.redisRetainedBytesPerNotification ? `actor state ${f(r.redisRetainedBytesPerNotification.actorState, 0)} B, history ${f(r.redisRetainedBytesPerNotification.historyIndex, 0)} B, send ledger ${f(r.redisRetainedBytesPerNotification.sendLedger, 0)} B` : 'n/a'}`,
-    ],
-    ['CPU-ms / notification, all stack processes', f(r.cpuMsPerNotification, 2)],
+    ['Redis memory growth / notification', `${f(r.redisBytesPerNotification, 0)} B  (used_memory: streams and short-lived keys included)`],
+    ['bytes kept / notification', storeBytesText(r)],
+    ['Redis lane stream bytes / entry', streamBytesText(r)],
+    ...statusReadRows(r.statusReadLatencyMs),
+    ['CPU-ms / notification, all stack processes', `${f(r.cpuMsPerNotification, 2)}${r.cpuMsPerNotificationByProcess.postgres !== undefined ? '  (PostgreSQL: the whole server)' : ''}`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   lines.push(`\nHerald benchmark: ${r.scenario}, ${r.count} notifications accepted, ${r.date}, commit ${r.gitCommit}${r.gitDirty ? ' (+ uncommitted changes)' : ''}, ${r.machineCores} cores`);
@@ -243,6 +310,12 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
   lines.push('\n  CPU-ms / notification by process (sum above):');
   for (const [name, ms] of Object.entries(r.cpuMsPerNotificationByProcess).sort((a, b) => b[1] - a[1])) lines.push(`    ${name.padEnd(24)} ${f(ms, 3)}`);
   for (const [name, ms] of Object.entries(r.cpuMsExcluded)) lines.push(`    ${`(${name}, not counted)`.padEnd(24)} ${f(ms, 3)}`);
+  if (r.cpuMsPerNotificationByProcess.postgres !== undefined) {
+    const own = r.postgresOwnDatabaseCpuMsPerNotification;
+    lines.push(
+      `    postgres is the whole server: every database's backends (other stacks' too) and its WAL writer, checkpointer and background writer${own !== undefined ? `; the backends of the stack's database alone: ${f(own, 3)}` : ''}`,
+    );
+  }
   lines.push('\n  Redis commands / notification:');
   for (const [cmd, n] of Object.entries(r.redisCommandsByName).sort((a, b) => b[1] - a[1]).slice(0, 12)) lines.push(`    ${cmd.padEnd(24)} ${f(n, 2)}`);
 

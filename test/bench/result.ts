@@ -3,10 +3,12 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { ROOT } from '../harness/stack.js';
 import type { BenchOptions } from './options.js';
-import type { CostSnapshot, Retained, SimProviderStats } from './observe.js';
+import type { CostSnapshot, SimProviderStats } from './observe.js';
 import type { Sample } from './progress.js';
+import type { StatusReadLatency } from './reads.js';
 import { costsBetween, otherWorkCores, peakRate, perNotification, type BenchResult, type Series } from './report.js';
 import { LANES, truncatePlan, type Lane, type Plan } from './schedule.js';
+import type { PostgresKept, RedisKept } from './store.js';
 import {
   acceptMs,
   compareFlood,
@@ -79,7 +81,10 @@ export interface BuildInput {
   generatorCpuMs?: number;
   /** The machine's busy CPU time over the measured window (machineBusyMs after less before). */
   machineBusyMs?: number;
-  retained?: Retained;
+  /** What the stores keep after the run (store.ts). */
+  kept?: { postgres: PostgresKept; redis: RedisKept };
+  /** Status and history reads timed after the run (reads.ts). */
+  statusReads?: StatusReadLatency;
   /** When a ramp stopped offering (it fell behind twice in a row). */
   stoppedAtMs?: number;
   machine: MachineFacts;
@@ -186,7 +191,7 @@ export function buildResult(input: BuildInput): { result: BenchResult; reconcili
       redisXadd: costs.brokerDetail.redisXadd / count,
       rabbitReceived: costs.brokerDetail.rabbitReceived === null ? null : costs.brokerDetail.rabbitReceived / count,
     },
-    stateWritesPerNotification: (costs.stateWrites.eval + costs.stateWrites.evalsha) / count,
+    stateWritesPerNotification: (costs.stateWrites.inserts + costs.stateWrites.updates + costs.stateWrites.deletes) / count,
     stateDetail: costs.stateWrites,
     sendLedgerWritesPerNotification: costs.ledgerSets / count,
     redisCommandsPerNotification: Object.values(costs.redisCommands).reduce((a, b) => a + b, 0) / count,
@@ -198,9 +203,18 @@ export function buildResult(input: BuildInput): { result: BenchResult; reconcili
         }
       : {}),
     redisBytesPerNotification: costs.redisBytes / count,
-    ...(input.retained ? { redisRetainedBytesPerNotification: input.retained } : {}),
+    ...(input.kept
+      ? {
+          storeBytesPerNotification: { postgres: input.kept.postgres.bytesPerNotification, redis: input.kept.redis.bytesPerNotification },
+          postgresBytesPerNotificationAsWritten: input.kept.postgres.bytesPerNotificationAsWritten,
+          redisStreamBytesPerEntry: input.kept.redis.streamBytesPerEntry,
+          storeDetail: input.kept,
+        }
+      : {}),
+    ...(input.statusReads ? { statusReadLatencyMs: input.statusReads } : {}),
     cpuMsPerNotification: costs.cpuTotal / count,
     cpuMsPerNotificationByProcess: cpuPer,
+    ...(costs.postgresOwnDatabaseCpuMs !== undefined ? { postgresOwnDatabaseCpuMsPerNotification: costs.postgresOwnDatabaseCpuMs / count } : {}),
     cpuMsExcluded: perNotification({ ...costs.cpuExcluded, ...(input.generatorCpuMs !== undefined ? { 'load generator (this bench)': input.generatorCpuMs } : {}) }, count),
     series,
     ...(input.profile ? { profile: input.profile } : {}),

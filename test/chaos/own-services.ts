@@ -18,7 +18,8 @@ export interface OwnService {
 }
 
 function ownProcess(name: string, port: number, spawnIt: (dir: string) => ReturnType<typeof spawn>, readyMs: number): OwnService {
-  const dir = mkdtempSync(join(tmpdir(), `herald-chaos-${name}-`));
+  // Made at the first start, kept across restarts (the service's files), removed by remove().
+  let dir: string | undefined;
   let pid: number | undefined;
   const kill = async () => {
     if (pid) {
@@ -33,6 +34,7 @@ function ownProcess(name: string, port: number, spawnIt: (dir: string) => Return
   };
   return {
     async start() {
+      dir ??= mkdtempSync(join(tmpdir(), `herald-chaos-${name}-`));
       const child = spawnIt(dir);
       child.unref();
       pid = child.pid;
@@ -41,7 +43,8 @@ function ownProcess(name: string, port: number, spawnIt: (dir: string) => Return
     kill,
     async remove() {
       await kill();
-      rmSync(dir, { recursive: true, force: true });
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
     },
   };
 }

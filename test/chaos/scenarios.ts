@@ -58,19 +58,25 @@ export function stackOptionsFor(scenario: Scenario, base: StackOptions): StackOp
 type Api = ReturnType<typeof createClient>;
 const sms = () => ({ customerId: uniqueCustomer(), channel: 'sms', to: { phone: '+14155550100' }, content: { text: 'x' } });
 
-/** Sends while the fault lasts, one a tenth of a second: what intake accepts joins the tally, the rest is counted by status. */
+/**
+ * Sends while the fault lasts, one a tenth of a second: what intake accepts joins the tally, the
+ * rest is counted by status. Each time it also asks the status of one notification accepted
+ * earlier, counted as `status read <code>`: a store that is down may make it 503, never 404.
+ */
 async function offerWhileDown(api: Api, seconds: number, ids: string[]): Promise<Record<string, number>> {
   const answers: Record<string, number> = {};
+  const count = (kind: string) => (answers[kind] = (answers[kind] ?? 0) + 1);
   let slowest = 0;
   const until = Date.now() + seconds * 1000;
-  while (Date.now() < until) {
+  for (let i = 0; Date.now() < until; i++) {
     const started = Date.now();
     const res = await api.send(sms()).catch(() => ({ status: 0, body: undefined, headers: new Headers() }));
     // A refusal must say when to come back; an answer must come in time.
-    const kind = res.status === 503 && !res.headers.get('retry-after') ? '503 without Retry-After' : String(res.status || 'no answer');
-    answers[kind] = (answers[kind] ?? 0) + 1;
+    count(res.status === 503 && !res.headers.get('retry-after') ? '503 without Retry-After' : String(res.status || 'no answer'));
     slowest = Math.max(slowest, Date.now() - started);
     if (res.status === 202) ids.push((res.body as { id: string }).id);
+    const earlier = ids[(i * 37) % ids.length];
+    if (earlier) count(`status read ${(await api.call('GET', `/v1/notifications/${earlier}`).catch(() => ({ status: 0 }))).status || 'no answer'}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { ...answers, 'slowest answer, ms': slowest };

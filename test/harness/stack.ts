@@ -323,6 +323,11 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   } catch (err) {
     const logs = tailLogs(logDir);
     await stopStack(info, { keepLogs: true });
+    try {
+      dropDatabase(database, postgres);
+    } catch {
+      // never made, or its server is the one that failed
+    }
     throw new Error(`${err instanceof Error ? err.message : String(err)}\nlogs kept in ${logDir}:\n${logs}`);
   }
 }

@@ -15,7 +15,7 @@ async function published(): Promise<number> {
   for (const lane of ['critical', 'bulk']) {
     const key = `${stack.topicPrefix}notifications-${lane}`;
     if (!(await redis.exists(key))) continue;
-    const info = (await redis.sendCommand(['XINFO', 'STREAM', key])) as unknown[];
+    const info = await redis.sendCommand<unknown[]>(['XINFO', 'STREAM', key]);
     const i = info.indexOf('entries-added');
     total += i >= 0 ? Number(info[i + 1]) : await redis.xLen(key);
   }

@@ -43,6 +43,9 @@ describe.each(['redis-restart', 'postgres-restart', 'rabbitmq-restart', 'provide
     console.log(`${name}: ${JSON.stringify(outcome)}`);
     expect(outcome.tally.lost).toBe(0);
     expect(outcome.tally.byStatus).toEqual({ sent: outcome.tally.accepted });
+    // A notification accepted earlier is never unknown, whatever is down: 503 at worst.
+    expect(outcome.notes['while down: status read 404']).toBeUndefined();
+    expect(Object.keys(outcome.notes).some((k) => k.startsWith('while down: status read'))).toBe(true);
     if (name === 'provider-rate-limit') expect(outcome.notes['provider: answered 429']).toBe(0);
     passed = true;
   }, 240_000);

@@ -56,6 +56,10 @@ describe('customer history', () => {
 
     const other = (await createClient(stack, 'tenant-b').call('GET', `/v1/customers/${customerId}/notifications`)).body as Page;
     expect(other.items).toEqual([]);
+    // A page's cursor belongs to its customer and tenant: anyone else's is refused, not read.
+    const foreign = { status: 400, body: { error: { code: 'invalid_cursor', field: 'before' } } };
+    expect(await api.call('GET', `/v1/customers/${uniqueCustomer()}/notifications?before=${first.next}`)).toMatchObject(foreign);
+    expect(await createClient(stack, 'tenant-b').call('GET', `/v1/customers/${customerId}/notifications?before=${first.next}`)).toMatchObject(foreign);
   });
 
   it('refuses a bad limit or cursor with the field at fault', async () => {
