@@ -210,14 +210,14 @@ describe('Redis: operational data only', () => {
   it('is the send ledger for a day, the lane streams at their bound, and a floor', () => {
     const r = plan(onPostgres, 50_000_000, 2000).redis;
     expect(r.ledgerGiB).toBeCloseTo((228 * 50e6) / GIB, 9);
-    expect(r.streamEntries).toBe(2 * 5_000_000);
+    expect(r.streamEntries).toBe(2 * 1_000_000);
     expect(r.streamBytesSource).toBe('measured');
-    expect(r.streamGiB).toBeCloseTo((10e6 * 700) / GIB, 9);
+    expect(r.streamGiB).toBeCloseTo((2e6 * 700) / GIB, 9);
     expect(r.workingSetGiB).toBeCloseTo(r.ledgerGiB + r.streamGiB + 1, 9);
     expect(r.instances.reduce((x, i) => x + i.neededGiB, 0)).toBeCloseTo(r.workingSetGiB / 0.75, 9);
-    // the backlog headroom wins when the streams' bound is below it
+    // the streams' bound is the whole need: a lower bound keeps less
     const short = plan(onPostgres, 50_000_000, 2000, { ...DEFAULT_ASSUMPTIONS, streamMaxLenPerLane: 100_000 }).redis;
-    expect(short.streamEntries).toBe(30 * 60 * 2000);
+    expect(short.streamEntries).toBe(2 * 100_000);
   });
 
   it('takes a stream entry as measured, else as the Redis growth the kept keys leave unexplained, else assumed', () => {

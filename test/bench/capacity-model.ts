@@ -135,8 +135,6 @@ export interface Assumptions {
   lanes: number;
   /** Each lane stream is trimmed at about this many entries (maxLenApprox in the pub/sub component). */
   streamMaxLenPerLane: number;
-  /** Backlog the lanes must hold, in minutes of peak (a dispatcher outage, a flood). */
-  backlogMinutes: number;
   /** Size of a stream entry when neither measured nor inferable from the run. */
   streamBytesPerEntryAssumed: number;
   /** Rate-limit buckets, breakers, admission counters, the watchdog set: small and bounded. */
@@ -165,8 +163,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   postgresOverheadWhenMapped: 0.5,
   postgresFreeShare: 0.25,
   lanes: 2,
-  streamMaxLenPerLane: 5_000_000,
-  backlogMinutes: 30,
+  streamMaxLenPerLane: 1_000_000,
   streamBytesPerEntryAssumed: 1000,
   redisFloorGiB: 1,
   redisUsableShare: 0.75,
@@ -433,9 +430,10 @@ export function plan(m: MeasuredCosts, dailyVolume: number, peakPerSec: number, 
   };
 
   // Redis: the operational working set only. Acknowledged stream entries stay until the stream
-  // is trimmed, so each lane sits at its bound; the bound must hold the backlog headroom.
+  // is trimmed, so each lane sits at its bound; admission control keeps any backlog far below it
+  // (it refuses critical at 200,000 waiting, bulk at 20,000), so the bound is the whole need.
   const entry = streamEntryBytes(m, a);
-  const streamEntries = Math.max(a.lanes * a.streamMaxLenPerLane, a.backlogMinutes * 60 * peakPerSec);
+  const streamEntries = a.lanes * a.streamMaxLenPerLane;
   const ledgerGiB = (storeBytes.redis * dailyVolume * a.ledgerDays) / GIB;
   const streamGiB = (streamEntries * entry.bytes) / GIB;
   const workingSetGiB = ledgerGiB + streamGiB + a.redisFloorGiB;
