@@ -32,7 +32,8 @@ if (!idKey) log.warn(`no secret ${config.NOTIFICATION_ID_KEY_SECRET}: ids are re
 const ids = createNotificationIds(idKey ? Buffer.from(idKey) : processLocalIdKey());
 if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) log.warn('webhooks may point at private and loopback addresses (development setting)');
 const historySql = { binding: config.HISTORY_SQL_BINDING, table: config.STATE_TABLE };
-await ensureStoreIndexes(sidecar, { ...historySql, log });
+// In the background: on a new table it takes milliseconds, and intake serves meanwhile either way.
+void ensureStoreIndexes(sidecar, { ...historySql, log });
 
 const monitor = createBacklogMonitor({
   redis,
