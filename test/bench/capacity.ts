@@ -161,7 +161,7 @@ function main(): void {
     table([
       ['', 'GiB', 'how'],
       ['send ledger', n(r.ledgerGiB, 2), `${n(sb.redis)} B × ${big(daily)}/day × ${a.ledgerDays} day`],
-      ['lane streams', n(r.streamGiB, 2), `${big(r.streamEntries)} entries (${a.lanes} lanes × ${big(a.streamMaxLenPerLane)}, maxLenApprox: ${n(a.streamMaxLenPerLane / peak / 60)} min of peak per lane) × ${n(r.streamBytesPerEntry)} B`],
+      ['lane streams', n(r.streamGiB, 2), `${big(r.streamEntries)} entries (${a.lanes} lanes × ${big(a.streamMaxLenPerLane)}, maxLenApprox) × ${n(r.streamBytesPerEntry)} B`],
       ['floor', n(r.floorGiB, 2), 'rate-limit buckets, breakers, admission counters, watchdog set'],
       ['working set', n(r.workingSetGiB, 2), `filling at most ${n(a.redisUsableShare * 100)}% of the memory bought`],
     ]),
@@ -173,7 +173,7 @@ function main(): void {
   );
   if (r.needsCluster) console.log(`  ${r.cpuShards} threads are more than the two a split by use gives: that takes Redis Cluster, which Herald's clients do not use today.`);
   console.log(`  stream entry size ${streamHow}`);
-  console.log('  acknowledged stream entries stay until trimmed, so each lane stream sits at its bound; a lower maxLenApprox (still above the backlog to hold) shrinks this.');
+  console.log('  acknowledged stream entries stay until trimmed, so each lane stream sits at its bound; the bound must stay well above the backlog admission control lets wait (200,000 critical, 20,000 bulk).');
 
   const cols = clouds.map((c) => costs.get(c)!);
   const row = (label: string, f: (c: CloudCost, t: PriceTable) => [string, number]): string[] => [

@@ -3,6 +3,7 @@ import { redisEnvSchema } from '@herald/stores';
 import { z } from 'zod';
 
 const criticalReserveSchema = z.coerce.number().min(0).max(0.5);
+const tableNameSchema = z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, 'a plain table name, optionally schema.table');
 
 const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   APP_PORT: portSchema.default(3000),
@@ -73,8 +74,10 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,
   /** The SQL binding on the store of record's database (statestore-sql.yaml): history pages and their index. */
   HISTORY_SQL_BINDING: z.string().default('statestore-sql'),
-  /** The state component's table (its `tableName`, `state` unless set). */
-  STATE_TABLE: z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, 'a plain table name, optionally schema.table').default('state'),
+  /** The actors' state component's table (statestore.yaml's `tableName`, `state` unless set). */
+  STATE_TABLE: tableNameSchema.default('state'),
+  /** The records component's table (records.yaml's `tableName`). */
+  RECORDS_TABLE: tableNameSchema.default('records'),
   /** Development only: let webhooks point at loopback/private addresses. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: envFlag,
   /** How providers reach intake (Twilio signs the URL it calls). */

@@ -33,7 +33,7 @@ const ids = createNotificationIds(idKey ? Buffer.from(idKey) : processLocalIdKey
 if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) log.warn('webhooks may point at private and loopback addresses (development setting)');
 const historySql = { binding: config.HISTORY_SQL_BINDING, table: config.STATE_TABLE };
 // In the background: on a new table it takes milliseconds, and intake serves meanwhile either way.
-void ensureStoreIndexes(sidecar, { ...historySql, log });
+void ensureStoreIndexes(sidecar, { ...historySql, recordsTable: config.RECORDS_TABLE, log });
 
 const monitor = createBacklogMonitor({
   redis,

@@ -66,26 +66,28 @@ function checkedTable(table: string): string {
 }
 
 /**
- * The indexes the store of record needs beside Dapr's primary key:
+ * The indexes the store of record needs beside Dapr's primary keys:
  * - the history query's: one customer's page is a short range of it, where without it the query
  *   scans every notification kept (90 days of them);
- * - the expiry's: the component deletes expired rows every `cleanupInterval` with
+ * - the expiry's, on the notifications' table and on the records' (idempotency claims expire
+ *   after a day): each component deletes expired rows every `cleanupInterval` with
  *   `DELETE … WHERE expiredate < now()`, and its own migrations index nothing but the key, so
  *   without it each cleanup scans the whole table.
  * CONCURRENTLY: made on a live table without blocking its writes; IF NOT EXISTS: every intake
  * start may ask.
  */
-export function storeIndexSql(table: string): string[] {
-  const base = checkedTable(table).replace('.', '_');
+export function storeIndexSql(table: string, recordsTable: string): string[] {
+  const expiry = (t: string) => `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${checkedTable(t).replace('.', '_')}_herald_expiry ON ${t} (expiredate) WHERE expiredate IS NOT NULL`;
   return [
-    `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${base}_herald_history ON ${table} ((value->>'tenantId'), (value->>'customerId'), (value->>'createdAt') DESC, (value->>'id') DESC)`,
-    `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${base}_herald_expiry ON ${table} (expiredate) WHERE expiredate IS NOT NULL`,
+    `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${checkedTable(table).replace('.', '_')}_herald_history ON ${table} ((value->>'tenantId'), (value->>'customerId'), (value->>'createdAt') DESC, (value->>'id') DESC)`,
+    expiry(table),
+    expiry(recordsTable),
   ];
 }
 
 /** Makes the indexes (intake, at start). Never fatal: without them, reads and cleanups are slower, not wrong. */
-export async function ensureStoreIndexes(sidecar: BindingPort, opts: HistorySqlOptions & { log: Logger }): Promise<void> {
-  for (const sql of storeIndexSql(opts.table)) {
+export async function ensureStoreIndexes(sidecar: BindingPort, opts: HistorySqlOptions & { recordsTable: string; log: Logger }): Promise<void> {
+  for (const sql of storeIndexSql(opts.table, opts.recordsTable)) {
     try {
       await sidecar.invokeBinding(opts.binding, 'exec', undefined, { sql });
     } catch (err) {

@@ -68,7 +68,7 @@ describe('customer history: a query over the notifications as stored', () => {
   const history = createNotificationHistory(sidecar, { ...sqlStore, retentionDays: 90 });
 
   beforeAll(async () => {
-    await ensureStoreIndexes(sidecar, { ...sqlStore, log: silentLog });
+    await ensureStoreIndexes(sidecar, { ...sqlStore, recordsTable: 'records', log: silentLog });
     // Two in the same millisecond (ordered by id), one 85 days old, one past the retention,
     // one of another customer and one of another tenant.
     await Promise.all([
@@ -100,6 +100,7 @@ describe('customer history: a query over the notifications as stored', () => {
     const plan = (query: string) => sql(`SET enable_seqscan = off; EXPLAIN ${query}`).flat().join('\n');
     expect(plan(`SELECT value FROM state WHERE value->>'tenantId' = 'tenant-h' AND value->>'customerId' = 'c-h' ORDER BY value->>'createdAt' DESC, value->>'id' DESC LIMIT 3`)).toContain('state_herald_history');
     expect(plan(`DELETE FROM state WHERE expiredate IS NOT NULL AND expiredate < CURRENT_TIMESTAMP`)).toContain('state_herald_expiry');
+    expect(plan(`DELETE FROM records WHERE expiredate IS NOT NULL AND expiredate < CURRENT_TIMESTAMP`)).toContain('records_herald_expiry');
   });
 
   it('starts before an ISO time', async () => {
