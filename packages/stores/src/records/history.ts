@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StoredNotificationSchema, type StoredNotification } from '@herald/contracts';
 import type { BindingPort } from '@herald/dapr';
 import { errMessage, type Logger } from '@herald/service';
@@ -85,14 +86,29 @@ export function storeIndexSql(table: string, recordsTable: string): string[] {
   ];
 }
 
-/** Makes the indexes (intake, at start). Never fatal: without them, reads and cleanups are slower, not wrong. */
-export async function ensureStoreIndexes(sidecar: BindingPort, opts: HistorySqlOptions & { recordsTable: string; log: Logger }): Promise<void> {
+/**
+ * Makes the indexes (intake, at start). The tables are Dapr's to create, each by the first sidecar
+ * that loads its component (the notifications' by the dispatcher's), so a table that is not
+ * there yet is asked for again every `retryMs`, `tries` times in all. Never fatal: without the
+ * indexes, reads and cleanups are slower, not wrong.
+ */
+export async function ensureStoreIndexes(
+  sidecar: BindingPort,
+  opts: HistorySqlOptions & { recordsTable: string; log: Logger; tries?: number; retryMs?: number },
+): Promise<void> {
+  const tries = opts.tries ?? 40;
   for (const sql of storeIndexSql(opts.table, opts.recordsTable)) {
-    try {
-      await sidecar.invokeBinding(opts.binding, 'exec', undefined, { sql });
-    } catch (err) {
-      opts.log.warn({ binding: opts.binding, err: errMessage(err) }, 'could not make an index of the store of record; reads stay correct but slower');
-      return;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await sidecar.invokeBinding(opts.binding, 'exec', undefined, { sql });
+        break;
+      } catch (err) {
+        if (attempt >= tries) {
+          opts.log.warn({ binding: opts.binding, err: errMessage(err) }, 'could not make an index of the store of record; reads stay correct but slower');
+          return;
+        }
+        await sleep(opts.retryMs ?? 3_000);
+      }
     }
   }
   opts.log.info({ binding: opts.binding }, 'indexes of the store of record in place');

@@ -103,6 +103,15 @@ describe('customer history: a query over the notifications as stored', () => {
     expect(plan(`DELETE FROM records WHERE expiredate IS NOT NULL AND expiredate < CURRENT_TIMESTAMP`)).toContain('records_herald_expiry');
   });
 
+  it('makes its indexes once a table Dapr creates later is there', async () => {
+    const making = ensureStoreIndexes(sidecar, { binding: 'statestore-sql', table: 'late_state', recordsTable: 'records', log: silentLog, retryMs: 50 });
+    await new Promise((r) => setTimeout(r, 200));
+    sql('CREATE TABLE late_state (key text PRIMARY KEY, value jsonb NOT NULL, expiredate timestamptz)');
+    await making;
+    const indexes = sql(`SELECT indexname FROM pg_indexes WHERE tablename = 'late_state' ORDER BY indexname`).map(([name]) => name);
+    expect(indexes).toEqual(['late_state_herald_expiry', 'late_state_herald_history', 'late_state_pkey']);
+  });
+
   it('starts before an ISO time', async () => {
     const page = await history.list('tenant-h', 'c-h', { limit: 10, now, before: { at: at(30) } });
     expect(page.items.map((i) => i.id)).toEqual([id(4), id(5)]);
