@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: type check, unit tests, then integration tests on the real
-# stack (real daprd sidecars, placement, scheduler, Redis, RabbitMQ). Does its own setup.
+# stack (real daprd sidecars, placement, scheduler, PostgreSQL, Redis, RabbitMQ). Does its own setup.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -15,6 +15,18 @@ results="$HERALD_ROOT/.herald/test-results"
 mkdir -p "$results"
 rm -f "$results"/*.json # a run that dies before writing must not be read as passing
 status=0
+# The unit tests of the Redis stores use a Redis of their own (REDIS_URL names another), in
+# memory only: nothing they write must outlive them.
+if [[ -z "${REDIS_URL:-}" ]]; then
+  UNIT_REDIS_PORT="${HERALD_UNIT_REDIS_PORT:-6390}"
+  port_open 127.0.0.1 "$UNIT_REDIS_PORT" && die "port $UNIT_REDIS_PORT is taken (the unit tests' Redis): free it, or set HERALD_UNIT_REDIS_PORT or REDIS_URL"
+  redis-server --port "$UNIT_REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 2>&1 &
+  unit_redis=$!
+  trap 'kill "$unit_redis" 2>/dev/null || true' EXIT
+  for _ in $(seq 1 50); do port_open 127.0.0.1 "$UNIT_REDIS_PORT" && break; sleep 0.1; done
+  export REDIS_URL="redis://127.0.0.1:$UNIT_REDIS_PORT"
+fi
+
 say "unit tests"
 node --experimental-vm-modules --no-warnings node_modules/jest/bin/jest.js --selectProjects unit \
   --json --outputFile "$results/unit.json" "$@" || status=1

@@ -1,14 +1,15 @@
 import { createClient, type RedisClientType } from 'redis';
 import { z } from 'zod';
 
-// Herald's own Redis data (idempotency keys, the customer history index, preferences, webhook
-// endpoints and their delivery queues) lives beside Dapr's state, reached directly: none of it
-// fits the state API's one-key-one-value model without extra round trips or lost updates
-// (sorted sets, SET NX with expiry, atomic claims). Every key starts with `KEY_PREFIX`, so a
-// test run or a region keeps its own namespace.
+// Herald's operational Redis data (rate-limit buckets, breakers, the send ledger, admission
+// counters, dispatch deadlines, the webhook delivery queue) is reached directly, not through
+// Dapr: it is short-lived, rebuilt by itself, and lives on sorted sets, hashes and scripts the
+// state API has no words for. Nothing of record is here (docs/data.md). Every key starts with
+// `KEY_PREFIX`, so a test run or a region keeps its own namespace.
 
 export const redisEnvSchema = z.object({
-  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** The local default is the Redis `npm start` runs for Herald (scripts/start.sh). */
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6380'),
   KEY_PREFIX: z.string().default(''),
 });
 
