@@ -397,6 +397,32 @@ describe('webhook deliverer', () => {
     await expect(pending()).resolves.toEqual({ due: 0, stored: 0 });
   });
 
+  it('backs off while its Redis is out, says so once, and says when sweeps work again', async () => {
+    let down = true;
+    let sweeps = 0;
+    const flaky = new Proxy(redis, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (prop === 'zCount') sweeps++;
+          if (down) return Promise.reject(new Error('The client is offline'));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const { d, logs } = deliverer({ redis: flaky, pollIntervalMs: 10 });
+    d.start();
+    await waitFor(() => sweeps >= 4);
+    // 10, 20, 40, 80 … ms apart: a handful of sweeps in this time, where polling would make dozens.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sweeps).toBeLessThan(10);
+    expect(logs.filter((l) => l.includes('webhook sweep failed'))).toHaveLength(1);
+    down = false;
+    await waitFor(() => logs.some((l) => l.includes('webhook sweeps work again')));
+    await d.stop();
+  });
+
   it('delivers in the background between start and stop', async () => {
     const receiver = await startReceiver(200);
     const { d } = deliverer({ pollIntervalMs: 10 });

@@ -234,14 +234,21 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
       if (loop) return;
       stopping = false;
       loop = (async () => {
+        // While the queue's Redis is out, sweeps fail: they back off (up to 5 s) and say so once,
+        // then every 20th time, instead of an error line every poll.
+        let failures = 0;
         while (!stopping) {
           let claimed = 0;
           try {
             claimed = await drainOnce();
+            if (failures > 0) log.info({ failures }, 'webhook sweeps work again');
+            failures = 0;
           } catch (err) {
-            log.error({ err }, 'webhook sweep failed');
+            failures++;
+            if (failures % 20 === 1) log.error({ err, failures }, 'webhook sweep failed');
           }
-          if (claimed < batchSize && !stopping) await pause(pollIntervalMs);
+          const wait = failures > 0 ? Math.min(pollIntervalMs * 2 ** failures, 5_000) : claimed < batchSize ? pollIntervalMs : 0;
+          if (wait > 0 && !stopping) await pause(wait);
         }
       })();
     },
