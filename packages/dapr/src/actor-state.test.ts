@@ -93,26 +93,6 @@ describe('actor state cache', () => {
     await cache.handle('A', 'n2').get('k');
     expect(calls.get).toBe(before + 1);
   });
-
-  it('takes a key said to be absent without reading the store, and knows only what it holds', async () => {
-    const { store, calls } = fakeStore();
-    const cache = createActorStateCache(store, { idleMs: 1_000, maxActors: 10, now });
-    const state = cache.handle('A', 'n1');
-    expect(state.knows('k')).toBe(false);
-    state.knownAbsent('k');
-    expect(state.knows('k')).toBe(true);
-    expect(state.knows('other')).toBe(false);
-    expect(await state.get('k')).toBeUndefined();
-    await state.set('k', 1);
-    expect(await state.get('k')).toBe(1);
-    expect(calls).toEqual({ get: 0, save: 1 });
-    // Idle past idleMs, or deactivated: known no more.
-    clock += 1_000;
-    expect(state.knows('k')).toBe(false);
-    state.knownAbsent('k');
-    cache.evict('A', 'n1');
-    expect(state.knows('k')).toBe(false);
-  });
 });
 
 describe('sidecar actor state', () => {

@@ -50,14 +50,6 @@ export interface ActorStateHandle {
   get<T>(key: string): Promise<T | undefined>;
   /** Saves `value` under `key` before resolving; a failure rejects and drops the cache. */
   set(key: string, value: unknown, opts?: SaveOptions): Promise<void>;
-  /** Whether this activation already knows `key`'s value (a `get` would not go to the store). */
-  knows(key: string): boolean;
-  /**
-   * Records that the store has no value for `key`, learnt some other way than reading it (the
-   * caller's proof, e.g. an index entry written before any state): the next `get` answers
-   * undefined without a read.
-   */
-  knownAbsent(key: string): void;
   /** Drops what is cached: the next read goes to the store. */
   forget(): void;
 }
@@ -155,12 +147,6 @@ export function createActorStateCache(store: ActorStateStore, opts: ActorStateCa
         },
         forget() {
           entries.delete(key);
-        },
-        knows(stateKey) {
-          return live()?.values.has(stateKey) ?? false;
-        },
-        knownAbsent(stateKey) {
-          learnt(stateKey, undefined);
         },
       };
     },

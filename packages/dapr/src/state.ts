@@ -1,8 +1,8 @@
 import type { SidecarHttp } from './sidecar-http.js';
 import { SidecarError } from './sidecar-error.js';
 
-// Dapr's state API (Dapr docs, "State management API"): Herald's data of record goes through
-// it, so the component's YAML decides which store keeps it. Values are JSON; an ETag is the
+// Dapr's state API (Dapr docs, "State management API"): Herald's records go through it, so the
+// component's YAML decides which store keeps them. Values are JSON; an ETag is the
 // store's version of a key (PostgreSQL: the row's xmin).
 
 export interface StateEntry<T> {
@@ -22,18 +22,6 @@ export interface SaveStateOptions {
   ttlSeconds?: number;
 }
 
-/** The state API's query language (alpha): filters on JSON fields of the values, sort, page. */
-export interface StateQuery {
-  filter?: Record<string, unknown>;
-  sort?: Array<{ key: string; order?: 'ASC' | 'DESC' }>;
-  page?: { limit: number; token?: string };
-}
-
-export interface StateQueryAnswer<T> {
-  results: Array<{ key: string; data: T; etag?: string }>;
-  token?: string;
-}
-
 /** A conditional save or delete found the key other than it expected (taken, changed or gone). */
 export class StateConflict extends Error {
   constructor(readonly key: string, cause: unknown) {
@@ -48,7 +36,6 @@ export interface StatePort {
   saveState(store: string, key: string, value: unknown, opts?: SaveStateOptions): Promise<void>;
   /** Deletes the key (only at `etag`, when given). */
   deleteState(store: string, key: string, opts?: { etag?: string }): Promise<void>;
-  queryState<T>(store: string, query: StateQuery): Promise<StateQueryAnswer<T>>;
 }
 
 export function createStatePort(http: SidecarHttp): StatePort {
@@ -57,7 +44,7 @@ export function createStatePort(http: SidecarHttp): StatePort {
 
   /** A refused conditional write: Dapr answers 409 for an ETag mismatch, 500 when a first-write found the key. */
   function refused(err: unknown): boolean {
-    return err instanceof SidecarError && (err.status === 409 || err.status === 500) && /etag|no item was updated|possible etag mismatch/i.test(err.body);
+    return err instanceof SidecarError && (err.status === 409 || err.status === 500) && /etag|no item was updated/i.test(err.body);
   }
 
   return {
@@ -92,12 +79,6 @@ export function createStatePort(http: SidecarHttp): StatePort {
         if (opts.etag !== undefined && refused(err)) throw new StateConflict(key, err);
         throw err;
       }
-    },
-
-    async queryState<T>(store: string, query: StateQuery) {
-      const { text } = await http({ operation: 'state query', method: 'POST', path: `/v1.0-alpha1/state/${enc(store)}/query`, body: JSON.stringify(query) });
-      const answer = (text === '' ? { results: [] } : JSON.parse(text)) as { results?: StateQueryAnswer<T>['results']; token?: string };
-      return { results: answer.results ?? [], ...(answer.token ? { token: answer.token } : {}) };
     },
   };
 }
