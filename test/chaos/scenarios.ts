@@ -76,7 +76,7 @@ async function offerWhileDown(api: Api, seconds: number, ids: string[]): Promise
     slowest = Math.max(slowest, Date.now() - started);
     if (res.status === 202) ids.push((res.body as { id: string }).id);
     const earlier = ids[(i * 37) % ids.length];
-    if (earlier) count(`status read ${(await api.call('GET', `/v1/notifications/${earlier}`).catch(() => ({ status: 0 }))).status || 'no answer'}`);
+    if (earlier) count(`status read ${(await api.status(earlier).catch(() => ({ status: 0 }))).status || 'no answer'}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { ...answers, 'slowest answer, ms': slowest };

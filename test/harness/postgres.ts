@@ -32,6 +32,11 @@ export function connectionString(database: string, server: PgServer = PG): strin
   return `host=${server.host} port=${server.port} user=${server.user} database=${database} sslmode=disable`;
 }
 
+/** Points every PostgreSQL component of a local component file at `database` on that server. */
+export function withDatabase(yaml: string, database: string, server: PgServer = PG): string {
+  return yaml.replace(/"host=[^"]*database=herald[^"]*"/g, `"${connectionString(database, server)}"`);
+}
+
 export function createDatabase(name: string, server: PgServer = PG): void {
   psql(`CREATE DATABASE ${name}`, 'postgres', server);
 }

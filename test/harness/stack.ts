@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { connectionString, createDatabase, dropDatabase, PG, type PgServer } from './postgres.js';
+import { createDatabase, dropDatabase, PG, withDatabase, type PgServer } from './postgres.js';
 
 /** The repository root: the nearest folder above this file (source or compiled) with dapr.yaml. */
 export const ROOT = ((): string => {
@@ -198,7 +198,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   for (const file of readdirSync(srcResources)) {
     let text = readFileSync(join(srcResources, file), 'utf8');
     text = withComponentSetting(text, 'redisHost', `127.0.0.1:${redisPort}`);
-    text = text.replace(/"host=[^"]*database=herald[^"]*"/g, `"${connectionString(database, postgres)}"`);
+    text = withDatabase(text, database, postgres);
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSidecar, type Sidecar } from '@herald/dapr';
-import { connectionString, createDatabase, dropDatabase, psql } from '../harness/postgres.js';
+import { createDatabase, dropDatabase, psql, withDatabase } from '../harness/postgres.js';
 import { daprBinaries, portOpen, ROOT, waitFor } from '../harness/stack.js';
 
 export interface TestStateStore {
@@ -25,7 +25,7 @@ export async function useTestStateStore(): Promise<TestStateStore> {
   const dir = mkdtempSync(join(tmpdir(), `herald-${id}-`));
   // The stores and the SQL binding, on the file's database, for whichever app id asks.
   for (const file of ['records.yaml', 'statestore.yaml', 'statestore-sql.yaml']) {
-    const text = readFileSync(join(ROOT, 'components/local/resources', file), 'utf8').replace(/"host=[^"]*database=herald[^"]*"/, `"${connectionString(database)}"`);
+    const text = withDatabase(readFileSync(join(ROOT, 'components/local/resources', file), 'utf8'), database);
     writeFileSync(join(dir, file), text.replace(/\nscopes:[\s\S]*$/, '\n'));
   }
   createDatabase(database);

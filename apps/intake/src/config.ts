@@ -1,9 +1,9 @@
 import { baseEnvSchema, envFlag, historyRetentionDaysSchema, jsonEnv, parseEnv, portSchema } from '@herald/service';
-import { redisEnvSchema } from '@herald/stores';
+import { redisEnvSchema, TABLE_NAME_PATTERN } from '@herald/stores';
 import { z } from 'zod';
 
 const criticalReserveSchema = z.coerce.number().min(0).max(0.5);
-const tableNameSchema = z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, 'a plain table name, optionally schema.table');
+const tableNameSchema = z.string().regex(TABLE_NAME_PATTERN, 'a plain table name, optionally schema.table');
 
 const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   APP_PORT: portSchema.default(3000),
