@@ -49,6 +49,22 @@ herald_database() {
   herald_psql -d postgres -c "CREATE DATABASE $1" >/dev/null
 }
 
+# The local key-encryption keys (the secret KEY_ENCRYPTION_KEYS): every customer's data key is
+# wrapped under them, so losing this file makes the local database's PII unreadable. Made once,
+# on the first start, outside the repository (a secret never goes in it), readable by its owner
+# only. `npm run keys` rotates and retires them. A deployment keeps them in its secret store
+# (Azure Key Vault) instead.
+HERALD_KEY_RING_FILE="${HERALD_KEY_RING_FILE:-${XDG_CONFIG_HOME:-$HOME/.config}/herald/key-encryption-keys.json}"
+export HERALD_KEY_RING_FILE
+herald_key_ring() {
+  if [[ ! -s "$HERALD_KEY_RING_FILE" ]]; then
+    say "making the local key-encryption key: $HERALD_KEY_RING_FILE"
+    mkdir -p "$(dirname "$HERALD_KEY_RING_FILE")"
+    (umask 077 && printf '{"primary":"k1","keys":{"k1":"%s"}}\n' "$(head -c 32 /dev/urandom | base64 -w0)" >"$HERALD_KEY_RING_FILE")
+  fi
+  cat "$HERALD_KEY_RING_FILE"
+}
+
 # Dapr's Go processes (daprd, placement, scheduler) run with one core's worth of Go scheduler
 # each, unless GOMAXPROCS is set. A local stack runs seven of them on the same cores as the
 # apps, Redis and RabbitMQ; with GOMAXPROCS at the core count their idle threads spin looking

@@ -75,6 +75,9 @@ fi
 # daprd inherits this shell's environment (not the run file's env:).
 # CLI 1.12 predates the scheduler; daprd 1.18 reads its address from here.
 export DAPR_SCHEDULER_HOST_ADDRESS_DNS_A="${DAPR_SCHEDULER_HOST_ADDRESS_DNS_A:-localhost:50006}"
+# The key-encryption keys, made on the first start (lib.sh, herald_key_ring): without them no
+# app starts.
+export HERALD_KEY_ENCRYPTION_KEYS="${HERALD_KEY_ENCRYPTION_KEYS:-$(herald_key_ring)}"
 # Local development API key → tenant. Production keys come from the real secret store.
 export HERALD_API_KEYS="${HERALD_API_KEYS:-{\"herald-local-dev-key\":\"local-dev\"\}}"
 # The key intake marks its notification ids with (every intake replica the same): made anew

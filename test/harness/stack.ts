@@ -252,6 +252,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const secretEnv = Object.fromEntries(Object.entries({ ...simSecrets, ...opts.secrets }).map(([k, v]) => [`HERALD_${k}`, v]));
   const sidecarOwnEnv: Record<string, string> = {
     HERALD_NOTIFICATION_ID_KEY: randomBytes(32).toString('hex'),
+    // Each stack its own key-encryption key (what `npm start` makes once, in a file).
+    HERALD_KEY_ENCRYPTION_KEYS: keyRingSecret({ k1: randomBytes(32) }, 'k1'),
     ...secretEnv,
     HERALD_API_KEYS: JSON.stringify(apiKeys),
   };
@@ -389,6 +391,11 @@ export async function startInstance(info: StackInfo, name: string): Promise<void
   child.unref();
   const port = listenPort(info, name);
   await waitFor(`${name} to listen again`, async () => ((await portOpen(port)) ? true : undefined), 30_000, 100);
+}
+
+/** The secret KEY_ENCRYPTION_KEYS for these keys (version → 32 bytes), `primary` wrapping new data keys. */
+export function keyRingSecret(keys: Record<string, Buffer>, primary: string): string {
+  return JSON.stringify({ primary, keys: Object.fromEntries(Object.entries(keys).map(([v, k]) => [v, k.toString('base64')])) });
 }
 
 /** Waits until the sidecar of an app instance reports healthy (components loaded, its app reachable). */

@@ -7,7 +7,7 @@ import { createDatabase, dropDatabase, psql, withDatabase } from '../harness/pos
 import { daprBinaries, portOpen, ROOT, waitFor } from '../harness/stack.js';
 
 export interface TestStateStore {
-  /** A client of a real daprd serving the local `records` and `statestore` components and the SQL binding, on a database of this file's own. */
+  /** A client of a real daprd serving the local `records`, `datakeys` and `statestore` components and the SQL binding, on a database of this file's own. */
   sidecar: Sidecar;
   database: string;
   /** Runs SQL in that database (to look at what the store keeps). */
@@ -24,7 +24,7 @@ export async function useTestStateStore(): Promise<TestStateStore> {
   const database = `herald_${id}`;
   const dir = mkdtempSync(join(tmpdir(), `herald-${id}-`));
   // The stores and the SQL binding, on the file's database, for whichever app id asks.
-  for (const file of ['records.yaml', 'statestore.yaml', 'statestore-sql.yaml']) {
+  for (const file of ['records.yaml', 'datakeys.yaml', 'statestore.yaml', 'statestore-sql.yaml']) {
     const text = withDatabase(readFileSync(join(ROOT, 'components/local/resources', file), 'utf8'), database);
     writeFileSync(join(dir, file), text.replace(/\nscopes:[\s\S]*$/, '\n'));
   }

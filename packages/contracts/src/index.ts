@@ -6,3 +6,5 @@ export * from './preferences.js';
 export * from './provider-event.js';
 export * from './status-event.js';
 export * from './webhook-endpoint.js';
+export * from './customer-profile.js';
+export * from './sealed.js';

@@ -21,14 +21,28 @@ export const CustomerIdSchema = z
 /** E.164: a plus, a country code that does not start with 0, 8 to 15 digits in all. */
 export const E164Schema = z.string().regex(/^\+[1-9]\d{7,14}$/, 'must be an E.164 phone number such as +14155550100');
 
+export const EmailSchema = z.email().max(254);
+/** A push token as the platforms issue them: FCM registration tokens and APNs hex tokens, no spaces or markup. */
+export const DeviceTokenSchema = z.string().min(8).max(4096).regex(/^[A-Za-z0-9_:.\-]+$/, 'must be a device token (letters, digits and _ : . -)');
+/** The native format a device takes pushes in: Apple's (APNs) or Firebase Cloud Messaging HTTP v1. */
+export const PlatformSchema = z.enum(['apns', 'fcmv1']);
+export type Platform = z.infer<typeof PlatformSchema>;
+export const DeviceSchema = z.object({ token: DeviceTokenSchema, platform: PlatformSchema }).strict();
+export type Device = z.infer<typeof DeviceSchema>;
+
+/**
+ * Where to send. In a request every field may be left out: the customer's profile fills it
+ * when the notification is sent. `devices` is what a profile gives the push channel (each
+ * device in its own platform's format); a request names one `deviceToken`.
+ */
 export const RecipientSchema = z
   .object({
-    email: z.email().max(254).optional(),
+    email: EmailSchema.optional(),
     phone: E164Schema.optional(),
-    deviceToken: z.string().min(8).max(4096).optional(),
+    deviceToken: DeviceTokenSchema.optional(),
   })
   .strict();
-export type Recipient = z.infer<typeof RecipientSchema>;
+export type Recipient = z.infer<typeof RecipientSchema> & { devices?: Device[] };
 
 export const ContentSchema = z
   .object({
@@ -52,14 +66,15 @@ const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 dat
 /**
  * Body of `POST /v1/notifications` (version 1 of the public API). Either `channel`, or
  * `channels`: an ordered fallback list, each tried when the one before fails permanently or
- * runs out of attempts. `to` must hold the recipient field of every channel named.
+ * runs out of attempts. `to` is optional: a channel whose recipient field it lacks takes the
+ * customer's profile at the moment of sending.
  */
 export const NotificationRequestSchema = z
   .object({
     customerId: CustomerIdSchema,
     channel: ChannelSchema.optional(),
     channels: z.array(ChannelSchema).min(1).max(3).optional(),
-    to: RecipientSchema,
+    to: RecipientSchema.default({}),
     content: ContentSchema,
     priority: PrioritySchema.default('bulk'),
     /** Hold until this time (an actor reminder), then send. */
@@ -80,10 +95,6 @@ export const NotificationRequestSchema = z
       ctx.addIssue({ code: 'custom', path: ['channels'], message: 'must not name a channel twice' });
     }
     for (const channel of requestChannels(req)) {
-      const field = recipientFieldFor[channel];
-      if (req.to[field] === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['to', field], message: `required for channel "${channel}"` });
-      }
       if (channel === 'email' && req.content.subject === undefined) {
         ctx.addIssue({ code: 'custom', path: ['content', 'subject'], message: 'required for channel "email"' });
       }

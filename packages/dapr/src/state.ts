@@ -33,6 +33,12 @@ export class StateConflict extends Error {
 export interface StatePort {
   /** The key's value and version; undefined when it has none. */
   getState<T>(store: string, key: string): Promise<StateEntry<T> | undefined>;
+  /**
+   * Several keys in one sidecar request (`POST /v1.0/state/<store>/bulk`); a key without a
+   * value is absent from the map. A store without a bulk read of its own (PostgreSQL v1) is
+   * read key by key, in parallel, inside the sidecar.
+   */
+  getBulkState<T>(store: string, keys: string[]): Promise<Map<string, StateEntry<T>>>;
   saveState(store: string, key: string, value: unknown, opts?: SaveStateOptions): Promise<void>;
   /** Deletes the key (only at `etag`, when given). */
   deleteState(store: string, key: string, opts?: { etag?: string }): Promise<void>;
@@ -52,6 +58,18 @@ export function createStatePort(http: SidecarHttp): StatePort {
       const { status, text, etag } = await http({ operation: 'state get', method: 'GET', path: `/v1.0/state/${enc(store)}/${enc(key)}?consistency=strong` });
       if (status === 204 || text === '') return undefined;
       return { value: JSON.parse(text) as T, etag: etag ?? '' };
+    },
+
+    async getBulkState<T>(store: string, keys: string[]) {
+      const { text } = await http({ operation: 'state bulk get', method: 'POST', path: `/v1.0/state/${enc(store)}/bulk?consistency=strong`, body: JSON.stringify({ keys, parallelism: keys.length }) });
+      const items = JSON.parse(text) as { key: string; data?: T; etag?: string; error?: string }[];
+      const found = new Map<string, StateEntry<T>>();
+      for (const item of items) {
+        // One key's failure fails the read: a caller must not take "unreadable" for "absent".
+        if (item.error) throw new SidecarError('state bulk get', 500, `${item.key}: ${item.error}`);
+        if (item.data !== undefined && item.data !== null) found.set(item.key, { value: item.data, etag: item.etag ?? '' });
+      }
+      return found;
     },
 
     async saveState(store, key, value, opts = {}) {

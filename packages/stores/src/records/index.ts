@@ -1,3 +1,4 @@
+export * from './customers.js';
 export * from './history.js';
 export * from './keys.js';
 export * from './preferences.js';

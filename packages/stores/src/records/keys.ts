@@ -8,6 +8,8 @@ export const recordKeys = {
   preferences: (tenantId: string, customerId: string) => `prefs|${tenantId}|${customerId}`,
   webhookEndpoints: (tenantId: string) => `webhooks|${tenantId}`,
   idempotency: (tenantId: string, notificationId: string) => `idem|${tenantId}|${notificationId}`,
+  profile: (tenantId: string, customerId: string) => `profile|${tenantId}|${customerId}`,
+  erasure: (tenantId: string, erasureId: string) => `erasure|${tenantId}|${erasureId}`,
 };
 
 /** The state component of Herald's records (records.yaml), beside the actors' store. */

@@ -1,0 +1,4 @@
+export * from './data-keys.js';
+export * from './envelope.js';
+export * from './key-ring.js';
+export * from './sealing.js';
