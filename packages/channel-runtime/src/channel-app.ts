@@ -3,11 +3,12 @@ import { z } from 'zod';
 import { baseEnvSchema, createLogger, type Logger, parseEnv, portSchema } from '@herald/service';
 import type { Channel } from '@herald/contracts';
 import { createSidecar, optionalSecret } from '@herald/dapr';
-import { createInHandCounter, createRedis, redisEnvSchema, redisKeys } from '@herald/stores';
+import { createDataKeys, createInHandCounter, createRedis, KeyRingInvalid, loadKeyRing, redisEnvSchema, redisKeys, type KeyRing } from '@herald/stores';
 import { startChannelServer } from './channel-server.js';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort } from './channel-worker.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
 import { createSendLedger } from './dedup.js';
+import { createDispatchOpener } from './dispatch-opener.js';
 import type { ProviderPort } from './provider-port.js';
 import { createTokenBucket } from './rate-limiter.js';
 import { createSandboxProvider } from './sandbox-provider.js';
@@ -41,15 +42,19 @@ export interface ProviderContext {
 export type ProviderFactory = (ctx: ProviderContext) => Promise<ProviderPort | undefined>;
 
 /**
- * Starts a channel app: its provider (the sandbox unless the factory configures a real one),
- * the shared send ledger, the provider account's token bucket and breaker, the worker, and the
- * server its sidecar delivers queue messages to. Each apps/channel-* main calls this.
+ * Starts a channel app: the key ring that opens the sealed dispatches, its provider (the sandbox
+ * unless the factory configures a real one), the shared send ledger, the provider account's
+ * token bucket and breaker, the worker, and the server its sidecar delivers queue messages to.
+ * Each apps/channel-* main calls this.
  */
 export async function runChannelApp(channel: Channel, defaultPort: number, makeProvider?: ProviderFactory): Promise<void> {
   const config = parseEnv(channelEnvSchema.extend({ APP_PORT: portSchema.default(defaultPort) }));
   const log = createLogger(`channel-${channel}`, config.LOG_LEVEL);
   const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
   await sidecar.waitUntilReady(60_000);
+  const ring = await keyRingOrExit(sidecar, config.SECRET_STORE, log);
+  // The customers' data keys (component `datakeys`), unwrapped under the ring and kept briefly in memory.
+  const opener = createDispatchOpener(createDataKeys({ state: sidecar, ring }));
   const real = await makeProvider?.({ secret: (name) => optionalSecret(sidecar, config.SECRET_STORE, name), env: process.env, log });
   const sandbox = createSandboxProvider(channel);
   const provider = real ?? sandbox;
@@ -73,6 +78,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
   const worker = createChannelWorker({
     channel,
     provider,
+    opener,
     sidecar,
     log,
     ledger: createSendLedger(redis, keys),
@@ -96,7 +102,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
     log,
     routes,
   });
-  log.info({ port: config.APP_PORT, provider: provider.name, ratePerSec: config.PROVIDER_RATE_PER_SEC, breaker: breaker !== undefined }, `channel-${channel} ready`);
+  log.info({ port: config.APP_PORT, provider: provider.name, kekVersions: ring.versions, ratePerSec: config.PROVIDER_RATE_PER_SEC, breaker: breaker !== undefined }, `channel-${channel} ready`);
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -111,5 +117,19 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
       });
       setTimeout(() => process.exit(0), 5_000).unref();
     });
+  }
+}
+
+/**
+ * The key ring, or the end of the process: without its keys a channel can open no dispatch, and
+ * it never sends anything it could not open. The message names the missing or wrong secret.
+ */
+async function keyRingOrExit(sidecar: Parameters<typeof loadKeyRing>[0], store: string, log: Logger): Promise<KeyRing> {
+  try {
+    return await loadKeyRing(sidecar, store);
+  } catch (err) {
+    if (!(err instanceof KeyRingInvalid)) throw err;
+    log.fatal(`refusing to start: ${err.message}`);
+    process.exit(1);
   }
 }

@@ -19,6 +19,7 @@ describe('channel server', () => {
         seen.push({ body, traceparent });
         return answer;
       },
+      stats: () => ({ undecryptable: 0, erased: 0 }),
     };
     const server = await startChannelServer({ host: '127.0.0.1', port: 0, channel: 'email', topicPrefix: '', worker, log: createLogger('test', 'silent') });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -41,7 +42,7 @@ describe('channel server', () => {
   it('counts each lane\'s messages while the worker holds them, settled or not', async () => {
     let release: () => void = () => undefined;
     const held = new Promise<void>((r) => (release = r));
-    const worker: ChannelWorker = { handle: async () => held.then(() => 'ack' as const) };
+    const worker: ChannelWorker = { handle: async () => held.then(() => 'ack' as const), stats: () => ({ undecryptable: 0, erased: 0 }) };
     const counts: Array<[string, number, boolean?]> = [];
     const inHand = { begin: (lane: string) => counts.push([lane, 1]), end: (lane: string, done: boolean) => counts.push([lane, -1, done]) };
     const server = await startChannelServer({ host: '127.0.0.1', port: 0, channel: 'sms', topicPrefix: '', worker, inHand, log: createLogger('test', 'silent') });
@@ -56,6 +57,18 @@ describe('channel server', () => {
       release();
       await Promise.all(answers);
       expect(counts.at(-1)).toEqual(['critical', -1, true]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers the worker\'s counts at GET /stats', async () => {
+    const worker: ChannelWorker = { handle: async () => 'ack', stats: () => ({ undecryptable: 2, erased: 5 }) };
+    const server = await startChannelServer({ host: '127.0.0.1', port: 0, channel: 'push', topicPrefix: '', worker, log: createLogger('test', 'silent') });
+    try {
+      const answer = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/stats`);
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ undecryptable: 2, erased: 5 });
     } finally {
       server.close();
     }

@@ -53,7 +53,8 @@ const ok = (json: unknown): Promise<HttpResponse> => Promise.resolve({ status: 2
  * The channel app's HTTP face toward its sidecar (Dapr docs, "Pub/sub API"): the sidecar reads
  * `/dapr/subscribe` once, then POSTs each message of a lane's queue to that lane's route, many
  * at once (the component's prefetch bounds how many). The answer `{status}` settles the message:
- * SUCCESS acknowledges it, RETRY puts it back on the queue.
+ * SUCCESS acknowledges it, RETRY puts it back on the queue. `GET /stats` answers the worker's
+ * counts (`{ undecryptable, erased }`).
  */
 export function startChannelServer(opts: ChannelServerOptions): Promise<Server> {
   const subscriptions = channelSubscriptions(opts.channel, opts.topicPrefix);
@@ -82,6 +83,8 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
     if (lane) return deliver(lane, req);
     if (req.method !== 'GET') return undefined;
     if (req.path === '/healthz') return ok({ status: 'ok' });
+    // Counts only, never what a dispatch holds: an operator's alert on `undecryptable` reads it.
+    if (req.path === '/stats') return ok(opts.worker.stats());
     const extra = opts.routes?.[req.path];
     return extra ? ok(extra()) : undefined;
   };

@@ -1,20 +1,39 @@
 import { pino } from 'pino';
-import type { ChannelDispatch, DeliveryOutcome } from '@herald/contracts';
+import type { ChannelDispatch, DeliveryOutcome, SealedDispatch } from '@herald/contracts';
 import type { ActorPort } from '@herald/dapr';
+import { createLogger } from '@herald/service';
+import { newDataKey, seal, type DataKeys } from '@herald/stores';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort, type SendLedgerPort } from './channel-worker.js';
 import type { LedgerClaim } from './dedup.js';
+import { createDispatchOpener, type DispatchOpener } from './dispatch-opener.js';
 import type { ProviderPort } from './provider-port.js';
 
 const log = pino({ level: 'silent' });
-const message: ChannelDispatch = {
-  schemaVersion: 1,
+const PHONE = '+14155550100';
+const TEXT = 'Your code is 482913';
+const key = newDataKey();
+const owner = { tenantId: 'acme', customerId: 'cus_1' };
+/** A dispatch as the actor publishes it: recipient and content sealed under the customer's data key. */
+const message: SealedDispatch = {
+  schemaVersion: 2,
   notificationId: 'ntf_01jd0000000000000000000000',
+  ...owner,
   attempt: 1,
   channel: 'sms',
   priority: 'bulk',
-  to: { phone: '+14155550100' },
-  content: { text: 'Hello' },
+  to: { phone: seal(key, owner, PHONE) },
+  content: seal(key, owner, JSON.stringify({ text: TEXT })),
 };
+
+/** The real opener over a key store holding the customer's one data key (or what `forOpening` says). */
+const keyOpener = (forOpening: DataKeys['forOpening'] = async (_t, _c, id) => (id === key.id ? key : undefined)) => createDispatchOpener({ forOpening });
+const opener = keyOpener();
+
+/** Log lines as written, to check what they carry. */
+function capturedLog() {
+  const lines: string[] = [];
+  return { lines, log: createLogger('test', 'debug', { write: (line: string) => void lines.push(line) }) };
+}
 
 /** An in-memory provider that answers what it is told and counts sends. */
 function fakeProvider(answer: () => DeliveryOutcome | Promise<DeliveryOutcome>): ProviderPort & { sends: ChannelDispatch[] } {
@@ -42,9 +61,10 @@ describe('channel worker', () => {
   it('sends through the provider and reports the outcome to the notification actor', async () => {
     const provider = fakeProvider(() => ({ kind: 'sent', provider: 'fake', providerMessageId: 'p-1' }));
     const { sidecar, calls } = fakeSidecar();
-    const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now });
+    const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now });
     await expect(worker.handle(message, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).resolves.toBe('ack');
-    expect(provider.sends).toHaveLength(1);
+    // The provider gets the dispatch opened, in memory.
+    expect(provider.sends).toEqual([{ ...message, to: { phone: PHONE }, content: { text: TEXT } }]);
     expect(calls).toEqual([
       {
         id: message.notificationId,
@@ -65,7 +85,7 @@ describe('channel worker', () => {
   it('does not send a dispatch that reached it after its expiry, and reports it expired', async () => {
     const provider = fakeProvider(() => ({ kind: 'sent', provider: 'fake', providerMessageId: 'p-1' }));
     const { sidecar, calls } = fakeSidecar();
-    const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now });
+    const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now });
     await expect(worker.handle({ ...message, expiresAt: '2026-11-25T09:59:59Z' })).resolves.toBe('ack');
     expect(provider.sends).toHaveLength(0);
     expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'expired', provider: 'fake' } });
@@ -76,7 +96,7 @@ describe('channel worker', () => {
   it('asks for redelivery when the report fails, and then reports without sending again', async () => {
     const provider = fakeProvider(() => ({ kind: 'sent', provider: 'fake', providerMessageId: 'p-1' }));
     const { sidecar, calls } = fakeSidecar(1);
-    const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now });
+    const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now });
     await expect(worker.handle(message)).resolves.toBe('retry');
     await expect(worker.handle(message)).resolves.toBe('ack');
     expect(provider.sends).toHaveLength(1);
@@ -85,30 +105,142 @@ describe('channel worker', () => {
 
   it('sends again for a new attempt of the same notification', async () => {
     const provider = fakeProvider(() => ({ kind: 'sent', provider: 'fake', providerMessageId: 'p' }));
-    const worker = createChannelWorker({ channel: 'sms', provider, sidecar: fakeSidecar().sidecar, log, now });
+    const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar: fakeSidecar().sidecar, log, now });
     await worker.handle(message);
     await worker.handle({ ...message, attempt: 2 });
     expect(provider.sends.map((m) => m.attempt)).toEqual([1, 2]);
   });
 
-  it('reports a provider adapter that throws as a transient failure', async () => {
+  it('reports a provider adapter that throws as a transient failure, without what it was sending', async () => {
     const provider = fakeProvider(() => {
-      throw new Error('bug');
+      throw new Error(`bug: cannot send "${TEXT}" to ${PHONE} or jane@example.com`);
     });
     const { sidecar, calls } = fakeSidecar();
-    const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now });
+    const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now });
     await expect(worker.handle(message)).resolves.toBe('ack');
-    expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'transient', reason: 'provider adapter error: bug' } });
+    expect(calls[0]?.body).toMatchObject({
+      outcome: { kind: 'transient', reason: 'provider adapter error: bug: cannot send "<redacted>" to <redacted> or <address>' },
+    });
   });
 
   it('acknowledges (drops) a message it cannot read, or one for another channel, without sending', async () => {
     const provider = fakeProvider(() => ({ kind: 'sent', provider: 'fake', providerMessageId: 'p' }));
     const { sidecar, calls } = fakeSidecar();
-    const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now });
+    const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now });
     await expect(worker.handle({ nonsense: true })).resolves.toBe('ack');
-    await expect(worker.handle({ ...message, channel: 'email', to: { email: 'a@example.com' } })).resolves.toBe('ack');
+    await expect(worker.handle({ ...message, channel: 'email', to: { email: seal(key, owner, 'a@example.com') } })).resolves.toBe('ack');
     expect(provider.sends).toHaveLength(0);
     expect(calls).toHaveLength(0);
+  });
+
+  describe('opening the sealed dispatch', () => {
+    const sentOutcome = { kind: 'sent', provider: 'fake', providerMessageId: 'p-1' } as const;
+
+    /** A ledger that remembers what it was told, to check nothing opened is kept. */
+    function recordingLedger() {
+      const finished: DeliveryOutcome[] = [];
+      const released: number[] = [];
+      const ledger: SendLedgerPort = {
+        claim: async () => ({ kind: 'claimed' }),
+        finish: async (_id, _n, o) => void finished.push(o),
+        release: async (_id, n) => void released.push(n),
+      };
+      return { ledger, finished, released };
+    }
+
+    it('reports erased and sends nothing when the customer\'s data key is gone', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const { ledger, finished } = recordingLedger();
+      const breaker: BreakerPort = { admit: async () => Promise.reject(new Error('breaker must not be asked')), record: async () => undefined };
+      const worker = createChannelWorker({ channel: 'sms', provider, opener: keyOpener(async () => undefined), sidecar, log, now, ledger, breaker });
+      await expect(worker.handle(message)).resolves.toBe('ack');
+      expect(provider.sends).toHaveLength(0);
+      expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'erased', provider: 'fake' } });
+      expect(finished).toEqual([{ kind: 'erased', provider: 'fake' }]);
+      expect(worker.stats()).toEqual({ undecryptable: 0, erased: 1 });
+    });
+
+    it('reports undecryptable for tampered content, counts it, and logs the notification id alone', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const { lines, log: captured } = capturedLog();
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log: captured, now });
+      // One character of the ciphertext changed: the authentication tag no longer matches.
+      const last = message.content.at(-5) === 'A' ? 'B' : 'A';
+      const tampered = { ...message, content: `${message.content.slice(0, -5)}${last}${message.content.slice(-4)}` };
+      await expect(worker.handle(tampered)).resolves.toBe('ack');
+      expect(provider.sends).toHaveLength(0);
+      expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'undecryptable', provider: 'fake' } });
+      expect(worker.stats()).toEqual({ undecryptable: 1, erased: 0 });
+      const error = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'dispatch undecryptable: not sent');
+      expect(error).toMatchObject({ level: 50, notificationId: message.notificationId });
+      expect(lines.join('')).not.toContain(PHONE);
+      // A redelivery of the same attempt reports the remembered outcome: counted once.
+      await worker.handle(tampered);
+      expect(worker.stats().undecryptable).toBe(1);
+    });
+
+    it('reports undecryptable for a recipient sealed for another customer', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now });
+      const moved = { ...message, to: { phone: seal(key, { ...owner, customerId: 'cus_2' }, PHONE) } };
+      await worker.handle(moved);
+      expect(provider.sends).toHaveLength(0);
+      expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'undecryptable' } });
+    });
+
+    it('defers, trying nothing and keeping no outcome, while the key store cannot be read', async () => {
+      const provider = fakeProvider(() => sentOutcome);
+      const { sidecar, calls } = fakeSidecar();
+      const { ledger, finished, released } = recordingLedger();
+      const { lines, log: captured } = capturedLog();
+      let tokens = 0;
+      const limiter: RateLimiterPort = { acquire: async () => (++tokens, true) };
+      const down = keyOpener(async () => Promise.reject(Object.assign(new Error('state get dek|acme|jane@example.com: connection refused'), { code: 'ECONNREFUSED' })));
+      const worker = createChannelWorker({ channel: 'sms', provider, opener: down, sidecar, log: captured, now, ledger, limiter });
+      await expect(worker.handle(message)).resolves.toBe('ack');
+      expect(provider.sends).toHaveLength(0);
+      expect(tokens).toBe(0);
+      expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'deferred', provider: 'fake', reason: 'data key store unavailable', retryAfterMs: 1_000 } });
+      // Deferred gives the claim back: a later copy tries again.
+      expect(finished).toEqual([]);
+      expect(released).toEqual([1]);
+      expect(lines.join('')).toContain('ECONNREFUSED');
+      expect(lines.join('')).not.toContain('jane@example.com');
+      expect(worker.stats()).toEqual({ undecryptable: 0, erased: 0 });
+    });
+
+    it('opens nothing for a dispatch that expired or that another copy already settled', async () => {
+      let opened = 0;
+      const counting: DispatchOpener = { open: async (sealed) => (opened++, opener.open(sealed)) };
+      const provider = fakeProvider(() => sentOutcome);
+      const ledger: SendLedgerPort = {
+        claim: async (_id, n) => (n === 2 ? { kind: 'done', outcome: sentOutcome } : { kind: 'claimed' }),
+        finish: async () => undefined,
+        release: async () => undefined,
+      };
+      const worker = createChannelWorker({ channel: 'sms', provider, opener: counting, sidecar: fakeSidecar().sidecar, log, now, ledger });
+      await worker.handle({ ...message, expiresAt: '2026-11-25T09:59:59Z' });
+      await worker.handle({ ...message, attempt: 2 });
+      expect(opened).toBe(0);
+      await worker.handle({ ...message, attempt: 3 });
+      expect(opened).toBe(1);
+      expect(provider.sends).toHaveLength(1);
+    });
+
+    it('keeps nothing it opened: the ledger gets the outcome, the log lines no recipient or content', async () => {
+      const provider = fakeProvider(() => ({ kind: 'permanent', provider: 'fake', reason: 'invalid number' }));
+      const { ledger, finished } = recordingLedger();
+      const { lines, log: captured } = capturedLog();
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar: fakeSidecar().sidecar, log: captured, now, ledger });
+      await worker.handle(message);
+      expect(finished).toEqual([{ kind: 'permanent', provider: 'fake', reason: 'invalid number' }]);
+      const kept = JSON.stringify(finished) + lines.join('');
+      expect(kept).not.toContain(PHONE);
+      expect(kept).not.toContain(TEXT);
+    });
   });
 
   describe('with a shared ledger, breaker and rate limiter', () => {
@@ -118,7 +250,7 @@ describe('channel worker', () => {
       const provider = fakeProvider(() => sentOutcome);
       const { sidecar, calls } = fakeSidecar();
       const ledger: SendLedgerPort = { claim: async () => ({ kind: 'done', outcome: sentOutcome }), finish: async () => undefined, release: async () => undefined };
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now, ledger });
       await expect(worker.handle(message)).resolves.toBe('ack');
       expect(provider.sends).toHaveLength(0);
       expect(calls[0]?.body).toMatchObject({ outcome: sentOutcome });
@@ -130,7 +262,7 @@ describe('channel worker', () => {
       const sending = new Promise<void>((r) => (started = r));
       const provider = fakeProvider(() => (started(), new Promise<DeliveryOutcome>((r) => (answer = r))));
       const { sidecar, calls } = fakeSidecar();
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, inFlightWait: { maxMs: 10_000, pollMs: 1 } });
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now, inFlightWait: { maxMs: 10_000, pollMs: 1 } });
       const first = worker.handle(message);
       const second = worker.handle(message);
       await sending;
@@ -146,7 +278,7 @@ describe('channel worker', () => {
       const slept: number[] = [];
       const ledger: SendLedgerPort = { claim: async () => ({ kind: 'in-flight' }), finish: async () => undefined, release: async () => undefined };
       const sleep = async (ms: number) => void slept.push(ms);
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger, inFlightWait: { maxMs: 1_000, pollMs: 250 }, sleep });
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now, ledger, inFlightWait: { maxMs: 1_000, pollMs: 250 }, sleep });
       await expect(worker.handle(message)).resolves.toBe('retry');
       expect(slept).toEqual([250, 250, 250, 250]);
       expect(provider.sends).toHaveLength(0);
@@ -163,7 +295,7 @@ describe('channel worker', () => {
         finish: async (_id, n, o) => void finished.push(`${n}:${o.kind}`),
         release: async () => undefined,
       };
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger, inFlightWait: { maxMs: 1_000, pollMs: 1 } });
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now, ledger, inFlightWait: { maxMs: 1_000, pollMs: 1 } });
       await expect(worker.handle(message)).resolves.toBe('ack');
       expect(provider.sends).toHaveLength(1);
       expect(finished).toEqual(['1:sent']);
@@ -182,13 +314,13 @@ describe('channel worker', () => {
         release: async (_id, n) => void remembered.push(`${n}:released`),
       };
       const provider = fakeProvider(() => sentOutcome);
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar: fakeSidecar().sidecar, log, now, ledger });
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar: fakeSidecar().sidecar, log, now, ledger });
       await worker.handle(message);
       await worker.handle(message); // a second copy of attempt 1
       expect(remembered).toEqual(['1:sent']);
       expect(provider.sends).toHaveLength(1);
       const breaker: BreakerPort = { admit: async () => ({ admitted: false, retryAfterMs: 1_000 }), record: async () => undefined };
-      const deferred = createChannelWorker({ channel: 'sms', provider, sidecar: fakeSidecar().sidecar, log, now, ledger, breaker });
+      const deferred = createChannelWorker({ channel: 'sms', provider, opener, sidecar: fakeSidecar().sidecar, log, now, ledger, breaker });
       await deferred.handle({ ...message, attempt: 2 });
       expect(remembered).toEqual(['1:sent', '2:released']);
     });
@@ -197,7 +329,7 @@ describe('channel worker', () => {
       const provider = fakeProvider(() => sentOutcome);
       const { sidecar, calls } = fakeSidecar();
       const ledger: SendLedgerPort = { claim: async () => Promise.reject(new Error('redis down')), finish: async () => undefined, release: async () => undefined };
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, ledger });
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now, ledger });
       await expect(worker.handle(message)).resolves.toBe('retry');
       expect(provider.sends).toHaveLength(0);
       expect(calls).toHaveLength(0);
@@ -207,7 +339,7 @@ describe('channel worker', () => {
       const provider = fakeProvider(() => sentOutcome);
       const { sidecar, calls } = fakeSidecar();
       const breaker: BreakerPort = { admit: async () => ({ admitted: false, retryAfterMs: 4_000 }), record: async () => undefined };
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, breaker });
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now, breaker });
       await expect(worker.handle(message)).resolves.toBe('ack');
       expect(provider.sends).toHaveLength(0);
       expect(calls[0]?.body).toMatchObject({ outcome: { kind: 'deferred', retryAfterMs: 4_000 } });
@@ -225,7 +357,7 @@ describe('channel worker', () => {
       let tokens = 0;
       const breaker: BreakerPort = { admit: async () => ({ admitted: true }), record: async (o) => void recorded.push(o) };
       const limiter: RateLimiterPort = { acquire: async () => (++tokens, true) };
-      const worker = createChannelWorker({ channel: 'sms', provider, sidecar, log, now, breaker, limiter });
+      const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now, breaker, limiter });
       for (const attempt of [1, 2, 3]) await worker.handle({ ...message, attempt });
       expect(tokens).toBe(3);
       expect(recorded).toEqual(['failure', 'success', 'success']);

@@ -1,14 +1,17 @@
 import {
   type Channel,
   type ChannelDispatch,
-  ChannelDispatchSchema,
   type DeliveryOutcome,
   type DeliveryResult,
   type Priority,
+  type SealedDispatch,
+  SealedDispatchSchema,
 } from '@herald/contracts';
 import { type ActorPort, NOTIFICATION_ACTOR, traceIdOf } from '@herald/dapr';
 import { errMessage, type Logger } from '@herald/service';
 import type { LedgerClaim } from './dedup.js';
+import type { DispatchOpener } from './dispatch-opener.js';
+import { errorCode, MAX_REASON_DETAIL, redactDispatch } from './provider-http.js';
 import type { ProviderPort } from './provider-port.js';
 
 /** What to tell the queue about one message. */
@@ -16,6 +19,15 @@ export type Ack = 'ack' | 'retry';
 
 export interface ChannelWorker {
   handle(body: unknown, traceparent?: string): Promise<Ack>;
+  /** What an operator watches: dispatches this replica could not open, since it started. */
+  stats(): ChannelStats;
+}
+
+export interface ChannelStats {
+  /** Sealed fields that failed authentication: tampering, or a bug in sealing. Should stay 0. */
+  undecryptable: number;
+  /** Dispatches of customers erased while their notification was on its way. */
+  erased: number;
 }
 
 /** Claims and outcomes by (notification id, attempt), shared by every replica (see dedup.ts). */
@@ -40,6 +52,8 @@ export interface BreakerPort {
 export interface ChannelWorkerDeps {
   channel: Channel;
   provider: ProviderPort;
+  /** Opens each sealed dispatch in memory just before its send (dispatch-opener.ts). */
+  opener: DispatchOpener;
   /** Reports each outcome to the notification's actor. */
   sidecar: ActorPort;
   log: Logger;
@@ -59,6 +73,8 @@ class StillInFlight extends Error {}
 
 /** How long a message may wait for a token before it is handed back as deferred. */
 const MAX_TOKEN_WAIT_MS = 30_000;
+/** How soon a dispatch deferred because the key store could not be read goes again. */
+const KEY_STORE_RETRY_MS = 1_000;
 
 /**
  * Takes one message from the channel's queue and reports its outcome to the notification's
@@ -72,46 +88,84 @@ const MAX_TOKEN_WAIT_MS = 30_000;
  *    after. The crash window between the provider's answer and the write stays, as DESIGN.md
  *    says it does.
  * 2. Expired in the queue: not sent.
- * 3. The provider's breaker is open: not sent, reported `deferred` (the actor waits, no attempt
+ * 3. Open the sealed recipient and content, in memory, with the customer's data key: as late as
+ *    this, so that a dispatch not sent is never opened, and an erasure made while it waited in
+ *    the queue is honoured. The key gone: `erased`, not sent. A sealed field that fails
+ *    authentication: `undecryptable`, not sent, counted. The key store unreadable: `deferred`.
+ * 4. The provider's breaker is open: not sent, reported `deferred` (the actor waits, no attempt
  *    used up).
- * 4. A token from the provider account's bucket, shared by every replica: waiting for it never
+ * 5. A token from the provider account's bucket, shared by every replica: waiting for it never
  *    drops the message; the queue's prefetch keeps a replica from hoarding work meanwhile.
- * 5. Send, tell the breaker how it went, remember the outcome, report it.
+ * 6. Send, tell the breaker how it went, remember the outcome, report it.
+ *
+ * The opened dispatch lives only in `attempt`: the ledger keeps outcomes, and no reason or log
+ * line carries what it opened.
  */
 export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
   const now = deps.now ?? (() => new Date());
   const ledger = deps.ledger ?? localLedger(deps.rememberOutcomes ?? 10_000);
   const provider = deps.provider.name;
 
-  async function attempt(message: ChannelDispatch): Promise<DeliveryOutcome> {
-    if (message.expiresAt !== undefined && Date.parse(message.expiresAt) <= now().getTime()) {
+  const stats: ChannelStats = { undecryptable: 0, erased: 0 };
+
+  async function attempt(sealed: SealedDispatch): Promise<DeliveryOutcome> {
+    if (sealed.expiresAt !== undefined && Date.parse(sealed.expiresAt) <= now().getTime()) {
       // A dispatch that waited in the queue past its expiry is not sent late (an OTP, a flash sale).
       return { kind: 'expired', provider };
     }
+    const opened = await open(sealed);
+    if ('kind' in opened) return opened;
     const admission = deps.breaker ? await deps.breaker.admit() : ({ admitted: true } as const);
     if (!admission.admitted) {
       return { kind: 'deferred', provider, reason: 'provider circuit open', retryAfterMs: admission.retryAfterMs };
     }
-    if (deps.limiter && !(await deps.limiter.acquire({ maxWaitMs: MAX_TOKEN_WAIT_MS, lane: message.priority }))) {
+    if (deps.limiter && !(await deps.limiter.acquire({ maxWaitMs: MAX_TOKEN_WAIT_MS, lane: opened.priority }))) {
       return { kind: 'deferred', provider, reason: 'provider rate limit: no token in time', retryAfterMs: 1_000 };
     }
     let outcome: DeliveryOutcome;
     try {
-      outcome = await deps.provider.send(message);
+      outcome = await deps.provider.send(opened);
     } catch (err) {
-      // A provider adapter that throws has a bug; the notification still deserves a retry.
-      outcome = { kind: 'transient', provider, reason: `provider adapter error: ${errMessage(err)}` };
+      // A provider adapter that throws has a bug; the notification still deserves a retry. Its
+      // message may quote what it was sending: the reason is stored, so that goes first.
+      const detail = redactDispatch(errMessage(err), opened).slice(0, MAX_REASON_DETAIL);
+      outcome = { kind: 'transient', provider, reason: `provider adapter error: ${detail}` };
     }
     // Only the provider's own trouble counts against it: a bad address is not an outage.
     await deps.breaker?.record(outcome.kind === 'transient' ? 'failure' : 'success');
     return outcome;
   }
 
+  /** The dispatch in the clear, or the outcome that ends this attempt without a send. */
+  async function open(sealed: SealedDispatch): Promise<ChannelDispatch | DeliveryOutcome> {
+    const { notificationId } = sealed;
+    let opened: Awaited<ReturnType<DispatchOpener['open']>>;
+    try {
+      opened = await deps.opener.open(sealed);
+    } catch (err) {
+      // Nothing tried and no attempt used: the actor sends it again shortly. Only the error's
+      // code goes to the log: a store's message may quote the key, which names the customer.
+      deps.log.warn({ notificationId, err: errorCode(err) ?? (err instanceof Error ? err.name : 'unknown') }, 'data key store unavailable; deferred');
+      return { kind: 'deferred', provider, reason: 'data key store unavailable', retryAfterMs: KEY_STORE_RETRY_MS };
+    }
+    if (opened === 'erased') {
+      stats.erased++;
+      deps.log.info({ notificationId }, 'customer erased: not sent');
+      return { kind: 'erased', provider };
+    }
+    if (opened === 'undecryptable') {
+      stats.undecryptable++;
+      deps.log.error({ notificationId }, 'dispatch undecryptable: not sent');
+      return { kind: 'undecryptable', provider };
+    }
+    return opened;
+  }
+
   const inFlightWait = deps.inFlightWait ?? { maxMs: 20_000, pollMs: 250 };
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   /** The outcome of this (id, attempt): remembered from an earlier delivery, another copy's, or made now. */
-  async function outcomeOf(message: ChannelDispatch): Promise<DeliveryOutcome> {
+  async function outcomeOf(message: SealedDispatch): Promise<DeliveryOutcome> {
     const { notificationId: id, attempt: n } = message;
     for (let waited = 0; ; waited += inFlightWait.pollMs) {
       const claim = await ledger.claim(id, n);
@@ -133,7 +187,7 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
 
   return {
     async handle(body, traceparent) {
-      const parsed = ChannelDispatchSchema.safeParse(body);
+      const parsed = SealedDispatchSchema.safeParse(body);
       if (!parsed.success) {
         // Redelivering it would fail the same way: acknowledge, and say so loudly.
         deps.log.error({ issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'unreadable dispatch dropped');
@@ -176,6 +230,8 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
       deps.log.debug({ notificationId: message.notificationId, attempt: message.attempt, outcome: outcome.kind }, 'delivered to provider');
       return 'ack';
     },
+
+    stats: () => ({ ...stats }),
   };
 }
 

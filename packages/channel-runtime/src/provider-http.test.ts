@@ -1,3 +1,4 @@
+import type { ChannelDispatch } from '@herald/contracts';
 import {
   axiosTransportOutcome,
   credentialsReason,
@@ -8,6 +9,7 @@ import {
   networkErrorReason,
   parseRetryAfter,
   providerOutcomes,
+  redactDispatch,
   redactEmailLike,
   redactKnown,
   retryAfterMs,
@@ -167,6 +169,23 @@ describe('redaction', () => {
   it('replaces anything shaped like an email address', () => {
     expect(redactEmailLike('duplicate of [jane@example.com] and <bob@corp.test>')).toBe('duplicate of [<address>] and <<address>>');
     expect(redactEmailLike('no address')).toBe('no address');
+  });
+
+  it('replaces everything a dispatch opened, longest first, and leaves values too short to matter', () => {
+    const message: ChannelDispatch = {
+      schemaVersion: 2,
+      notificationId: 'ntf_01jd0000000000000000000000',
+      tenantId: 'acme',
+      customerId: 'cus_1',
+      attempt: 1,
+      channel: 'push',
+      priority: 'bulk',
+      to: { devices: [{ platform: 'fcmv1', token: 'fcm-token-0001' }] },
+      content: { title: 'Hi', text: 'Your code is 4829', data: { code: '4829' } },
+    };
+    expect(redactDispatch('no Hi for fcm-token-0001: "Your code is 4829" (4829), bob@corp.test', message)).toBe(
+      'no Hi for <redacted>: "<redacted>" (<redacted>), <address>',
+    );
   });
 
   it('can be used twice in a row: the address pattern keeps no state between calls', () => {

@@ -1,4 +1,4 @@
-import type { DeliveryOutcome } from '@herald/contracts';
+import type { ChannelDispatch, DeliveryOutcome } from '@herald/contracts';
 
 /*
  * What the provider adapters (SendGrid, Twilio, Notification Hubs) have in common once an SDK has
@@ -130,4 +130,18 @@ const EMAIL_LIKE = /[^\s@<>()[\]"',;:]+@[^\s@<>()[\]"',;:]+/g;
 /** Anything shaped like an email address, replaced by `<address>`. */
 export function redactEmailLike(text: string): string {
   return text.replace(EMAIL_LIKE, '<address>');
+}
+
+/**
+ * Text about a dispatch (an adapter's unexpected error) with everything the dispatch opened
+ * replaced by `<redacted>`: its recipient and the strings of its content, longest first. Values
+ * under 4 characters stay (too short to mean anything alone, and they would shred the text),
+ * and anything else shaped like an address goes too.
+ */
+export function redactDispatch(text: string, message: ChannelDispatch): string {
+  const { to, content } = message;
+  const opened = [to.email, to.phone, to.deviceToken, ...(to.devices ?? []).map((d) => d.token)];
+  opened.push(content.subject, content.title, content.text, content.html, ...Object.values(content.data ?? {}));
+  const known = opened.filter((v): v is string => v !== undefined && v.length >= 4).sort((a, b) => b.length - a.length);
+  return redactEmailLike(redactKnown(text, known, '<redacted>'));
 }

@@ -1,11 +1,13 @@
-import type { ChannelDispatch, Recipient } from '@herald/contracts';
+import type { ChannelDispatch, DeliveryOutcome } from '@herald/contracts';
 import { createSandboxProvider } from './sandbox-provider.js';
 
-const message = (to: Recipient, attempt = 1): ChannelDispatch => ({
-  schemaVersion: 1,
+const message = (to: ChannelDispatch['to'], attempt = 1): ChannelDispatch => ({
+  schemaVersion: 2,
   notificationId: 'ntf_01jd0000000000000000000000',
+  tenantId: 'acme',
+  customerId: 'cus_1',
   attempt,
-  channel: to.phone ? 'sms' : to.email ? 'email' : 'push',
+  channel: to.phone !== undefined ? 'sms' : to.email !== undefined ? 'email' : 'push',
   priority: 'bulk',
   to,
   content: { subject: 'Hi', text: 'Hello' },
@@ -50,5 +52,41 @@ describe('sandbox provider', () => {
 
   it('treats an ordinary phone number as deliverable', async () => {
     await expect(createSandboxProvider('sms').send(message({ phone: '+14155550100' }))).resolves.toMatchObject({ kind: 'sent' });
+  });
+
+  describe('a push to a profile\'s devices', () => {
+    /** The message id of a sent outcome; undefined for any other. */
+    const idOf = (outcome: DeliveryOutcome) => (outcome.kind === 'sent' ? outcome.providerMessageId : undefined);
+    const devices = (apns: string, fcm: string): ChannelDispatch['to'] => ({
+      devices: [
+        { platform: 'apns', token: apns },
+        { platform: 'fcmv1', token: fcm },
+      ],
+    });
+
+    it('answers once per platform, with each platform\'s id, and records the message once', async () => {
+      const sandbox = createSandboxProvider('push');
+      const outcome = await sandbox.send(message(devices('apns-token-0001', 'fcm-token-0001')));
+      expect(idOf(outcome)).toMatch(/^apns:sbx_[0-9a-f-]{36},fcmv1:sbx_[0-9a-f-]{36}$/);
+      expect(sandbox.count()).toBe(1);
+      expect(sandbox.recent()[0]?.providerMessageId).toBe(idOf(outcome));
+    });
+
+    it('is sent when one platform fails beside the other, and fails as its devices all do', async () => {
+      const sandbox = createSandboxProvider('push');
+      expect(idOf(await sandbox.send(message(devices('apns-fail-permanent-1', 'fcm-token-0001'))))).toMatch(/^fcmv1:sbx_[0-9a-f-]{36}$/);
+      await expect(sandbox.send(message(devices('apns-fail-permanent-1', 'fcm-fail-transient-1')))).resolves.toEqual({
+        kind: 'transient',
+        provider: 'sandbox-push',
+        reason: 'apns: sandbox: recipient rejected (fail-permanent); fcmv1: sandbox: temporary failure 1 of 1',
+      });
+      await expect(sandbox.send(message(devices('apns-fail-permanent-1', 'fcm-fail-permanent-2')))).resolves.toMatchObject({ kind: 'permanent' });
+      expect(sandbox.count()).toBe(1);
+    });
+
+    it('answers for a request\'s own device token alone, as Notification Hubs does', async () => {
+      const sandbox = createSandboxProvider('push');
+      expect(idOf(await sandbox.send(message({ deviceToken: 'token-0001', ...devices('apns-fail-permanent-1', 'fcm-fail-permanent-2') })))).toMatch(/^sbx_[0-9a-f-]{36}$/);
+    });
   });
 });

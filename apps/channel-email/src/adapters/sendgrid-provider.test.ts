@@ -9,8 +9,10 @@ const RECIPIENT = 'jane.doe@example.com';
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 
 const message = (attempt = 1): ChannelDispatch => ({
-  schemaVersion: 1,
+  schemaVersion: 2,
   notificationId: 'ntf_01jd0000000000000000000000',
+  tenantId: 'acme',
+  customerId: 'cus_1',
   attempt,
   channel: 'email',
   priority: 'critical',

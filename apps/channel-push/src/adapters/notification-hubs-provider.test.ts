@@ -13,8 +13,10 @@ const NOW = Date.parse('2026-11-25T12:00:00Z');
 const TRACKING = '2b9d1c3e-7f4a-4c1b-9e0d-5a6b7c8d9e0f_G1';
 
 const message = (overrides: Partial<ChannelDispatch> = {}): ChannelDispatch => ({
-  schemaVersion: 1,
+  schemaVersion: 2,
   notificationId: 'ntf_01jd0000000000000000000000',
+  tenantId: 'acme',
+  customerId: 'cus_1',
   attempt: 1,
   channel: 'push',
   priority: 'critical',
@@ -203,5 +205,141 @@ describe('Notification Hubs provider', () => {
 
   it('answers permanent without calling Notification Hubs for a dispatch without a device token', async () => {
     await expect(provider().send(message({ to: {} }))).resolves.toMatchObject({ kind: 'permanent' });
+  });
+
+  describe('to a profile\'s devices', () => {
+    const APNS = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const APNS_2 = 'f0e1d2c3b4a5968778695a4b3c2d1e0ff0e1d2c3b4a5968778695a4b3c2d1e0f';
+    const FCM_2 = 'fcm-token_second:APA91bSecondDeviceTokenXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX';
+    const BATCH = `/${HUB}/messages/$batch`;
+    const toDevices = (...devices: Array<[platform: 'apns' | 'fcmv1', token: string]>): ChannelDispatch['to'] => ({
+      devices: devices.map(([platform, token]) => ({ platform, token })),
+    });
+    const created = (id: string) => ({ TrackingId: `${id}-tracking`, Location: `${NAMESPACE}/${HUB}/messages/${id}?api-version=2020-06` });
+
+    it('sends each platform its own native payload, one call per platform, and answers both ids', async () => {
+      const bodies: Record<string, unknown> = {};
+      const apple = reply(
+        sendTo(
+          nock(NAMESPACE)
+            .post(PATH, (body: unknown) => ((bodies.apple = body), true))
+            .matchHeader('servicebusnotification-format', 'apple')
+            .matchHeader('servicebusnotification-devicehandle', APNS)
+            .matchHeader('apns-push-type', 'alert')
+            .matchHeader('apns-priority', '10'),
+        ),
+        201,
+        '',
+        created('apns-1'),
+      );
+      const fcm = reply(
+        sendTo(
+          nock(NAMESPACE)
+            .post(PATH, (body: unknown) => ((bodies.fcm = body), true))
+            .matchHeader('servicebusnotification-format', 'fcmv1')
+            .matchHeader('servicebusnotification-devicehandle', TOKEN),
+        ),
+        201,
+        '',
+        created('fcm-1'),
+      );
+
+      // The configured platform (apple here) is for a lone deviceToken only: devices name their own.
+      const outcome = await provider({ platform: 'apple' }).send(message({ to: toDevices(['fcmv1', TOKEN], ['apns', APNS]) }));
+
+      expect(outcome).toEqual({ kind: 'sent', provider: 'notificationhubs', providerMessageId: 'fcmv1:fcm-1,apns:apns-1' });
+      expect(apple.isDone() && fcm.isDone()).toBe(true);
+      expect(bodies.apple).toEqual({ aps: { alert: { title: 'Sign-in', body: 'New sign-in from Firefox' } }, screen: 'security' });
+      expect(bodies.fcm).toEqual({
+        message: { notification: { title: 'Sign-in', body: 'New sign-in from Firefox' }, data: { screen: 'security' }, android: { priority: 'high' } },
+      });
+    });
+
+    it('sends a platform\'s several devices in one batch direct send: the payload, then the handles', async () => {
+      let batch = '';
+      const fcm = reply(
+        sendTo(
+          nock(NAMESPACE)
+            .post(BATCH, (body: unknown) => ((batch = String(body)), true))
+            .matchHeader('servicebusnotification-format', 'fcmv1')
+            .matchHeader('content-type', /^multipart\/mixed; boundary = "nh-boundary-[0-9a-f-]+"$/),
+        ),
+        201,
+        '',
+        created('fcm-batch'),
+      );
+      const apple = reply(sendTo(nock(NAMESPACE).post(BATCH).matchHeader('servicebusnotification-format', 'apple')), 201, '', created('apns-batch'));
+
+      const outcome = await provider().send(message({ to: toDevices(['apns', APNS], ['fcmv1', TOKEN], ['apns', APNS_2], ['fcmv1', FCM_2]) }));
+
+      expect(outcome).toEqual({ kind: 'sent', provider: 'notificationhubs', providerMessageId: 'apns:apns-batch,fcmv1:fcm-batch' });
+      expect(fcm.isDone() && apple.isDone()).toBe(true);
+      const parts = batch.split(/--nh-boundary-[0-9a-f-]+(?:--)?\r?\n?/).filter((p) => p.trim() !== '');
+      expect(parts).toHaveLength(2);
+      expect(parts[0]).toContain('Content-Disposition: inline; name=notification');
+      expect(JSON.parse(parts[0]!.split('\r\n\r\n')[1]!)).toMatchObject({ message: { notification: { title: 'Sign-in' } } });
+      expect(parts[1]).toContain('Content-Disposition: inline; name=devices');
+      expect(JSON.parse(parts[1]!.split('\r\n\r\n')[1]!)).toEqual([TOKEN, FCM_2]);
+    });
+
+    it('is sent when one platform\'s call was accepted, even if the other\'s was refused', async () => {
+      reply(sendTo(nock(NAMESPACE).post(PATH).matchHeader('servicebusnotification-format', 'apple')), 410, nhError(410, `The device handle ${APNS} has expired.`));
+      reply(sendTo(nock(NAMESPACE).post(PATH).matchHeader('servicebusnotification-format', 'fcmv1')), 201, '', created('fcm-1'));
+      await expect(provider().send(message({ to: toDevices(['apns', APNS], ['fcmv1', TOKEN]) }))).resolves.toEqual({
+        kind: 'sent',
+        provider: 'notificationhubs',
+        providerMessageId: 'fcmv1:fcm-1',
+      });
+    });
+
+    it('is transient when none was accepted and one may pass, waiting as asked; permanent when all refused', async () => {
+      reply(sendTo(nock(NAMESPACE).post(PATH).matchHeader('servicebusnotification-format', 'apple')), 410, nhError(410, `The device handle ${APNS} has expired.`));
+      reply(sendTo(nock(NAMESPACE).post(PATH).matchHeader('servicebusnotification-format', 'fcmv1')), 429, nhError(429, 'Throttled.'), { 'Retry-After': '3' });
+      const push = provider();
+      const both = message({ to: toDevices(['apns', APNS], ['fcmv1', TOKEN]) });
+      const first = await push.send(both);
+      expect(first).toEqual({
+        kind: 'transient',
+        provider: 'notificationhubs',
+        reason: 'apns: notificationhubs HTTP 410: The device handle <token> has expired.; fcmv1: notificationhubs HTTP 429: Throttled.',
+        retryAfterMs: 3_000,
+      });
+
+      reply(sendTo(nock(NAMESPACE).post(PATH).matchHeader('servicebusnotification-format', 'apple')), 410, nhError(410, `The device handle ${APNS} has expired.`));
+      reply(sendTo(nock(NAMESPACE).post(BATCH).matchHeader('servicebusnotification-format', 'fcmv1')), 400, nhError(400, `Invalid handles ${TOKEN} and ${FCM_2}.`));
+      const second = await push.send(message({ to: toDevices(['apns', APNS], ['fcmv1', TOKEN], ['fcmv1', FCM_2]) }));
+      expect(second).toEqual({
+        kind: 'permanent',
+        provider: 'notificationhubs',
+        reason: 'apns: notificationhubs HTTP 410: The device handle <token> has expired.; fcmv1: notificationhubs HTTP 400: Invalid handles <token> and <token>.',
+      });
+      for (const outcome of [first, second]) {
+        expectNoPii(outcome);
+        expect('reason' in outcome ? outcome.reason : '').not.toContain(APNS);
+      }
+    });
+
+    it('sends to a request\'s own device token alone, in the configured format, when there are devices too', async () => {
+      const scope = reply(
+        sendTo(nock(NAMESPACE).post(PATH).matchHeader('servicebusnotification-format', 'fcmv1').matchHeader('servicebusnotification-devicehandle', TOKEN)),
+        201,
+        '',
+        { TrackingId: TRACKING },
+      );
+      await expect(provider().send(message({ to: { deviceToken: TOKEN, ...toDevices(['apns', APNS]) } }))).resolves.toEqual({
+        kind: 'sent',
+        provider: 'notificationhubs',
+        providerMessageId: TRACKING,
+      });
+      expect(scope.isDone()).toBe(true);
+    });
+
+    it('answers permanent without calling Notification Hubs for an empty list of devices', async () => {
+      await expect(provider().send(message({ to: { devices: [] } }))).resolves.toEqual({
+        kind: 'permanent',
+        provider: 'notificationhubs',
+        reason: 'dispatch has no device token',
+      });
+    });
   });
 });

@@ -47,6 +47,12 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
   const cache = new Map<string, { key: DataKey; until: number }>();
   /** Reads of the same key in flight share one sidecar request. */
   const reading = new Map<string, Promise<DataKey | undefined>>();
+  /**
+   * Bumped by each destroy: a read that began before it and answers after it must not put the
+   * destroyed key back in the cache (it would outlive the erasure by a whole TTL).
+   */
+  const destroyed = new Map<string, number>();
+  const generation = (k: string) => destroyed.get(k) ?? 0;
   const owner = (tenantId: string, customerId: string) => `${tenantId}|${customerId}`;
 
   function cached(k: string): DataKey | undefined {
@@ -72,13 +78,16 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
     if (hit) return hit;
     let pending = reading.get(k);
     if (!pending) {
+      const began = generation(k);
       pending = (async () => {
         const entry = await opts.state.getState<unknown>(store, k);
-        if (entry === undefined) return undefined;
+        if (entry === undefined || generation(k) !== began) return undefined;
         const key = opts.ring.unwrap(WrappedDataKeySchema.parse(entry.value), owner(tenantId, customerId));
         remember(k, key);
         return key;
-      })().finally(() => reading.delete(k));
+      })().finally(() => {
+        if (reading.get(k) === pending) reading.delete(k);
+      });
       reading.set(k, pending);
     }
     return pending;
@@ -109,10 +118,15 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
 
     async destroy(tenantId, customerId) {
       const k = dataKeyKey(tenantId, customerId);
-      cache.delete(k);
+      const forget = () => {
+        destroyed.set(k, generation(k) + 1);
+        reading.delete(k);
+        cache.delete(k);
+      };
+      forget();
       const existed = (await opts.state.getState(store, k)) !== undefined;
       if (existed) await opts.state.deleteState(store, k);
-      cache.delete(k);
+      forget();
       return existed;
     },
 

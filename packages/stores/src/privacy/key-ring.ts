@@ -9,10 +9,11 @@ import { decrypt, encrypt, KEY_BYTES, Undecryptable, type DataKey } from './enve
  * new data keys. `{"primary":"k2","keys":{"k1":"<base64 of 32 bytes>","k2":"…"}}`. Rotation adds
  * a version and makes it primary; retiring one removes it once no data key needs it.
  */
+const VERSION_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 export const KeyRingSecretSchema = z
   .object({
-    primary: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
-    keys: z.record(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), z.string()),
+    primary: z.string().regex(VERSION_PATTERN),
+    keys: z.record(z.string().regex(VERSION_PATTERN), z.string()),
   })
   .strict();
 
@@ -59,7 +60,9 @@ export function parseKeyRing(secretName: string, text: string | undefined): KeyR
     throw new KeyRingInvalid(secretName, 'is not JSON ({"primary":"k1","keys":{"k1":"<base64 of 32 random bytes>"}})');
   }
   const parsed = KeyRingSecretSchema.safeParse(json);
-  if (!parsed.success) throw new KeyRingInvalid(secretName, `is not a key ring: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'} ${i.message}`).join('; ')}`);
+  // Named by kind, never by zod's path or message: those quote the offending field names, and
+  // a key pasted where a version name belongs would end up in every app's start-up log.
+  if (!parsed.success) throw new KeyRingInvalid(secretName, `is not a key ring: ${keyRingProblem(json)}`);
   const keys = new Map<string, Buffer>();
   for (const [version, b64] of Object.entries(parsed.data.keys)) {
     const key = Buffer.from(b64, 'base64');
@@ -83,6 +86,18 @@ export function parseKeyRing(secretName: string, text: string | undefined): KeyR
       return { id: wrapped.id, key: decrypt(kek, Buffer.from(wrapped.wrapped, 'base64url'), aad(owner, wrapped.id)) };
     },
   };
+}
+
+function keyRingProblem(json: unknown): string {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return 'not a JSON object';
+  const fields = Object.keys(json);
+  if (fields.some((f) => f !== 'primary' && f !== 'keys')) return 'it may hold only "primary" and "keys"';
+  const { primary, keys } = json as { primary?: unknown; keys?: unknown };
+  if (typeof primary !== 'string' || !VERSION_PATTERN.test(primary)) return '"primary" must be a version name (1 to 32 letters, digits, _ or -)';
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys)) return '"keys" must be an object of version name → base64 key';
+  if (Object.keys(keys).some((v) => !VERSION_PATTERN.test(v))) return 'a version name in "keys" is not 1 to 32 letters, digits, _ or -';
+  if (Object.values(keys).some((k) => typeof k !== 'string')) return 'a key in "keys" is not a base64 string';
+  return 'malformed';
 }
 
 /** A data key wrapped under a KEK version this ring does not hold (retired too early, or another region's). */

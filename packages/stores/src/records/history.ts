@@ -64,7 +64,7 @@ export interface HistorySqlOptions {
 /** A table name the SQL may name as it is: `table` or `schema.table`, lowercase. */
 export const TABLE_NAME_PATTERN = /^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/;
 
-function checkedTable(table: string): string {
+export function checkedTable(table: string): string {
   if (!TABLE_NAME_PATTERN.test(table)) throw new Error(`not a plain table name: ${table}`);
   return table;
 }

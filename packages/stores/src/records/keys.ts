@@ -10,6 +10,8 @@ export const recordKeys = {
   idempotency: (tenantId: string, notificationId: string) => `idem|${tenantId}|${notificationId}`,
   profile: (tenantId: string, customerId: string) => `profile|${tenantId}|${customerId}`,
   erasure: (tenantId: string, erasureId: string) => `erasure|${tenantId}|${erasureId}`,
+  /** Which erasure of a customer runs, and who runs it: present only while one runs. */
+  erasing: (tenantId: string, customerId: string) => `erasing|${tenantId}|${customerId}`,
 };
 
 /** The state component of Herald's records (records.yaml), beside the actors' store. */
