@@ -83,7 +83,7 @@ export interface CostSnapshot {
   /** CPU-ms so far of each backend serving the stack's database, by pid (postgresBackendsCpu). */
   postgresBackends?: Record<string, number>;
   /** Rows written to the state table so far (read apart, once its counters have settled: store.ts). */
-  stateTable?: TableWrites;
+  stateTable?: TableWrites & { byTable?: Record<string, number> };
 }
 
 /** The requests that cross a sidecar, counted once each. */

@@ -84,7 +84,7 @@ export interface BenchResult {
   /** Rows written to PostgreSQL's state table (inserts + updates + deletes, pg_stat_user_tables) per notification. */
   stateWritesPerNotification: number;
   /** Those rows over the measured window, by kind. */
-  stateDetail: TableWrites;
+  stateDetail: TableWrites & { byTable?: Record<string, number> };
   sendLedgerWritesPerNotification: number;
   redisCommandsPerNotification: number;
   redisCommandsByName: Record<string, number>;
@@ -132,6 +132,8 @@ export interface CostFigures {
   brokerDetail: { redisXadd: number; rabbitReceived: number | null };
   /** NaN when either snapshot has no state table counts. */
   stateWrites: TableWrites;
+  /** The same writes by table (state, records, data_keys). */
+  stateWritesByTable?: Record<string, number>;
   /** CPU-ms of the stack database's backends (alive at the end; from their start, or from the first reading). */
   postgresOwnDatabaseCpuMs?: number;
   ledgerSets: number;
@@ -158,9 +160,12 @@ export function costsBetween(before: CostSnapshot, after: CostSnapshot): CostFig
   return {
     brokerMessages: (redis.xadd ?? 0) + (rabbit ?? NaN),
     brokerDetail: { redisXadd: redis.xadd ?? 0, rabbitReceived: rabbit },
-    // The store of record's writes, counted by PostgreSQL (the actors' saves, idempotency
-    // records, preferences: every row of the state table).
+    // The store of record's writes, counted by PostgreSQL over every table Herald writes (the
+    // actors' saves, its records, the customers' data keys), and which table took them.
     stateWrites: tableWritesBetween(before.stateTable, after.stateTable),
+    ...(before.stateTable?.byTable && after.stateTable?.byTable
+      ? { stateWritesByTable: diff(after.stateTable.byTable, before.stateTable.byTable) }
+      : {}),
     ...(before.postgresBackends && after.postgresBackends
       ? { postgresOwnDatabaseCpuMs: backendsCpuBetween(before.postgresBackends, after.postgresBackends) }
       : {}),
@@ -259,7 +264,7 @@ export function formatResult(r: BenchResult, rec: Reconciliation): string {
     ['completed / lost / unfinished at deadline', `${r.completed} / ${r.lost} / ${r.unfinished}`],
     ['duplicates (provider sends − completed)', r.duplicates === null ? 'n/a: work still in flight at the deadline' : String(r.duplicates)],
     ['broker messages / notification', `${f(r.brokerMessagesPerNotification, 2)}  (Redis XADD ${r.brokerDetail.redisXadd}, RabbitMQ received ${r.brokerDetail.rabbitReceived ?? 'n/a'})`],
-    ['state writes / notification', `${f(r.stateWritesPerNotification, 2)}  (PostgreSQL table state: ${f(r.stateDetail.inserts, 0)} inserts, ${f(r.stateDetail.updates, 0)} updates, ${f(r.stateDetail.deletes, 0)} deletes)`],
+    ['state writes / notification', `${f(r.stateWritesPerNotification, 2)}  (PostgreSQL: ${f(r.stateDetail.inserts, 0)} inserts, ${f(r.stateDetail.updates, 0)} updates, ${f(r.stateDetail.deletes, 0)} deletes${r.stateDetail.byTable ? `; by table ${Object.entries(r.stateDetail.byTable).map(([t, n]) => `${t} ${n}`).join(', ')}` : ''})`],
     ['send-ledger writes / notification', f(r.sendLedgerWritesPerNotification, 2)],
     ['Redis commands / notification', f(r.redisCommandsPerNotification, 1)],
     ...(r.sidecarRequestsPerNotification !== undefined && r.sidecarRequestsByKind

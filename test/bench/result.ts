@@ -192,7 +192,7 @@ export function buildResult(input: BuildInput): { result: BenchResult; reconcili
       rabbitReceived: costs.brokerDetail.rabbitReceived === null ? null : costs.brokerDetail.rabbitReceived / count,
     },
     stateWritesPerNotification: (costs.stateWrites.inserts + costs.stateWrites.updates + costs.stateWrites.deletes) / count,
-    stateDetail: costs.stateWrites,
+    stateDetail: { ...costs.stateWrites, ...(costs.stateWritesByTable ? { byTable: costs.stateWritesByTable } : {}) },
     sendLedgerWritesPerNotification: costs.ledgerSets / count,
     redisCommandsPerNotification: Object.values(costs.redisCommands).reduce((a, b) => a + b, 0) / count,
     redisCommandsByName: perNotification(costs.redisCommands, count),

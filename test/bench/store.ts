@@ -19,12 +19,31 @@ export interface TableWrites {
   deletes: number;
 }
 
-/** The state table's write counters now, as far as the backends have reported them; undefined without the table. */
-export function stateTableWrites(database: string): TableWrites | undefined {
-  const [row] = psql(`SELECT n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables WHERE relname = '${STATE_TABLE}' AND schemaname = 'public'`, database);
-  if (!row) return undefined;
-  const [inserts, updates, deletes] = row.map(Number);
-  return { inserts: inserts ?? NaN, updates: updates ?? NaN, deletes: deletes ?? NaN };
+/**
+ * Every table Herald writes through Dapr: the actors' state, its records (preferences, profiles,
+ * idempotency claims, webhook endpoints, erasures) and the customers' wrapped data keys.
+ */
+export const HERALD_TABLES = [STATE_TABLE, 'records', 'data_keys'] as const;
+
+/**
+ * The write counters of Herald's tables now, summed, as far as the backends have reported them;
+ * undefined without the state table. `byTable` says which table took them.
+ */
+export function stateTableWrites(database: string): (TableWrites & { byTable: Record<string, number> }) | undefined {
+  const rows = psql(
+    `SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables WHERE relname IN (${HERALD_TABLES.map((t) => `'${t}'`).join(', ')}) AND schemaname = 'public'`,
+    database,
+  );
+  if (!rows.some(([name]) => name === STATE_TABLE)) return undefined;
+  const sum: TableWrites & { byTable: Record<string, number> } = { inserts: 0, updates: 0, deletes: 0, byTable: {} };
+  for (const [name, ...counts] of rows) {
+    const [inserts = NaN, updates = NaN, deletes = NaN] = counts.map(Number);
+    sum.inserts += inserts;
+    sum.updates += updates;
+    sum.deletes += deletes;
+    sum.byTable[name ?? '?'] = inserts + updates + deletes;
+  }
+  return sum;
 }
 
 const same = (a: TableWrites | undefined, b: TableWrites | undefined) => !!a && !!b && a.inserts === b.inserts && a.updates === b.updates && a.deletes === b.deletes;

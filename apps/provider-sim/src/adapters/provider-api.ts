@@ -28,6 +28,13 @@ export interface ReplyContext {
   date: Date;
 }
 
+/** A provider's own answer to a request the simulator let through. */
+export interface Handled {
+  reply: Reply;
+  /** The push devices an accepted send reached (a batch direct send names many); other providers leave it out. */
+  devices?: number;
+}
+
 /**
  * One simulated provider: its credentials check, its shapes for refusals the simulator decides
  * (outage, throttle, fault) and its own validation and success answer.
@@ -37,7 +44,7 @@ export interface ProviderApi {
   /** The provider's 401 when the request carries no usable credentials, else undefined. */
   unauthorized(req: ProviderRequest, ctx: ReplyContext): Reply | undefined;
   refuse(gate: Exclude<Gate, { kind: 'pass' }>, ctx: ReplyContext): Reply;
-  handle(req: ProviderRequest, ctx: ReplyContext): Reply;
+  handle(req: ProviderRequest, ctx: ReplyContext): Handled;
 }
 
 /** Whole seconds for a Retry-After header: at least 1. */

@@ -50,10 +50,10 @@ export const sendgridApi: ProviderApi = {
 
   handle(req, ctx) {
     const body = parseJson(req.body);
-    if (!isRecord(body)) return errors(400, [error('Bad Request')]);
+    if (!isRecord(body)) return { reply: errors(400, [error('Bad Request')]) };
     const problems = validateMail(body);
-    if (problems.length > 0) return errors(400, problems);
-    return empty(202, { 'X-Message-Id': ctx.ids.token(22) });
+    if (problems.length > 0) return { reply: errors(400, problems) };
+    return { reply: empty(202, { 'X-Message-Id': ctx.ids.token(22) }) };
   },
 };
 

@@ -74,7 +74,7 @@ describe('control API', () => {
     expect(stats).toEqual({
       sendgrid: { received: 3, accepted: 3, rejected429: 0, failed5xx: 0, rejected4xx: 0, maxPerSecond: 3 },
       twilio: { received: 0, accepted: 0, rejected429: 0, failed5xx: 0, rejected4xx: 0, maxPerSecond: 0 },
-      notificationhubs: { received: 0, accepted: 0, rejected429: 0, failed5xx: 0, rejected4xx: 0, maxPerSecond: 0 },
+      notificationhubs: { received: 0, accepted: 0, rejected429: 0, failed5xx: 0, rejected4xx: 0, maxPerSecond: 0, devices: 0 },
     });
     expect((await call(sim, 'POST', '/_sim/reset')).status).toBe(204);
     expect(await (await call(sim, 'GET', '/_sim/stats')).json()).toMatchObject({ sendgrid: { received: 0, accepted: 0, maxPerSecond: 0 } });
@@ -90,6 +90,16 @@ describe('control API', () => {
     const wrong = await call(sim, 'GET', '/v3/mail/send');
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('POST');
+  });
+
+  it("routes Notification Hubs' single and batch send paths, and nothing else under messages", async () => {
+    const { sim } = await start();
+    for (const path of ['/herald/messages', '/herald/messages/', '/herald/messages/$batch']) {
+      expect([path, (await call(sim, 'GET', path)).status]).toEqual([path, 405]);
+    }
+    for (const path of ['/herald/messages/batch', '/herald/messages/$batch/', '/herald/messages$batch']) {
+      expect([path, (await call(sim, 'POST', path)).status]).toEqual([path, 404]);
+    }
   });
 });
 

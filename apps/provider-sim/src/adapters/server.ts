@@ -28,6 +28,7 @@
 //     await client.sendNotification(notification, {
 //       deviceHandle, requestOptions: { allowInsecureConnection: true } });
 //     // → POST /{hub}/messages/?api-version=2020-06&direct=true, success = 201 exactly
+//     // deviceHandle an array of handles → POST /{hub}/messages/$batch?…&direct=true, multipart/mixed
 // (Or once per client: `additionalPolicies: [{ position: 'perCall', policy: { name: 'allow-http',
 // sendRequest: (req, next) => { req.allowInsecureConnection = true; return next(req); } } }]`.)
 
@@ -40,7 +41,7 @@ import type { Simulator } from '../domain/simulator.js';
 import { controlReply, notAllowed } from './control.js';
 import { json, type Reply } from './http-io.js';
 import { notificationHubsApi } from './notification-hubs.js';
-import type { IdSource, ProviderApi, ProviderRequest, ReplyContext } from './provider-api.js';
+import type { Handled, IdSource, ProviderApi, ProviderRequest, ReplyContext } from './provider-api.js';
 import { sendgridApi } from './sendgrid.js';
 import { twilioApi } from './twilio.js';
 
@@ -61,8 +62,9 @@ const BODY_LIMIT_BYTES = 1024 * 1024;
 const PROVIDER_ROUTES: ReadonlyArray<{ pattern: RegExp; api: ProviderApi }> = [
   { pattern: /^\/v3\/mail\/send$/, api: sendgridApi },
   { pattern: /^\/2010-04-01\/Accounts\/(?<accountSid>[^/]+)\/Messages\.json$/, api: twilioApi },
-  // The SDK posts to `/{hub}/messages/` (trailing slash); accept it without too.
-  { pattern: /^\/(?<hubName>[^/]+)\/messages\/?$/, api: notificationHubsApi },
+  // The SDK posts a single send to `/{hub}/messages/` (trailing slash; accepted without too) and a
+  // batch direct send to `/{hub}/messages/$batch`.
+  { pattern: /^\/(?<hubName>[^/]+)\/messages(?:\/(?<batch>\$batch)?)?$/, api: notificationHubsApi },
 ];
 
 export const cryptoIds: IdSource = {
@@ -101,17 +103,23 @@ function simServerOptions(deps: SimServerDeps): HttpServerOptions {
       body,
       host: req.headers.host ?? 'provider-sim',
     };
-    let reply = api.unauthorized(request, ctx);
-    if (!reply) {
-      const gate = simulator.gate(api.provider, at, random);
-      reply = gate.kind === 'pass' ? api.handle(request, ctx) : api.refuse(gate, ctx);
-    }
-    simulator.record(api.provider, reply.status, at);
+    const { reply, devices } = answer(api, request, ctx, at);
+    // A batch direct send is one request, like any other: one against the rate limit, one in the
+    // statistics. Only `devices` tells how many handles it reached.
+    simulator.record(api.provider, reply.status, at, devices);
     log.debug({ provider: api.provider, status: reply.status }, 'provider request');
 
     const latencyMs = simulator.latencyMs(api.provider);
     if (latencyMs > 0) await delay(latencyMs);
     return reply;
+  }
+
+  /** The provider's credentials check, then the simulator's gate, then the provider's own answer. */
+  function answer(api: ProviderApi, request: ProviderRequest, ctx: ReplyContext, at: number): Handled {
+    const denied = api.unauthorized(request, ctx);
+    if (denied) return { reply: denied };
+    const gate = simulator.gate(api.provider, at, random);
+    return gate.kind === 'pass' ? api.handle(request, ctx) : { reply: api.refuse(gate, ctx) };
   }
 
   return {

@@ -45,18 +45,18 @@ export const twilioApi: ProviderApi = {
     const from = form.get('From');
     const serviceSid = form.get('MessagingServiceSid');
     const body = form.get('Body');
-    if (!to) return twilioError(400, 21604, "A 'To' phone number is required.");
-    if (!from && !serviceSid) return twilioError(400, 21603, "A 'From' phone number is required.");
-    if (!body && !form.has('MediaUrl') && !form.has('ContentSid')) return twilioError(400, 21602, 'Message body is required.');
+    if (!to) return { reply: twilioError(400, 21604, "A 'To' phone number is required.") };
+    if (!from && !serviceSid) return { reply: twilioError(400, 21603, "A 'From' phone number is required.") };
+    if (!body && !form.has('MediaUrl') && !form.has('ContentSid')) return { reply: twilioError(400, 21602, 'Message body is required.') };
     const magic = MAGIC_TO[to];
-    if (magic) return twilioError(400, magic.code, magic.message(to));
-    if (!E164.test(to)) return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    if (magic) return { reply: twilioError(400, magic.code, magic.message(to)) };
+    if (!E164.test(to)) return { reply: twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`) };
 
     const accountSid = req.params.accountSid ?? '';
     const sid = `SM${ctx.ids.hex(32)}`;
     const base = `/2010-04-01/Accounts/${accountSid}/Messages/${sid}`;
     const date = rfc2822(ctx.date);
-    return json(201, {
+    const message = json(201, {
       account_sid: accountSid,
       api_version: '2010-04-01',
       body: body ?? '',
@@ -79,6 +79,7 @@ export const twilioApi: ProviderApi = {
       to,
       uri: `${base}.json`,
     });
+    return { reply: message };
   },
 };
 

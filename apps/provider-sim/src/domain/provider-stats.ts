@@ -13,6 +13,12 @@ export interface ProviderStats {
   maxPerSecond: number;
 }
 
+/** Notification Hubs' statistics: one request may reach many devices (a batch direct send). */
+export interface PushStats extends ProviderStats {
+  /** Device handles reached by accepted direct sends: one per single send, each live handle of a batch. */
+  devices: number;
+}
+
 export interface StatsRecorder {
   /** Counts a request answered `status` at `now` (monotonic ms). */
   record(status: number, now: number): void;

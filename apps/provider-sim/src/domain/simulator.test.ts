@@ -36,4 +36,17 @@ describe('simulator', () => {
     expect(sim.gate('sendgrid', 2, Math.random).kind).toBe('pass');
     expect(sim.config().sendgrid.ratePerSec).toBe(1);
   });
+
+  it("counts the devices of Notification Hubs' accepted requests only, and clears them on reset", () => {
+    const sim = createSimulator();
+    sim.record('notificationhubs', 201, 0, 3);
+    sim.record('notificationhubs', 201, 1, 1);
+    sim.record('notificationhubs', 503, 2, 5);
+    sim.record('sendgrid', 202, 3, 7);
+    expect(sim.stats().notificationhubs).toMatchObject({ received: 3, accepted: 2, failed5xx: 1, devices: 4 });
+    expect(sim.stats().sendgrid).not.toHaveProperty('devices');
+
+    sim.reset();
+    expect(sim.stats().notificationhubs.devices).toBe(0);
+  });
 });
