@@ -14,6 +14,12 @@ describe('dispatcher config', () => {
     expect(() => loadConfig({ ACTOR_IDLE_TIMEOUT: '5 min' })).toThrow('ACTOR_IDLE_TIMEOUT');
   });
 
+  it('reads the key ring from the secret store named, by default the local one', () => {
+    expect(loadConfig({}).SECRET_STORE).toBe('secretstore');
+    expect(loadConfig({ SECRET_STORE: 'vault' }).SECRET_STORE).toBe('vault');
+    expect(() => loadConfig({ SECRET_STORE: '' })).toThrow('SECRET_STORE');
+  });
+
   it('has lane defaults that favour critical work', () => {
     const config = loadConfig({});
     expect(config.CRITICAL_CONCURRENCY).toBeGreaterThan(config.BULK_CONCURRENCY);

@@ -52,6 +52,8 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   /** How often each replica's watchdog looks for passed deadlines. */
   WATCHDOG_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,
+  /** The Dapr secret store holding the key ring (KEY_ENCRYPTION_KEYS) that unwraps the customers' data keys. */
+  SECRET_STORE: z.string().min(1).default('secretstore'),
   /** Development only: let webhooks be delivered to loopback/private addresses. */
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: envFlag,
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(30).default(10),

@@ -1,12 +1,12 @@
 import { createLogger, startHttpServer } from '@herald/service';
 import { createActorHost, createActorStateCache, createGroupPublisher, createSidecar, createSidecarActorState, deadLetterTopic, laneTopic } from '@herald/dapr';
-import { createPreferencesStore, createRedis, createWebhookEndpointStore, redisKeys } from '@herald/stores';
+import { createCustomerStore, createDataKeys, createRedis, createWebhookEndpointStore, KeyRingInvalid, loadKeyRing, redisKeys, type KeyRing } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
 import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
 import { createDeadlineList, createDispatchWatchdog } from './adapters/dispatch-watchdog.js';
 import { createNotificationActor } from './adapters/notification-actor.js';
-import { createPreferencesReader } from './adapters/preferences-reader.js';
+import { createCustomerReader } from './adapters/customer-reader.js';
 import { createWebhookDeliverer } from './adapters/webhook-deliverer.js';
 import { goDurationMs, loadConfig } from './config.js';
 import { createLaneGate } from './domain/lane-gate.js';
@@ -17,10 +17,22 @@ const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
 const redis = await createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
 
+// Never without the keys: the webhook deliverer opens the metadata it sends with them.
+await sidecar.waitUntilReady(60_000);
+let ring: KeyRing;
+try {
+  ring = await loadKeyRing(sidecar, config.SECRET_STORE);
+} catch (err) {
+  if (!(err instanceof KeyRingInvalid)) throw err;
+  log.fatal({ err: err.message }, 'no usable key ring: the dispatcher does not start');
+  process.exit(1);
+}
+
 const webhooks = createWebhookDeliverer({
   redis,
   keys,
   endpoints: createWebhookEndpointStore(sidecar),
+  dataKeys: createDataKeys({ state: sidecar, ring }),
   log,
   allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
   policy: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_BASE_DELAY_MS },
@@ -37,7 +49,7 @@ const notificationActor = createNotificationActor({
   policy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
   dispatch: { timeoutMs: config.DISPATCH_TIMEOUT_MS, maxHandoffs: config.DISPATCH_MAX_HANDOFFS },
   deadlines,
-  preferences: createPreferencesReader(createPreferencesStore(sidecar), log),
+  customers: createCustomerReader(createCustomerStore(sidecar), log),
   retentionSeconds: config.HISTORY_RETENTION_DAYS * 86_400,
   statusEvents: webhooks,
 });

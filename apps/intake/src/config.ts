@@ -13,6 +13,8 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   /** Name of the secret that holds `{"<api key>": "<tenant id>"}`. */
   API_KEYS_SECRET: z.string().default('API_KEYS'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  /** A customer profile's body (`PUT`/`PATCH /v1/customers/<id>`, a device): a few fields and at most ten devices. */
+  PROFILE_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(16 * 1024),
   /** A batch carries up to 1,000 notifications. */
   BATCH_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
   /** Where the channel queues are (intake reads their depth for admission control). */
@@ -60,7 +62,6 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   ),
   /** How often tenant counts are shared with the other intake replicas. */
   QUOTA_SYNC_MS: z.coerce.number().int().positive().default(200),
-  /** How long an Idempotency-Key is remembered: at least a day, so a client's retries the next morning still match. */
   /**
    * The secret that marks the ids intake mints (at least 16 bytes; every intake replica the
    * same), so a status request in the moments after the `202` is answered `accepted`.
@@ -70,6 +71,7 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
   PENDING_VISIBLE_SECONDS: z.coerce.number().int().positive().default(900),
   /** How long a cancel waits for a notification accepted moments ago to be taken up. */
   PENDING_CANCEL_WAIT_MS: z.coerce.number().int().nonnegative().default(3_000),
+  /** How long an Idempotency-Key is remembered: at least a day, so a client's retries the next morning still match. */
   IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(86_400).default(86_400),
   HISTORY_RETENTION_DAYS: historyRetentionDaysSchema,
   /** The SQL binding on the store of record's database (statestore-sql.yaml): history pages and their index. */

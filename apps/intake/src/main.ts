@@ -1,12 +1,23 @@
-import { createLogger } from '@herald/service';
+import { createLogger, errMessage } from '@herald/service';
 import { createSidecar, NOTIFICATION_ACTOR, optionalSecret, requiredSecret } from '@herald/dapr';
-import { createNotificationHistory, createPreferencesStore, createRedis, createWebhookEndpointStore, ensureStoreIndexes, redisKeys } from '@herald/stores';
+import {
+  createCustomerStore,
+  createDataKeys,
+  createNotificationHistory,
+  createPreferencesStore,
+  createRedis,
+  createWebhookEndpointStore,
+  ensureStoreIndexes,
+  redisKeys,
+} from '@herald/stores';
 import { checkWebhookUrl } from '@herald/webhooks';
 import { createAdmissionControl } from './adapters/admission-control.js';
 import { createAuthenticator } from './adapters/api-keys.js';
 import { createBacklogMonitor } from './adapters/backlog-monitor.js';
+import { createErasureService } from './adapters/erasure.js';
 import { createIntakeServer } from './adapters/http-app.js';
 import { createIdempotencyStore } from './adapters/idempotency-store.js';
+import { keyRingAtStart } from './adapters/key-ring-at-start.js';
 import { createLanePublisher } from './adapters/lane-publisher.js';
 import { createNotificationIds, processLocalIdKey } from './adapters/notification-ids.js';
 import { createProviderCallbackRouter } from './adapters/provider-callbacks.js';
@@ -21,9 +32,13 @@ const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
 const redis = await createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
 
-// API keys and provider verification keys come from the secret store (locally: the
-// environment secret store), never the repo.
+// API keys, the key ring and provider verification keys come from the secret store (locally:
+// the environment secret store), never the repo.
 await sidecar.waitUntilReady(60_000);
+const ring = await keyRingAtStart(sidecar, config.SECRET_STORE, log);
+if (!ring) process.exit(1);
+const dataKeys = createDataKeys({ state: sidecar, ring });
+const customers = createCustomerStore(sidecar);
 const authenticate = createAuthenticator(await requiredSecret(sidecar, config.SECRET_STORE, config.API_KEYS_SECRET));
 const sendgridPublicKey = await optionalSecret(sidecar, config.SECRET_STORE, 'SENDGRID_WEBHOOK_PUBLIC_KEY');
 const twilioAuthToken = await optionalSecret(sidecar, config.SECRET_STORE, 'TWILIO_AUTH_TOKEN');
@@ -34,6 +49,14 @@ if (config.WEBHOOK_ALLOW_PRIVATE_NETWORKS) log.warn('webhooks may point at priva
 const historySql = { binding: config.HISTORY_SQL_BINDING, table: config.STATE_TABLE };
 // In the background: on a new table it takes milliseconds, and intake serves meanwhile either way.
 void ensureStoreIndexes(sidecar, { ...historySql, recordsTable: config.RECORDS_TABLE, log });
+const history = createNotificationHistory(sidecar, { ...historySql, retentionDays: config.HISTORY_RETENTION_DAYS });
+const preferences = createPreferencesStore(sidecar);
+// An erasure's record, its audit record, is kept as long as the notifications it erased would have been.
+const erasures = createErasureService({
+  sidecar, dataKeys, customers, preferences, history, log,
+  retentionSeconds: config.HISTORY_RETENTION_DAYS * 86_400,
+  sql: { binding: config.HISTORY_SQL_BINDING, recordsTable: config.RECORDS_TABLE },
+});
 
 const monitor = createBacklogMonitor({
   redis,
@@ -69,14 +92,18 @@ const server = createIntakeServer({
   log,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   batchBodyLimitBytes: config.BATCH_BODY_LIMIT_BYTES,
+  profileBodyLimitBytes: config.PROFILE_BODY_LIMIT_BYTES,
   publisher: createLanePublisher({ sidecar, pubsubName: config.PUBSUB_NAME, topicPrefix: config.TOPIC_PREFIX }),
   admission,
   idempotency: createIdempotencyStore(sidecar, { ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS }),
   ids,
   pendingVisibleMs: config.PENDING_VISIBLE_SECONDS * 1000,
   pendingCancelWaitMs: config.PENDING_CANCEL_WAIT_MS,
-  history: createNotificationHistory(sidecar, { ...historySql, retentionDays: config.HISTORY_RETENTION_DAYS }),
-  preferences: createPreferencesStore(sidecar),
+  history,
+  preferences,
+  dataKeys,
+  customers,
+  erasures,
   webhookEndpoints: createWebhookEndpointStore(sidecar, {
     // The deliverer's health record and dead deliveries of a removed endpoint go with it.
     onRemoved: async (endpointId) => void (await redis.del([keys.webhookHealth(endpointId), keys.webhookDead(endpointId)])),
@@ -93,12 +120,14 @@ const server = createIntakeServer({
   }),
 });
 server.listen(config.APP_PORT, config.APP_HOST, () => log.info({ port: config.APP_PORT }, 'intake ready'));
+// Erasures a stopped intake left running go on, in the background: intake serves meanwhile.
+erasures.resume().catch((err: unknown) => log.error({ err: errMessage(err) }, 'resuming erasures failed'));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'intake stopping');
     server.close(() => {
-      void Promise.allSettled([monitor.stop(), quotas.stop()]).finally(() => {
+      void Promise.allSettled([monitor.stop(), quotas.stop(), erasures.stop()]).finally(() => {
         redis.destroy();
         process.exit(0);
       });

@@ -1,18 +1,22 @@
 import type { NotificationAccepted } from '@herald/contracts';
 import { createLogger, type HttpRequest, type HttpResponse } from '@herald/service';
 import { SidecarError, type ActorPort } from '@herald/dapr';
+import { newDataKey, seal } from '@herald/stores';
 import { createLaneGate } from '../domain/lane-gate.js';
 import { createAcceptedHandler, type DeadLetters, type EntryHandler } from './accepted-subscription.js';
 import { createLaneSubscriptions, laneSubscriptions, payloadOf } from './bulk-subscription.js';
 
 const log = createLogger('test', 'silent');
 const batching = { critical: { maxMessagesCount: 64, maxAwaitDurationMs: 5 }, bulk: { maxMessagesCount: 100, maxAwaitDurationMs: 40 } };
+const key = newDataKey();
+const sealed = (text: string) => seal(key, { tenantId: 'tenant-a', customerId: 'c-1' }, text);
+const sealedRequest = { customerId: 'c-1', channel: 'sms', priority: 'bulk', to: { phone: sealed('+14155550100') }, content: sealed('{"text":"Hi"}') } as const;
 const accepted = (id: string, over: Partial<NotificationAccepted> = {}): NotificationAccepted => ({
-  schemaVersion: 1,
+  schemaVersion: 2,
   id,
   tenantId: 'tenant-a',
   acceptedAt: '2026-11-25T09:59:59.000Z',
-  request: { customerId: 'c-1', channel: 'sms', priority: 'bulk', to: { phone: '+14155550100' }, content: { text: 'Hi' } },
+  request: sealedRequest,
   ...over,
 });
 /** A CloudEvent as the sidecar puts it into a bulk delivery. */
@@ -120,6 +124,16 @@ describe('lane subscriptions', () => {
     expect(res.json).toEqual({ statuses: [{ entryId: 'e1', status: 'RETRY' }, { entryId: 'e2', status: 'SUCCESS' }] });
     expect(parked).toEqual([expect.objectContaining({ topic: 'notifications-bulk', data: accepted(nid('2')) })]);
     expect(parked[0]!.reason).toContain("the notification's actor refused it");
+  });
+
+  it('parks an event of version 1, whose recipient and content are in the clear, without handing it to an actor', async () => {
+    const { route, calls, parked } = setup();
+    const v1 = { ...accepted(nid('1')), schemaVersion: 1, request: { ...sealedRequest, to: { phone: '+14155550100' }, content: { text: 'Hi' } } };
+    const res = await post(route, '/events/critical', { entries: [entry('e1', v1)] });
+    expect(res.json).toEqual({ statuses: [{ entryId: 'e1', status: 'SUCCESS' }] });
+    expect(calls).toEqual([]);
+    expect(parked).toHaveLength(1);
+    expect(parked[0]!.reason).toContain('schemaVersion');
   });
 
   it('retries an unreadable entry when it cannot be dead-lettered', async () => {

@@ -1,7 +1,9 @@
-import type { NotificationAccepted } from '@herald/contracts';
+import { SealedDispatchSchema, type NotificationAccepted, type SealedRequest, type StatusEvent, type StoredProfile } from '@herald/contracts';
 import { createLogger } from '@herald/service';
 import { createActorStateCache, type ActorStateStore, type ActorTurn, type ReminderPort, type ReminderSpec } from '@herald/dapr';
+import { newDataKey, seal } from '@herald/stores';
 import type { NotificationState } from '../domain/notification-machine.js';
+import type { CustomerLookup } from './customer-reader.js';
 import { createNotificationActor, WAKE_REMINDER } from './notification-actor.js';
 
 const log = createLogger('test', 'silent');
@@ -9,12 +11,29 @@ const ID = 'ntf_01jd0000000000000000000000';
 const t0 = Date.parse('2026-11-25T10:00:00.000Z');
 const RETENTION_S = 30 * 86_400;
 
-const acceptedOf = (over: Partial<NotificationAccepted['request']> = {}): NotificationAccepted => ({
-  schemaVersion: 1,
+// Sealed as intake seals them: the actor keeps and forwards them, and never opens them.
+const key = newDataKey();
+const sealed = (text: string) => seal(key, { tenantId: 'tenant-a', customerId: 'c-1' }, text);
+const PHONE = sealed('+14155550100');
+const CONTENT = sealed(JSON.stringify({ text: 'Your code' }));
+const METADATA = { orderId: sealed('order-42') };
+const PROFILE: StoredProfile = {
+  email: sealed('profile@example.com'),
+  phone: sealed('+14155550199'),
+  devices: [{ id: 'dev-1', platform: 'apns', token: sealed('apns-token-1') }],
+  updatedAt: new Date(t0).toISOString(),
+};
+
+const acceptedOf = (over: Partial<SealedRequest> = {}): NotificationAccepted => ({
+  schemaVersion: 2,
   id: ID,
   tenantId: 'tenant-a',
   acceptedAt: new Date(t0).toISOString(),
-  request: { customerId: 'c-1', channel: 'sms', priority: 'critical', to: { phone: '+14155550100' }, content: { text: 'Your code' }, ...over },
+  request: { customerId: 'c-1', channel: 'sms', priority: 'critical', to: { phone: PHONE }, content: CONTENT, metadata: METADATA, ...over },
+});
+const sentResult = (attempt = 1, channel = 'sms') => ({
+  schemaVersion: 1, notificationId: ID, attempt, channel, at: new Date(t0 + 50).toISOString(),
+  outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' },
 });
 
 function setup() {
@@ -38,16 +57,21 @@ function setup() {
   const cache = createActorStateCache(stateStore, { idleMs: 60_000, maxActors: 100, now: () => clock });
   const published: Array<{ pubsub: string; topic: string; data: unknown; metadata?: Record<string, string> | undefined }> = [];
   const reminders: Array<{ id: string; name: string; spec: ReminderSpec }> = [];
+  const deletedReminders: string[] = [];
   let publishFails = false;
   const sidecar: ReminderPort = {
     async registerReminder(_type, id, name, spec) {
       reminders.push({ id, name, spec });
     },
-    async deleteReminder() {},
+    async deleteReminder(_type, id, name) {
+      deletedReminders.push(`${id}/${name}`);
+    },
   };
+  /** The customer's records as the reader answers them, and how many times it was asked. */
+  const customer = { lookup: { kind: 'found', records: {} } as CustomerLookup, reads: 0 };
   /** The watchdog's list as the actor leaves it; `order` has list writes and state saves in turn. */
   const watched = new Map<string, number>();
-  const events: Array<{ status: string; id: string }> = [];
+  const events: StatusEvent[] = [];
   const actor = createNotificationActor({
     sidecar,
     dispatches: {
@@ -71,12 +95,15 @@ function setup() {
         watched.delete(id);
       },
     },
-    preferences: async () => ({ kind: 'none' }),
+    customers: async () => {
+      customer.reads++;
+      return customer.lookup;
+    },
     retentionSeconds: RETENTION_S,
     statusEvents: {
       async enqueue(e) {
         order.push(`event:${e.status}`);
-        events.push({ status: e.status, id: e.id });
+        events.push(e);
       },
     },
     now: () => new Date(clock),
@@ -86,7 +113,7 @@ function setup() {
   const call = (method: string, body?: unknown) => actor.methods[method]!(turn(), body);
   const remind = (name: string) => actor.reminders[name]!(turn(), {});
   return {
-    actor, call, remind, cache, store, stored, published, reminders, watched, order, events,
+    actor, call, remind, cache, store, stored, published, reminders, deletedReminders, watched, order, events, customer,
     advance: (ms: number) => (clock += ms),
     failPublish: (on: boolean) => (publishFails = on),
   };
@@ -100,6 +127,21 @@ describe('NotificationActor on the actor host', () => {
     expect(s.published).toEqual([
       expect.objectContaining({ pubsub: 'channels-critical', topic: 'run1-sms-critical', metadata: { priority: '1' } }),
     ]);
+    // A critical notification with its recipient reads nothing of its customer.
+    expect(s.customer.reads).toBe(0);
+  });
+
+  it('keeps and forwards the sealed values as received: the state and the dispatch hold no plaintext', async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf() });
+    expect(s.stored.get(ID)).toMatchObject({ to: { phone: PHONE }, content: CONTENT, metadata: METADATA });
+    const dispatch = SealedDispatchSchema.parse(s.published[0]?.data);
+    expect(dispatch).toEqual({
+      schemaVersion: 2, notificationId: ID, tenantId: 'tenant-a', customerId: 'c-1', attempt: 1, channel: 'sms', priority: 'critical', to: { phone: PHONE }, content: CONTENT,
+    });
+    expect(JSON.stringify([...s.stored.values(), ...s.published, ...s.events])).not.toMatch(/4155550100|Your code|order-42/);
+    // Status events carry the metadata sealed: the webhook deliverer opens it.
+    expect(s.events.map((e) => e.metadata)).toEqual([METADATA, METADATA]);
   });
 
   it('takes a redelivered accept as the same event: no second save, the owed send again', async () => {
@@ -122,11 +164,7 @@ describe('NotificationActor on the actor host', () => {
   it("records the channel's result from memory while active, and reads the store once deactivated", async () => {
     const s = setup();
     await s.call('accept', { event: acceptedOf() });
-    const result = {
-      schemaVersion: 1, notificationId: ID, attempt: 1, channel: 'sms', at: new Date(t0 + 50).toISOString(),
-      outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' },
-    };
-    expect(await s.call('recordResult', result)).toEqual({ status: 'sent' });
+    expect(await s.call('recordResult', sentResult())).toEqual({ status: 'sent' });
     expect({ reads: s.store.reads, saves: s.store.saves }).toEqual({ reads: 1, saves: 2 });
     // Kept while it is on its way; once sent, for the retention period only.
     expect(s.store.ttls).toEqual([undefined, RETENTION_S]);
@@ -161,7 +199,7 @@ describe('NotificationActor on the actor host', () => {
     await s.call('accept', { event: acceptedOf() });
     expect(s.order).toEqual(['watch', 'save', 'event:accepted', 'event:dispatched']);
     expect(s.watched.get(ID)).toBe(t0 + 300_000);
-    await s.call('recordResult', { schemaVersion: 1, notificationId: ID, attempt: 1, channel: 'sms', at: new Date(t0).toISOString(), outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' } });
+    await s.call('recordResult', sentResult());
     expect(s.order).toEqual(['watch', 'save', 'event:accepted', 'event:dispatched', 'save', 'event:sent', 'unwatch']);
     expect(s.watched.size).toBe(0);
   });
@@ -219,5 +257,142 @@ describe('NotificationActor on the actor host', () => {
     const s = setup();
     await expect(s.call('accept', { event: { id: ID } })).rejects.toThrow();
     await expect(s.call('cancel', {})).rejects.toThrow();
+    await expect(s.call('erase', {})).rejects.toThrow();
+    await expect(s.call('erase', { tenantId: '' })).rejects.toThrow();
+  });
+});
+
+describe("NotificationActor sending to the customer's profile", () => {
+  const found = (profile: StoredProfile | undefined, preferences?: { optedOut: Array<'email' | 'sms' | 'push'> }): CustomerLookup => ({
+    kind: 'found',
+    records: { ...(profile ? { profile } : {}), ...(preferences ? { preferences } : {}) },
+  });
+
+  it.each([
+    ['email', { email: PROFILE.email }],
+    ['sms', { phone: PROFILE.phone }],
+    ['push', { devices: PROFILE.devices }],
+  ] as const)('takes the %s recipient from the profile when the request has none, and keeps it out of the state', async (channel, expected) => {
+    const s = setup();
+    s.customer.lookup = found(PROFILE);
+    expect(await s.call('accept', { event: acceptedOf({ channel, to: {} }) })).toEqual({ status: 'dispatched' });
+    expect(s.published).toHaveLength(1);
+    expect(SealedDispatchSchema.parse(s.published[0]?.data).to).toEqual(expected);
+    expect((s.stored.get(ID) as NotificationState).to).toEqual({});
+    expect(s.customer.reads).toBe(1);
+  });
+
+  it('reads the customer once in a turn that checks the preferences and then sends to the profile', async () => {
+    const s = setup();
+    s.customer.lookup = found(PROFILE, { optedOut: ['sms'] });
+    // Bulk: the preferences move it past sms, the profile gives the email address.
+    await s.call('accept', { event: acceptedOf({ priority: 'bulk', channel: undefined, channels: ['sms', 'email'], to: {} }) });
+    expect(s.customer.reads).toBe(1);
+    expect(SealedDispatchSchema.parse(s.published[0]?.data)).toMatchObject({ channel: 'email', to: { email: PROFILE.email } });
+  });
+
+  it('reads the profile again on a later attempt, so a changed address is used', async () => {
+    const s = setup();
+    s.customer.lookup = found(PROFILE);
+    await s.call('accept', { event: acceptedOf({ to: {} }) });
+    await s.call('recordResult', { ...sentResult(), outcome: { kind: 'transient', provider: 'sandbox', reason: 'HTTP 503' } });
+    const changed = sealed('+14155550111');
+    s.customer.lookup = found({ ...PROFILE, phone: changed });
+    s.advance(10_000);
+    await s.remind(WAKE_REMINDER);
+    expect(s.published.map((p) => SealedDispatchSchema.parse(p.data).to)).toEqual([{ phone: PROFILE.phone }, { phone: changed }]);
+    expect(s.customer.reads).toBe(2);
+  });
+
+  it('holds the attempt as after a failed hand-off when the profile cannot be read, and sends it once it can', async () => {
+    const s = setup();
+    s.customer.lookup = { kind: 'unavailable', reason: 'no answer within 2000 ms' };
+    expect(await s.call('accept', { event: acceptedOf({ to: {} }) })).toEqual({ status: 'dispatched' });
+    expect(s.published).toEqual([]);
+    const held = s.stored.get(ID) as NotificationState;
+    expect(held).toMatchObject({ status: 'dispatched', attempt: 1, failedHandoffs: 1 });
+    expect(held.timeline.at(-1)?.reason).toContain('customer profile unavailable: no answer within 2000 ms');
+    expect(s.watched.get(ID)).toBe(Date.parse(held.dueBy ?? ''));
+
+    s.customer.lookup = found(PROFILE);
+    s.advance(60_000);
+    expect(await s.call('overdue', {})).toEqual({ status: 'dispatched' });
+    expect(s.published.map((p) => SealedDispatchSchema.parse(p.data))).toMatchObject([{ attempt: 1, to: { phone: PROFILE.phone } }]);
+  });
+
+  it('ends undeliverable (no_contact_point) when the profile has nothing for the only channel, telling listeners', async () => {
+    const s = setup();
+    s.customer.lookup = found({ email: PROFILE.email, updatedAt: PROFILE.updatedAt });
+    expect(await s.call('accept', { event: acceptedOf({ to: {} }) })).toEqual({ status: 'undeliverable' });
+    expect(s.published).toEqual([]);
+    const state = s.stored.get(ID) as NotificationState;
+    expect(state.timeline.at(-1)).toMatchObject({ status: 'undeliverable', channel: 'sms', attempt: 1, reason: 'no_contact_point' });
+    expect(s.events.map((e) => e.status)).toEqual(['accepted', 'dispatched', 'undeliverable']);
+    expect(s.watched.size).toBe(0);
+    expect(s.store.ttls.at(-1)).toBe(RETENTION_S);
+  });
+
+  it('falls back to the next channel when a customer without a profile has no contact point for the first', async () => {
+    const s = setup();
+    s.customer.lookup = found(undefined);
+    await s.call('accept', { event: acceptedOf({ channel: undefined, channels: ['email', 'sms'], to: { phone: PHONE } }) });
+    expect((s.stored.get(ID) as NotificationState).status).toBe('retrying');
+    expect(s.reminders.at(-1)).toMatchObject({ id: ID, name: WAKE_REMINDER, spec: { dueTime: '0ms' } });
+    await s.remind(WAKE_REMINDER);
+    expect(s.published.map((p) => SealedDispatchSchema.parse(p.data))).toMatchObject([{ channel: 'sms', attempt: 2, to: { phone: PHONE } }]);
+  });
+});
+
+describe('NotificationActor erase', () => {
+  it('cancels a scheduled notification: its reminder goes, listeners hear of it without the customer, and the state keeps nothing of theirs', async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf({ sendAt: new Date(t0 + 60_000).toISOString() }) });
+    expect(await s.call('erase', { tenantId: 'tenant-a' })).toEqual({ outcome: 'erased', canceled: true });
+    expect(s.deletedReminders).toEqual([`${ID}/${WAKE_REMINDER}`]);
+    const state = s.stored.get(ID) as NotificationState;
+    expect(state).toMatchObject({ status: 'canceled', customerId: '', erased: true });
+    for (const field of ['to', 'content', 'metadata']) expect(state).not.toHaveProperty(field);
+    expect(s.store.ttls.at(-1)).toBe(RETENTION_S);
+    const last = s.events.at(-1);
+    expect(last).toMatchObject({ status: 'canceled', customerId: 'erased', reason: 'customer_erased' });
+    expect(last).not.toHaveProperty('metadata');
+    const view = (await s.call('view')) as Record<string, unknown>;
+    expect(view).toMatchObject({ id: ID, status: 'canceled' });
+    expect(view).not.toHaveProperty('customerId');
+    expect(view).not.toHaveProperty('metadata');
+  });
+
+  it('cancels a dispatched notification and takes it off the watchdog list', async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf() });
+    expect(await s.call('erase', { tenantId: 'tenant-a' })).toEqual({ outcome: 'erased', canceled: true });
+    expect(s.watched.size).toBe(0);
+    expect(s.order.slice(-3)).toEqual(['save', 'event:canceled', 'unwatch']);
+    // The channel's report of the attempt comes too late to change anything.
+    expect(await s.call('recordResult', sentResult())).toEqual({ status: 'canceled' });
+  });
+
+  it('strips a settled notification without canceling it, and a second erase changes nothing', async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf() });
+    await s.call('recordResult', sentResult());
+    const eventsBefore = s.events.length;
+    expect(await s.call('erase', { tenantId: 'tenant-a' })).toEqual({ outcome: 'erased', canceled: false });
+    expect(s.stored.get(ID)).toMatchObject({ status: 'sent', customerId: '', erased: true });
+    expect(s.events).toHaveLength(eventsBefore);
+    const saves = s.store.saves;
+    expect(await s.call('erase', { tenantId: 'tenant-a' })).toEqual({ outcome: 'erased', canceled: false });
+    expect(s.store.saves).toBe(saves);
+    expect(s.deletedReminders).toEqual([]);
+  });
+
+  it("answers not_found for another tenant's notification and for none, writing nothing", async () => {
+    const s = setup();
+    expect(await s.call('erase', { tenantId: 'tenant-a' })).toEqual({ outcome: 'not_found' });
+    expect(s.store.saves).toBe(0);
+    await s.call('accept', { event: acceptedOf() });
+    expect(await s.call('erase', { tenantId: 'tenant-b' })).toEqual({ outcome: 'not_found' });
+    expect(s.store.saves).toBe(1);
+    expect(s.stored.get(ID)).toMatchObject({ customerId: 'c-1', content: CONTENT });
   });
 });

@@ -3,6 +3,7 @@ import {
   NotificationAcceptedSchema,
   ProviderEventSchema,
   type NotificationView,
+  type SealedDispatch,
   type StatusEvent,
 } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
@@ -12,6 +13,8 @@ import type { RetryPolicy } from '../domain/backoff.js';
 import type { DispatchPolicy } from '../domain/dispatch-deadline.js';
 import { decide, isSettled, toView, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from '../domain/notification-machine.js';
 import { statusEventOf } from '../domain/notification-state.js';
+import { hasRecipient, profileRecipient } from '../domain/recipient.js';
+import { preferencesOf, readOncePerTurn, type ReadCustomer } from './customer-reader.js';
 
 export interface NotificationActorDeps {
   /** Where the actor's wake-up reminder is kept. */
@@ -26,8 +29,12 @@ export interface NotificationActorDeps {
   deadlines: DeadlineList;
   /** Prefixes the channel topics (tests and regions run isolated queues). */
   topicPrefix: string;
-  /** Reads a customer's preferences; never throws (an error is `unavailable`). */
-  preferences(tenantId: string, customerId: string): Promise<PreferencesLookup>;
+  /**
+   * Reads a customer's profile and preferences; never throws (an error is `unavailable`). Asked
+   * at most once per turn: for the preferences of a bulk notification, and for the profile when
+   * a dispatch lacks its channel's recipient.
+   */
+  customers: ReadCustomer;
   /**
    * How long a settled notification (sent or ended) stays readable, and in its customer's
    * history (a query over these states); then the store forgets it.
@@ -55,6 +62,10 @@ const WAKE_RETRY_MS = 5_000;
 export const AcceptCommandSchema = z.object({ event: NotificationAcceptedSchema, traceparent: z.string().optional() });
 export const CancelCommandSchema = z.object({ tenantId: z.string().min(1) });
 export type CancelOutcome = { outcome: 'canceled'; view: NotificationView } | { outcome: 'not_cancelable'; view: NotificationView } | { outcome: 'not_found' };
+/** Body of the actor's `erase` method: the tenant of the customer erased. */
+export const EraseCommandSchema = z.object({ tenantId: z.string().min(1) });
+/** `canceled`: it had not settled, and ended `canceled` (customer_erased) by this erasure. */
+export type EraseOutcome = { outcome: 'erased'; canceled: boolean } | { outcome: 'not_found' };
 
 /**
  * NotificationActor for the actor host of @herald/dapr (createActorHost), its dependencies closed over.
@@ -65,9 +76,9 @@ export type CancelOutcome = { outcome: 'canceled'; view: NotificationView } | { 
 export function createNotificationActor(deps: NotificationActorDeps): ActorDefinition {
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
-  const bulkPreferences = async (state: Pick<NotificationState, 'priority' | 'tenantId' | 'customerId'>): Promise<PreferencesLookup> =>
+  const bulkPreferences = async (state: Pick<NotificationState, 'priority' | 'tenantId' | 'customerId'>, customer: ReadCustomer): Promise<PreferencesLookup> =>
     // Critical notifications ignore preferences: no read at all on their path.
-    state.priority === 'critical' ? { kind: 'none' } : deps.preferences(state.tenantId, state.customerId);
+    state.priority === 'critical' ? { kind: 'none' } : preferencesOf(await customer(state.tenantId, state.customerId));
 
   async function load(turn: ActorTurn): Promise<NotificationState | undefined> {
     return (await turn.state.get<NotificationState>(STATE_KEY)) ?? undefined;
@@ -78,10 +89,14 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
    * is applied next, once every effect of this decision is done, so listeners and the timeline
    * see the changes in the order they happened.
    */
-  async function apply(turn: ActorTurn, eventFor: (state: NotificationState | undefined) => Promise<NotificationEvent>): Promise<NotificationState | undefined> {
+  async function apply(
+    turn: ActorTurn,
+    eventFor: (state: NotificationState | undefined, customer: ReadCustomer) => Promise<NotificationEvent>,
+  ): Promise<NotificationState | undefined> {
+    const customer = readOncePerTurn(deps.customers);
     try {
-      let next: NotificationEvent | undefined = await step(turn, await eventFor(await load(turn)));
-      while (next) next = await step(turn, next);
+      let next: NotificationEvent | undefined = await step(turn, await eventFor(await load(turn), customer), customer);
+      while (next) next = await step(turn, next, customer);
       return await load(turn);
     } catch (err) {
       // Whatever this turn read or wrote is in doubt: the next turn starts from what the store holds.
@@ -91,7 +106,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
   }
 
   /** Decide, save, perform; resolves the event an effect reported back, if any. */
-  async function step(turn: ActorTurn, event: NotificationEvent): Promise<NotificationEvent | undefined> {
+  async function step(turn: ActorTurn, event: NotificationEvent, customer: ReadCustomer): Promise<NotificationEvent | undefined> {
     const decision = decide(await load(turn), event, { now: now(), random: random(), policy: deps.policy, dispatch: deps.dispatch });
     if (!decision.state) {
       // Nothing known by this id: at most a watchdog entry left behind to clear.
@@ -113,7 +128,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     let reported: NotificationEvent | undefined;
     for (const effect of decision.effects) {
       if (effect.type === 'watch') continue;
-      reported = (await perform(decision.state, effect)) ?? reported;
+      reported = (await perform(decision.state, effect, customer)) ?? reported;
     }
     return reported;
   }
@@ -122,21 +137,11 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
    * Performs one effect. A failure throws: the event is delivered again and re-issues it
    * (owedEffects). A failed hand-off is not thrown but reported back, as the event it is.
    */
-  async function perform(state: NotificationState, effect: Effect): Promise<NotificationEvent | undefined> {
+  async function perform(state: NotificationState, effect: Effect, customer: ReadCustomer): Promise<NotificationEvent | undefined> {
     const notificationId = state.id;
     switch (effect.type) {
       case 'send':
-        try {
-          const route = dispatchRoute(effect.dispatch, deps.topicPrefix);
-          const failure = await deps.dispatches.publish(route.pubsub, route.topic, effect.dispatch, route.metadata);
-          if (failure !== undefined) throw new Error(failure);
-          deps.log.debug({ notificationId, attempt: effect.dispatch.attempt }, 'dispatched');
-        } catch (err) {
-          const reason = `queue hand-off failed: ${errMessage(err)}`;
-          deps.log.warn({ notificationId, attempt: effect.dispatch.attempt, err: reason }, 'dispatch failed');
-          return { type: 'dispatch-failed', attempt: effect.dispatch.attempt, reason };
-        }
-        return undefined;
+        return send(effect.dispatch, customer);
       case 'schedule-wake':
         await registerWake(notificationId, effect.at);
         deps.log.info({ notificationId, status: state.status, at: effect.at }, 'wake-up scheduled');
@@ -161,6 +166,42 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     }
   }
 
+  /**
+   * Hands the dispatch to its channel's queue, addressed first from the customer's profile if
+   * the request named no recipient for the channel: read now, not at accept, so a retry goes to
+   * an address changed meanwhile. The profile's recipient is never kept in the state.
+   */
+  async function send(dispatch: SealedDispatch, customer: ReadCustomer): Promise<NotificationEvent | undefined> {
+    const { notificationId, attempt, channel } = dispatch;
+    let addressed = dispatch;
+    if (!hasRecipient(channel, dispatch.to)) {
+      const found = await customer(dispatch.tenantId, dispatch.customerId);
+      if (found.kind === 'unavailable') {
+        // As a hand-off in doubt: the same attempt goes again shortly, and reads the profile again.
+        const reason = `customer profile unavailable: ${found.reason}`;
+        deps.log.warn({ notificationId, attempt, err: reason }, 'dispatch held');
+        return { type: 'dispatch-failed', attempt, reason };
+      }
+      const to = profileRecipient(channel, found.records.profile);
+      if (!to) {
+        deps.log.info({ notificationId, attempt, channel }, 'no contact point for the channel');
+        return { type: 'no-contact-point', attempt, channel };
+      }
+      addressed = { ...dispatch, to };
+    }
+    try {
+      const route = dispatchRoute(addressed, deps.topicPrefix);
+      const failure = await deps.dispatches.publish(route.pubsub, route.topic, addressed, route.metadata);
+      if (failure !== undefined) throw new Error(failure);
+      deps.log.debug({ notificationId, attempt }, 'dispatched');
+      return undefined;
+    } catch (err) {
+      const reason = `queue hand-off failed: ${errMessage(err)}`;
+      deps.log.warn({ notificationId, attempt, err: reason }, 'dispatch failed');
+      return { type: 'dispatch-failed', attempt, reason };
+    }
+  }
+
   async function registerWake(notificationId: string, at: string): Promise<void> {
     // A durable reminder, not a timer: it survives the dispatcher's restart. Registered again
     // under the same name, it replaces the one before. The wake-up turn reads the state, not
@@ -177,12 +218,12 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
       async accept(turn, body) {
         const cmd = AcceptCommandSchema.parse(body);
         const accepted = cmd.event;
-        const state = await apply(turn, async (current) => ({
+        const state = await apply(turn, async (current, customer) => ({
           type: 'accept',
           accepted,
           traceId: traceIdOf(cmd.traceparent),
           // Preferences matter only to a notification not yet created (a redelivery reads nothing).
-          preferences: current ? { kind: 'none' } : await bulkPreferences({ ...accepted.request, tenantId: accepted.tenantId }),
+          preferences: current ? { kind: 'none' } : await bulkPreferences({ ...accepted.request, tenantId: accepted.tenantId }, customer),
         }));
         return { status: state?.status ?? 'unknown' };
       },
@@ -207,15 +248,32 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
         return { outcome: state.status === 'canceled' ? 'canceled' : 'not_cancelable', view: toView(state) };
       },
 
+      /**
+       * The customer is erased: cancels the notification if it has not settled, and strips it of
+       * everything of theirs. Idempotent: erasing again changes nothing and answers canceled false.
+       */
+      async erase(turn, body): Promise<EraseOutcome> {
+        const { tenantId } = EraseCommandSchema.parse(body);
+        let canceled = false;
+        const state = await apply(turn, async (current) => {
+          canceled = current?.tenantId === tenantId && !current.erased && !isSettled(current);
+          return { type: 'erase', tenantId };
+        });
+        // Another tenant's notification is indistinguishable from none at all.
+        if (!state || state.tenantId !== tenantId) return { outcome: 'not_found' };
+        return { outcome: 'erased', canceled };
+      },
+
       /** The watchdog found this notification's deadline passed: decide what that means now. */
       async overdue(turn) {
-        const state = await apply(turn, async (current) => ({
+        const state = await apply(turn, async (current, customer) => ({
           type: 'overdue',
-          preferences: current && current.status !== 'dispatched' ? await bulkPreferences(current) : { kind: 'none' },
+          preferences: current && current.status !== 'dispatched' ? await bulkPreferences(current, customer) : { kind: 'none' },
         }));
         return { status: state?.status ?? 'unknown' };
       },
 
+      /** The status view, its metadata values sealed as stored: the caller that shows it opens them. */
       async view(turn): Promise<NotificationView | null> {
         const state = await load(turn);
         return state ? toView(state) : null;
@@ -224,7 +282,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     reminders: {
       async [WAKE_REMINDER](turn) {
         try {
-          await apply(turn, async (current) => ({ type: 'wake', preferences: current ? await bulkPreferences(current) : { kind: 'none' } }));
+          await apply(turn, async (current, customer) => ({ type: 'wake', preferences: current ? await bulkPreferences(current, customer) : { kind: 'none' } }));
         } catch (err) {
           // The reminder is spent; a turn that failed must not strand the notification.
           deps.log.warn({ notificationId: turn.id, err: errMessage(err) }, 'wake-up failed; trying again shortly');

@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { NotificationStatus, StatusEvent, WebhookRegistration } from '@herald/contracts';
-import { createRedis, createWebhookEndpointStore, redisKeys } from '@herald/stores';
+import { createDataKeys, createRedis, createWebhookEndpointStore, parseKeyRing, redisKeys, seal, type DataKeys } from '@herald/stores';
 import { useTestStateStore } from '../../../../test/support/test-state.js';
 import { verifyWebhookSignature, WEBHOOK_SIGNATURE_HEADER } from '@herald/webhooks';
 import { pino } from 'pino';
@@ -18,6 +18,9 @@ const keys = redisKeys(prefix);
 const redis = await createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const { sidecar } = await useTestStateStore();
 const store = createWebhookEndpointStore(sidecar);
+// The customers' data keys in the test store's own `datakeys`, wrapped under a key ring of this file's.
+const ring = parseKeyRing('KEY_ENCRYPTION_KEYS', JSON.stringify({ primary: 'k1', keys: { k1: randomBytes(32).toString('base64') } }));
+const dataKeys = createDataKeys({ state: sidecar, ring });
 const T0 = Date.parse('2026-11-25T10:00:00.000Z');
 
 interface Received {
@@ -98,6 +101,7 @@ function deliverer(overrides: Partial<WebhookDelivererDeps> = {}) {
     redis,
     keys,
     endpoints: store,
+    dataKeys,
     log,
     allowPrivate: true,
     now: () => clock.now,
@@ -437,5 +441,77 @@ describe('webhook deliverer', () => {
     await expect(pending()).resolves.toEqual({ due: 1, stored: 1 });
     await expect(d.drainOnce()).resolves.toBe(1);
     await expect(pending()).resolves.toEqual({ due: 0, stored: 0 });
+  });
+
+  describe('metadata', () => {
+    /** An event whose metadata intake sealed under the customer's data key, as the actor queues it. */
+    async function sealedEvent(tenantId: string, customerId: string) {
+      const key = await dataKeys.forSealing(tenantId, customerId);
+      const ctx = { tenantId, customerId };
+      return { ...event(tenantId), customerId, metadata: { orderId: seal(key, ctx, 'order-42'), plan: seal(key, ctx, 'gold') } };
+    }
+    const posted = (receiver: { requests: Received[] }) => receiver.requests.map((r) => JSON.parse(r.body) as StatusEvent);
+
+    it('queues it sealed and POSTs it opened, signed as sent', async () => {
+      const receiver = await startReceiver(204);
+      const { d, clock } = deliverer();
+      const t = tenant();
+      const endpoint = await register(t, { url: receiver.url('/meta') });
+      const e = await sealedEvent(t, `c-${randomUUID()}`);
+      await d.enqueue(e);
+      const [queued] = await redis.hVals(keys.webhookDeliveries());
+      expect(queued).toContain(e.metadata.orderId);
+      expect(queued).not.toMatch(/order-42|gold/);
+
+      await expect(d.drainOnce()).resolves.toBe(1);
+      expect(posted(receiver)).toEqual([{ ...e, metadata: { orderId: 'order-42', plan: 'gold' } }]);
+      const [got] = receiver.requests;
+      expect(verifyWebhookSignature(endpoint.secret, got!.body, got!.headers[WEBHOOK_SIGNATURE_HEADER] as string, { nowSec: Math.floor(clock.now / 1000) })).toBe(true);
+    });
+
+    it("POSTs the event without metadata once the customer's key is destroyed, and when a value does not open", async () => {
+      const receiver = await startReceiver(200);
+      const { d, clock } = deliverer();
+      const t = tenant();
+      await register(t, { url: receiver.url('/erased') });
+      const erased = await sealedEvent(t, `c-${randomUUID()}`);
+      await dataKeys.destroy(t, erased.customerId);
+      // One value altered in the queue: it fails authentication, and none of the metadata goes.
+      const intact = await sealedEvent(t, `c-${randomUUID()}`);
+      const tampered = { ...intact, metadata: { ...intact.metadata, plan: `${intact.metadata.plan.slice(0, -4)}AAAA` } };
+      await d.enqueue(erased);
+      await d.enqueue(tampered);
+      await drainUntil(d, clock, () => receiver.requests.length === 2);
+      const byId = new Map(posted(receiver).map((p) => [p.id, p]));
+      const { metadata: _m1, ...erasedWithout } = erased;
+      const { metadata: _m2, ...tamperedWithout } = tampered;
+      expect(byId.get(erased.id)).toEqual(erasedWithout);
+      expect(byId.get(tampered.id)).toEqual(tamperedWithout);
+      await expect(pending()).resolves.toEqual({ due: 0, stored: 0 });
+    });
+
+    it('holds the delivery, without counting it against the endpoint, while the key cannot be read', async () => {
+      const receiver = await startReceiver(200);
+      let storeDown = true;
+      const flakyKeys: Pick<DataKeys, 'forOpening'> = {
+        forOpening: (...args) => (storeDown ? Promise.reject(new Error('state get: connection refused')) : dataKeys.forOpening(...args)),
+      };
+      const { d, clock, logs } = deliverer({ dataKeys: flakyKeys });
+      const t = tenant();
+      const endpoint = await register(t, { url: receiver.url('/later') });
+      const e = await sealedEvent(t, `c-${randomUUID()}`);
+      await d.enqueue(e);
+      await expect(d.drainOnce()).resolves.toBe(1);
+      expect(receiver.requests).toHaveLength(0);
+      await expect(redis.zScore(keys.webhookDue(), `${endpoint.id}:${e.id}`)).resolves.toBe(T0 + 5_000);
+      await expect(redis.exists(keys.webhookHealth(endpoint.id))).resolves.toBe(0);
+      expect(logs.some((l) => l.includes('data key unreadable'))).toBe(true);
+      for (const line of logs) expect(line).not.toMatch(/order-42|gold/);
+
+      storeDown = false;
+      clock.now = T0 + 5_000;
+      await expect(d.drainOnce()).resolves.toBe(1);
+      expect(posted(receiver)).toEqual([{ ...e, metadata: { orderId: 'order-42', plan: 'gold' } }]);
+    });
   });
 });

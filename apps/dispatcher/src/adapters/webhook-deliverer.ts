@@ -1,7 +1,8 @@
 import type { StatusEvent, WebhookEndpoint } from '@herald/contracts';
-import type { Logger } from '@herald/service';
-import type { Redis, RedisKeys, WebhookEndpointStore } from '@herald/stores';
+import { errMessage, type Logger } from '@herald/service';
+import type { DataKeys, Redis, RedisKeys, WebhookEndpointStore } from '@herald/stores';
 import { retryDelayMs, type RetryPolicy } from '../domain/backoff.js';
+import { createEventOpener } from './webhook-metadata.js';
 import { createWebhookPoster, type PostOutcome } from './webhook-post.js';
 import { createWebhookQueue, type Claimed } from './webhook-queue.js';
 
@@ -21,6 +22,8 @@ export interface WebhookDelivererDeps {
   keys: RedisKeys;
   /** The tenants' endpoints (records, in the store of record). */
   endpoints: Pick<WebhookEndpointStore, 'list'>;
+  /** The customers' data keys: an event's metadata is queued sealed and opened just before its POST. */
+  dataKeys: Pick<DataKeys, 'forOpening'>;
   log: Logger;
   /** Deliver to private, loopback and link-local addresses too (local development, tests). */
   allowPrivate: boolean;
@@ -55,6 +58,8 @@ export const defaultWebhookDeliveryPolicy: WebhookDeliveryPolicy = { maxAttempts
 const MAX_CACHED_TENANTS = 10_000;
 /** POSTs in flight to one endpoint at once: a slow endpoint takes at most this many of the process's slots. */
 const PER_ENDPOINT_CONCURRENCY = 4;
+/** How long a delivery waits when its customer's data key could not be read (the store, not the endpoint, failed). */
+const KEY_RETRY_MS = 5_000;
 
 function createSemaphore(limit: number) {
   let free = limit;
@@ -90,6 +95,23 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
   const store = deps.endpoints;
   const slots = createSemaphore(concurrency);
   const poster = createWebhookPoster({ allowPrivate, timeoutMs: policy.timeoutMs, maxRetryAfterMs: policy.maxDelayMs, now });
+  const openEvent = createEventOpener(deps.dataKeys);
+
+  /**
+   * The event as its receiver gets it, metadata opened; undefined (the delivery put back for a
+   * little later) while the data key cannot be read. Not the endpoint's failure: its backoff and
+   * the delivery's attempts stay as they are.
+   */
+  async function opened(item: Claimed): Promise<StatusEvent | undefined> {
+    try {
+      return await openEvent(item.delivery.event);
+    } catch (err) {
+      const { tenantId, endpointId, event } = item.delivery;
+      log.warn({ tenantId, endpointId, eventId: event.id, notificationId: event.notificationId, err: errMessage(err) }, 'webhook delivery waits: data key unreadable');
+      await queue.defer([item], now() + KEY_RETRY_MS);
+      return undefined;
+    }
+  }
 
   const cache = new Map<string, { until: number; endpoints: Promise<WebhookEndpoint[]> }>();
   function endpointsOf(tenantId: string): Promise<WebhookEndpoint[]> {
@@ -151,9 +173,11 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
     const deliver = async (item: Claimed): Promise<void> => {
       let outcome: PostOutcome | undefined;
       if (mayPost()) {
+        const event = await opened(item);
+        if (event === undefined) return;
         await slots.acquire();
         try {
-          if (mayPost()) outcome = await poster.post(endpoint, item.delivery.event);
+          if (mayPost()) outcome = await poster.post(endpoint, event);
         } finally {
           slots.release();
         }

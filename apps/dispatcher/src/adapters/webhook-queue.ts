@@ -10,6 +10,8 @@ import { z } from 'zod';
 // A delivery id is "<endpoint id>:<event id>", so an event enqueued twice is delivered once.
 // Claims are leases: a claimed delivery is re-scored to now + lease, and comes due again if
 // its claimer dies, on any replica (at-least-once; receivers de-duplicate by herald-event-id).
+// An event is kept as the actor made it, its metadata values sealed: they are opened only in
+// memory, just before the POST (webhook-metadata.ts).
 
 const DEAD_LIST_LENGTH = 1000;
 

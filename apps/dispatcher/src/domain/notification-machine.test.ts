@@ -1,4 +1,5 @@
-import type { DeliveryResult, NotificationAccepted, NotificationRequest, Preferences, ProviderEvent } from '@herald/contracts';
+import type { DeliveryResult, NotificationAccepted, Preferences, ProviderEvent, SealedRequest } from '@herald/contracts';
+import { newDataKey, seal } from '@herald/stores';
 import { decide, isCancelable, isSettled, toView, type DecideContext, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
 
 const t0 = new Date('2026-11-25T10:00:00.000Z');
@@ -13,15 +14,19 @@ const ctx = (over: Partial<DecideContext> = {}): DecideContext => ({
 const none: PreferencesLookup = { kind: 'none' };
 const prefs = (p: Preferences): PreferencesLookup => ({ kind: 'found', preferences: p });
 
-const request: NotificationRequest = {
+// Sealed as intake seals them; the machine only carries them.
+const key = newDataKey();
+const sealed = (text: string) => seal(key, { tenantId: 'tenant-a', customerId: 'c-1' }, text);
+const to = { email: sealed('a@example.com'), phone: sealed('+14155550100'), deviceToken: sealed('device-token-1') };
+const request: SealedRequest = {
   customerId: 'c-1',
   channel: 'email',
   priority: 'bulk',
-  to: { email: 'a@example.com', phone: '+14155550100' },
-  content: { subject: 'Hi', text: 'Hello' },
+  to: { email: to.email, phone: to.phone },
+  content: sealed(JSON.stringify({ subject: 'Hi', text: 'Hello' })),
 };
-const acceptedOf = (over: Partial<NotificationRequest> = {}): NotificationAccepted => ({
-  schemaVersion: 1,
+const acceptedOf = (over: Partial<SealedRequest> = {}): NotificationAccepted => ({
+  schemaVersion: 2,
   id: 'ntf_01jd0000000000000000000000',
   tenantId: 'tenant-a',
   acceptedAt: '2026-11-25T09:59:59.000Z',
@@ -70,12 +75,14 @@ describe('accept', () => {
       {
         type: 'send',
         dispatch: {
-          schemaVersion: 1,
+          schemaVersion: 2,
           notificationId: accepted.id,
+          tenantId: 'tenant-a',
+          customerId: 'c-1',
           attempt: 1,
           channel: 'email',
           priority: 'bulk',
-          to: { email: 'a@example.com' },
+          to: { email: to.email },
           content: request.content,
         },
       },
@@ -285,7 +292,7 @@ describe('deferred by an open breaker', () => {
 });
 
 describe('fallback', () => {
-  const multi = acceptedOf({ channel: undefined, channels: ['push', 'sms', 'email'], to: { deviceToken: 'device-token-1', phone: '+14155550100', email: 'a@example.com' } });
+  const multi = acceptedOf({ channel: undefined, channels: ['push', 'sms', 'email'], to });
 
   it('moves to the next channel on a permanent failure, through a reminder due now', () => {
     const d = decide(dispatched(multi), { ...permanent(1, 'push') }, ctx());
@@ -293,7 +300,9 @@ describe('fallback', () => {
     expect(d.state?.timeline.at(-1)?.reason).toBe('push failed: invalid address; falling back to sms');
     expect(d.effects[0]).toEqual({ type: 'schedule-wake', at: t0.toISOString() });
     const next = decide(d.state, wake(), ctx());
-    expect(next.effects[1]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 2 } });
+    // Each channel's dispatch carries its own field only.
+    expect(next.effects[1]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 2, to: { phone: to.phone } } });
+    expect(next.effects[1]).not.toHaveProperty('dispatch.to.email');
     expect(next.state?.timeline.at(-1)).toMatchObject({ status: 'dispatched', channel: 'sms', attempt: 2 });
   });
 

@@ -5,11 +5,14 @@
 // changes nothing.
 //
 //   accepted ──▶ (scheduled) ──▶ dispatched ──▶ sent ──▶ delivered | bounced | undeliverable
-//      │            │  ▲            │   ▲
-//      │            │  └ quiet hours │   │ (wake: retry due; or the next fallback channel)
-//      │            │                ▼   │
+//      │            │  ▲            │   ▲  │
+//      │            │  └ quiet hours │   │  └─(no contact point, no channel left)──▶ undeliverable
+//      │            │                ▼   │    (the sealed message cannot be opened)──▶ failed
 //      │            │             retrying ──(attempts and channels exhausted)──▶ failed
 //      └────────────┴──▶ expired | canceled | suppressed
+//
+// An erasure of the customer cancels whatever has not settled (`canceled`, customer_erased) and
+// strips the state of everything of theirs, settled or not (erasedState).
 //
 // Whatever waits (a scheduled send, quiet hours, a retry's backoff, a hold while preferences
 // cannot be read) waits on one durable actor reminder, due at `wakeAt`: the earliest of the
@@ -40,7 +43,8 @@ import {
 } from '@herald/contracts';
 import { retryDelayMs, type RetryPolicy } from './backoff.js';
 import { nextHandoffDelayMs, type DispatchPolicy } from './dispatch-deadline.js';
-import { currentChannel, entry, sendOf, type Effect, type NotificationState, type PreferencesLookup } from './notification-state.js';
+import type { Channel } from '@herald/contracts';
+import { bareEntry, currentChannel, entry, erasedState, sendOf, type Effect, type NotificationState, type PreferencesLookup } from './notification-state.js';
 import { quietHoursEnd } from './quiet-hours.js';
 
 export type { Effect, NotificationState, PreferencesLookup } from './notification-state.js';
@@ -55,7 +59,21 @@ export type NotificationEvent =
   /** The actor's reminder fired. */
   | { type: 'wake'; preferences: PreferencesLookup }
   | { type: 'cancel'; tenantId: string }
-  | { type: 'provider-event'; event: ProviderEvent };
+  | { type: 'provider-event'; event: ProviderEvent }
+  /** The send found neither the request nor the customer's profile naming where `channel` goes. */
+  | { type: 'no-contact-point'; attempt: number; channel: Channel }
+  /** The customer is erased: cancel what has not settled, and keep nothing of theirs. */
+  | { type: 'erase'; tenantId: string };
+
+/** Reasons Herald gives in the timeline for its own decisions, stable for callers to match on. */
+export const REASONS = {
+  /** The customer was erased (their data key destroyed) before it went out. */
+  customerErased: 'customer_erased',
+  /** The sealed recipient or content failed to open: tampered with, or sealed under another key. */
+  undecryptable: 'undecryptable',
+  /** Neither the request nor the customer's profile says where the channel's message goes. */
+  noContactPoint: 'no_contact_point',
+} as const;
 
 export interface DecideContext {
   now: Date;
@@ -141,7 +159,30 @@ function decideEvent(state: NotificationState | undefined, event: NotificationEv
 
     case 'provider-event':
       return onProviderEvent(state, event.event, at);
+
+    case 'no-contact-point': {
+      if (!state || state.status !== 'dispatched' || event.attempt !== state.attempt || event.channel !== currentChannel(state)) return unchanged(state);
+      const base = { at, channel: event.channel, attempt: state.attempt };
+      return fallBackOr(state, at, `no ${event.channel} contact point (${REASONS.noContactPoint})`, entry({ ...base, status: 'undeliverable', reason: REASONS.noContactPoint }));
+    }
+
+    case 'erase':
+      return onErase(state, event.tenantId, at);
   }
+}
+
+/**
+ * Strips the notification of its customer's data, once. One that has not settled is canceled
+ * first, as a cancel by request is (its reminder and its deadline go, listeners hear of it), but
+ * whether it was dispatched or not: with the customer's key destroyed, the channel could not open
+ * the dispatch anyway. The erasure's own entry keeps its reason, Herald's code, which quotes
+ * nothing of the customer's.
+ */
+function onErase(state: NotificationState | undefined, tenantId: string, at: string): Decision {
+  if (!state || state.tenantId !== tenantId || state.erased) return unchanged(state);
+  const stripped = erasedState(state);
+  if (isSettled(state)) return { state: stripped, effects: [], changed: true };
+  return end(stripped, at, entry({ at, status: 'canceled', channel: currentChannel(state), attempt: state.attempt, reason: REASONS.customerErased }));
 }
 
 function createState(accepted: NotificationAccepted, traceId: string | undefined, at: string): NotificationState {
@@ -257,6 +298,12 @@ function onResult(state: NotificationState | undefined, result: DeliveryResult, 
     }
     case 'permanent':
       return fallBackOrFail(state, at, { reason: outcome.reason, provider: outcome.provider, traceId: result.traceId });
+    case 'erased':
+      // The customer's key is gone: nothing of theirs can be sent, on this channel or another.
+      return end(state, at, entry({ ...base, status: 'canceled', reason: REASONS.customerErased }));
+    case 'undecryptable':
+      // Every channel's message is sealed alike: no retry and no other channel can open it either.
+      return end(state, at, entry({ ...base, status: 'failed', reason: REASONS.undecryptable }));
     case 'transient':
       return retryOrFallBack(state, at, ctx, { reason: outcome.reason, provider: outcome.provider, traceId: result.traceId }, outcome.retryAfterMs);
   }
@@ -277,15 +324,22 @@ function retryOrFallBack(state: NotificationState, at: string, ctx: DecideContex
   return wait(state, at, ctx.now.getTime() + delayMs, e);
 }
 
-/** The current channel is done with: try the next one (through a reminder due now, so `release` decides), or fail. */
+/** The current channel is done with: try the next one, or fail. */
 function fallBackOrFail(state: NotificationState, at: string, failure: FailureInfo): Decision {
   const channel = currentChannel(state);
-  const base = { at, channel, attempt: state.attempt, provider: failure.provider, traceId: failure.traceId };
+  const last = entry({ at, channel, attempt: state.attempt, provider: failure.provider, traceId: failure.traceId, status: 'failed', reason: failure.reason });
+  return fallBackOr(state, at, `${channel} failed: ${failure.reason}`, last);
+}
+
+/**
+ * The current channel is done with, for `why`: try the next one (through a reminder due now, so
+ * `release` decides), or, on the last channel, end with the entry `last`.
+ */
+function fallBackOr(state: NotificationState, at: string, why: string, last: TimelineEntry): Decision {
   const nextChannel = state.channels[state.channelIndex + 1];
-  if (!nextChannel) return end(state, at, entry({ ...base, status: 'failed', reason: failure.reason }));
+  if (!nextChannel) return end(state, at, last);
   const moved: NotificationState = { ...state, channelIndex: state.channelIndex + 1, channelAttempts: 0 };
-  const reason = `${channel} failed: ${failure.reason}; falling back to ${nextChannel}`;
-  return wait(moved, at, Date.parse(at), entry({ ...base, status: 'retrying', reason }));
+  return wait(moved, at, Date.parse(at), { ...last, status: 'retrying', reason: `${why}; falling back to ${nextChannel}` });
 }
 
 /**
@@ -335,7 +389,9 @@ function onProviderEvent(state: NotificationState | undefined, event: ProviderEv
   if (event.providerMessageId && state.providerMessageId && !sameMessage(event.providerMessageId, state.providerMessageId)) {
     return unchanged(state);
   }
-  return advance(state, at, entry({ at: event.at, status: event.status, channel: currentChannel(state), attempt: state.attempt, provider: event.provider, reason: event.reason }));
+  const e = entry({ at: event.at, status: event.status, channel: currentChannel(state), attempt: state.attempt, provider: event.provider, reason: event.reason });
+  // A provider's reason may quote an address: an erased notification keeps only the status.
+  return advance(state, at, state.erased ? bareEntry(e) : e);
 }
 
 /** SendGrid's event ids extend the message id the API returned (`<id>.filter…`). */
@@ -387,8 +443,14 @@ function appendEntry(state: NotificationState, at: string, e: TimelineEntry): No
   return { ...state, status: e.status, updatedAt: at, timeline: [...state.timeline, e] };
 }
 
-/** The public view of a notification: no recipient, no content. */
-/** The status view: the same for the actor as for a history read from the store. */
+/**
+ * The status view: the same for the actor as for a history read from the store, never the
+ * recipient or the content. Its metadata values are as stored, sealed: whoever shows the view
+ * opens them. An erased notification's view names no customer and has no metadata.
+ */
 export function toView(state: NotificationState): NotificationView {
-  return notificationViewOf(state);
+  const view = notificationViewOf(state);
+  if (!state.erased) return view;
+  const { customerId: _customerId, metadata: _metadata, ...rest } = view;
+  return rest;
 }

@@ -1,17 +1,21 @@
 // What a notification actor keeps, and the effects its decisions ask for. The state is the
 // tracking record and the audit timeline in one: there is no other copy to keep in step.
-import { recipientFieldFor } from '@herald/contracts';
+//
+// The recipient, the content and the metadata values are kept sealed, exactly as intake sealed
+// them under the customer's data key: the dispatcher never opens them. Only a channel app opens
+// what it sends, and the webhook deliverer the metadata it POSTs.
 import type {
   Channel,
-  ChannelDispatch,
-  Content,
   NotificationStatus,
   Preferences,
   Priority,
-  Recipient,
+  Sealed,
+  SealedDispatch,
+  SealedRecipient,
   StatusEvent,
   TimelineEntry,
 } from '@herald/contracts';
+import { recipientFor } from './recipient.js';
 
 export interface NotificationState {
   id: string;
@@ -21,9 +25,21 @@ export interface NotificationState {
   channels: Channel[];
   channelIndex: number;
   priority: Priority;
-  to: Recipient;
-  content: Content;
-  metadata?: Record<string, string>;
+  /**
+   * The recipient the request gave, field by field (a channel whose field it lacks takes the
+   * customer's profile when sending). Absent once the customer is erased, like `content` and
+   * `metadata`.
+   */
+  to?: SealedRecipient;
+  /** The content, one sealed JSON. */
+  content?: Sealed;
+  /** The caller's metadata: the keys in the clear (they name things), each value sealed. */
+  metadata?: Record<string, Sealed>;
+  /**
+   * The customer was erased: recipient, content, metadata and customer id are gone, and the
+   * timeline keeps statuses, times, channels and attempts only.
+   */
+  erased?: true;
   sendAt?: string;
   expiresAt?: string;
   status: NotificationStatus;
@@ -55,7 +71,8 @@ export type PreferencesLookup =
   | { kind: 'unavailable'; reason: string };
 
 export type Effect =
-  | { type: 'send'; dispatch: ChannelDispatch }
+  /** Publish to the channel's queue; a dispatch without its channel's recipient takes the customer's profile first. */
+  | { type: 'send'; dispatch: SealedDispatch }
   /** Wake the actor at `at` (ISO time); replaces any reminder set before. */
   | { type: 'schedule-wake'; at: string }
   | { type: 'cancel-wake' }
@@ -78,18 +95,22 @@ export function currentChannel(state: Pick<NotificationState, 'channels' | 'chan
 
 /**
  * The message for the channel's queue, for the attempt in flight. It carries only the
- * recipient field that channel needs: the push queue never holds an email address.
+ * recipient field that channel needs (the push queue never holds an email address), or none
+ * when the request left it to the customer's profile: the actor fills it in when sending.
  */
-export function sendOf(state: NotificationState): ChannelDispatch {
+export function sendOf(state: NotificationState): SealedDispatch {
+  // Erased notifications are all settled: nothing sends for them (a bug if something asks).
+  if (state.content === undefined) throw new Error(`notification ${state.id} has no content to send`);
   const channel = currentChannel(state);
-  const field = recipientFieldFor[channel];
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     notificationId: state.id,
+    tenantId: state.tenantId,
+    customerId: state.customerId,
     attempt: state.attempt,
     channel,
     priority: state.priority,
-    to: { [field]: state.to[field] },
+    to: recipientFor(channel, state.to ?? {}),
     content: state.content,
     ...(state.expiresAt ? { expiresAt: state.expiresAt } : {}),
   };
@@ -100,7 +121,17 @@ export function entry(fields: { [K in keyof TimelineEntry]: TimelineEntry[K] | u
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as TimelineEntry;
 }
 
-/** The status event for the timeline entry at `index` (what webhooks receive): no PII. */
+/**
+ * What a status event names as the customer of an erased notification: the event's schema
+ * requires one, and the real id is gone.
+ */
+export const ERASED_CUSTOMER = 'erased';
+
+/**
+ * The status event for the timeline entry at `index` (what webhooks receive): no recipient, no
+ * content. The metadata values stay sealed here and in the webhook queue; the deliverer opens
+ * them just before it POSTs.
+ */
 export function statusEventOf(state: NotificationState, index: number): StatusEvent | undefined {
   const e = state.timeline[index];
   if (!e) return undefined;
@@ -110,8 +141,23 @@ export function statusEventOf(state: NotificationState, index: number): StatusEv
     type: 'notification.status',
     tenantId: state.tenantId,
     notificationId: state.id,
-    customerId: state.customerId,
+    customerId: state.erased ? ERASED_CUSTOMER : state.customerId,
     ...e,
-    ...(state.metadata ? { metadata: state.metadata } : {}),
+    ...(state.metadata && !state.erased ? { metadata: state.metadata } : {}),
   };
+}
+
+/** A timeline entry reduced to what an erased notification keeps: no provider, no reason, no trace. */
+export function bareEntry(e: TimelineEntry): TimelineEntry {
+  return entry({ at: e.at, status: e.status, channel: e.channel, attempt: e.attempt });
+}
+
+/**
+ * The notification with its customer's data gone: recipient, content and metadata deleted, the
+ * customer id emptied (the customer's history finds notifications by it, and must find none),
+ * and each timeline entry bare (a provider's reason may quote an address).
+ */
+export function erasedState(state: NotificationState): NotificationState {
+  const { to: _to, content: _content, metadata: _metadata, ...rest } = state;
+  return { ...rest, customerId: '', erased: true, timeline: state.timeline.map(bareEntry) };
 }

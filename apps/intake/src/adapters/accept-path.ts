@@ -42,10 +42,10 @@ function acceptRoute(opts: AcceptPathOptions): Route {
 
   async function serve(req: HttpRequest, entry: AcceptPathRoute): Promise<HttpResponse> {
     // Authenticate before reading a body: an unauthenticated caller gets 401, never a parse error.
-    const tenantId = opts.authenticate(req.headers.authorization);
-    if (!tenantId) return unauthorized;
+    const caller = opts.authenticate(req.headers.authorization);
+    if (!caller) return unauthorized;
     const body = await req.json(entry.bodyLimitBytes);
-    return entry.route({ tenantId, body: body === undefined && hasBody(req.headers) ? {} : body, header: (name) => header(req.headers, name) });
+    return entry.route({ tenantId: caller.tenantId, body: body === undefined && hasBody(req.headers) ? {} : body, header: (name) => header(req.headers, name) });
   }
 
   return (req) => {

@@ -17,10 +17,11 @@ export interface HostileRequest {
 
 const email = { customerId: 'cust-1', channel: 'email', to: { email: 'jane@example.com' }, content: { subject: 'Hi', text: 'Hello' } };
 const sms = { customerId: 'c.2', channel: 'sms', to: { phone: '+14155550100' }, content: { text: 'Code 1234' }, priority: 'critical' };
+const profile = { email: 'jane@example.com', phone: '+14155550100', locale: 'en-US', timezone: 'Europe/Berlin', devices: [{ token: 'fcm-token:0123456789', platform: 'fcmv1' }] };
 
 /** Path ids: dot segments, escapes that do and do not decode, random Unicode, raw bytes, real ids. */
 const pathId: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('.', '..', '...', '%2e', '%2E%2e', '.%2e', '%', '%E9', '%ff', '%e9%80', '%C3%A9', '%00', '%2F', '%252e', 'cust-1', ''),
+  fc.constantFrom('.', '..', '...', '%2e', '%2E%2e', '.%2e', '%', '%E9', '%ff', '%e9%80', '%C3%A9', '%00', '%2F', '%252e', 'cust-1', '', 'AAAAAAAAAAAAAAAA', 'ers_0123456789abcdefghjkmnpqrs'),
   fc.constant(null).map(() => newNotificationId(NOW.getTime())),
   fc.constant(null).map(() => newWebhookId(NOW.getTime())),
   fc.string({ unit: 'binary', maxLength: 40 }).map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, ''))),
@@ -79,9 +80,13 @@ function jsonFor(path: string): fc.Arbitrary<string> {
     ? [{ notifications: [email, sms] }, { notifications: [{ ...email, idempotencyKey: 'k-1' }] }]
     : path.startsWith('/v1/notifications')
       ? [email, sms]
-      : path.startsWith('/v1/customers')
+      : path.startsWith('/v1/customers') && path.endsWith('/preferences')
         ? [{ timezone: 'Europe/Berlin', quietHours: { start: '22:00', end: '07:00' }, optedOut: ['sms'] }]
-        : path.startsWith('/v1/webhooks')
+        : path.startsWith('/v1/customers') && path.endsWith('/devices')
+          ? [{ token: 'fcm-token:0123456789', platform: 'fcmv1' }]
+          : path.startsWith('/v1/customers')
+            ? [profile, { email: null, devices: [{ token: 'apns-0123456789abcdef', platform: 'apns' }] }]
+            : path.startsWith('/v1/webhooks')
           ? [{ url: 'https://hooks.example.com/h', statuses: ['delivered'], description: 'd' }]
           : [[{ event: 'delivered', timestamp: 1_700_000_000, herald_id: newNotificationId(NOW.getTime()), herald_attempt: '1', sg_message_id: 'm1' }]];
   return fc.oneof(
@@ -112,6 +117,13 @@ const routes: fc.Arbitrary<[string, string]> = fc.oneof(
       ['PUT', `/v1/customers/${id}/preferences`],
       ['DELETE', `/v1/customers/${id}/preferences`],
       ['PATCH', `/v1/customers/${id}/preferences`],
+      ['GET', `/v1/customers/${id}`],
+      ['PUT', `/v1/customers/${id}`],
+      ['PATCH', `/v1/customers/${id}`],
+      ['DELETE', `/v1/customers/${id}`],
+      ['POST', `/v1/customers/${id}/devices`],
+      ['DELETE', `/v1/customers/cust-1/devices/${id}`],
+      ['GET', `/v1/erasures/${id}`],
       ['GET', `/v1/webhooks/${id}`],
       ['DELETE', `/v1/webhooks/${id}`],
       ['POST', `/v1/providers/twilio/status${q}`],
@@ -185,7 +197,7 @@ export function hostileRequests(signSendGrid: (body: Buffer, timestamp: string) 
         if (r.body === undefined) return { method, path, options: { headers } };
         if (r.sign) Object.assign(headers, signed(path, r.body, signSendGrid));
         // Chunked only where node:http frames it (it would send a GET's body unframed).
-        return { method, path, options: { headers, body: encode(r.body, r.encoding), chunked: r.chunked && (method === 'POST' || method === 'PUT') } };
+        return { method, path, options: { headers, body: encode(r.body, r.encoding), chunked: r.chunked && (method === 'POST' || method === 'PUT' || method === 'PATCH') } };
       });
   });
 }

@@ -4,6 +4,7 @@ import { newNotificationId, newWebhookId, notificationViewOf, type NotificationA
 import { NOTIFICATION_ACTOR } from '@herald/dapr';
 import type { ApiError } from '../domain/api-error.js';
 import {
+  callIntake,
   ids,
   idle,
   KEY_A,
@@ -12,9 +13,11 @@ import {
   NOW,
   PENDING_VISIBLE_MS,
   startIntake,
+  type CallOptions,
   type FakeMonitor,
   type FakeSidecar,
   type IntakeHarness,
+  type JsonAnswer,
   type MemoryHistory,
   type MemoryIdempotency,
   type MemoryPreferences,
@@ -44,25 +47,8 @@ afterAll(() => harness.close());
 
 beforeEach(() => harness.reset());
 
-interface Answer<T> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
 /** One request as tenant A unless `key` says otherwise (`null`: no Authorization at all). */
-async function call<T = ApiError>(method: string, path: string, opts: { body?: unknown; key?: string | null; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
-  const key = opts.key === undefined ? KEY_A : opts.key;
-  const headers: Record<string, string> = { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...opts.headers };
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(baseUrl + path, {
-    method,
-    headers,
-    body: opts.body === undefined ? null : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: (text === '' ? undefined : JSON.parse(text)) as T };
-}
+const call = <T = ApiError>(method: string, path: string, opts: CallOptions = {}): Promise<JsonAnswer<T>> => callIntake<T>(baseUrl, method, path, opts);
 
 interface Accepted {
   id: string;
@@ -103,10 +89,12 @@ describe('POST /v1/notifications', () => {
         pubsub: 'pubsub-critical',
         topic: 'test-notifications-critical',
         // The trace travels in the event: many requests share one bulk publish.
-        data: { schemaVersion: 1, id: res.body.id, tenantId: 'tenant-a', acceptedAt: NOW.toISOString(), request: { ...email, priority: 'critical' }, traceparent },
+        data: { schemaVersion: 2, id: res.body.id, tenantId: 'tenant-a', acceptedAt: NOW.toISOString(), request: expect.any(Object) as unknown, traceparent },
         opts: undefined,
       },
     ]);
+    // Sealed under the customer's key, and all of it there.
+    expect(await harness.openRequest(sidecar.published[0]?.data)).toEqual({ ...email, priority: 'critical' });
   });
 
   it('publishes on the bulk lane by default', async () => {
@@ -132,8 +120,16 @@ describe('POST /v1/notifications', () => {
     expect(res.body.error).toMatchObject({ code: 'unknown_channel', field: 'channels.1' });
   });
 
-  it('requires the recipient of every channel in the list', async () => {
-    const res = await call('POST', '/v1/notifications', { body: { ...email, channel: undefined, channels: ['email', 'sms'] } });
+  it('accepts a request without `to`, or without the recipient of some channel: the profile fills it when sending', async () => {
+    const { to: _to, ...noRecipient } = email;
+    expect((await call('POST', '/v1/notifications', { body: noRecipient })).status).toBe(202);
+    expect((await call('POST', '/v1/notifications', { body: { ...email, channel: undefined, channels: ['email', 'sms'] } })).status).toBe(202);
+    const opened = await Promise.all(sidecar.published.map((p) => harness.openRequest(p.data)));
+    expect(opened.map((r) => r.to)).toEqual([{}, email.to]);
+  });
+
+  it('still refuses a recipient field that is malformed', async () => {
+    const res = await call('POST', '/v1/notifications', { body: { ...email, to: { phone: '555-0100' } } });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'validation_failed', field: 'to.phone' });
   });
@@ -688,6 +684,13 @@ describe('authentication', () => {
     ['GET', '/v1/customers/cust-1/preferences'],
     ['PUT', '/v1/customers/cust-1/preferences'],
     ['DELETE', '/v1/customers/cust-1/preferences'],
+    ['GET', '/v1/customers/cust-1'],
+    ['PUT', '/v1/customers/cust-1'],
+    ['PATCH', '/v1/customers/cust-1'],
+    ['DELETE', '/v1/customers/cust-1'],
+    ['POST', '/v1/customers/cust-1/devices'],
+    ['DELETE', '/v1/customers/cust-1/devices/AAAAAAAAAAAAAAAA'],
+    ['GET', '/v1/erasures/ers_0123456789abcdefghjkmnpqrs'],
     ['POST', '/v1/webhooks'],
     ['GET', '/v1/webhooks'],
     ['GET', `/v1/webhooks/${newWebhookId()}`],
@@ -695,7 +698,7 @@ describe('authentication', () => {
   ] as const;
 
   it.each(routes)('%s %s answers 401 without an API key, before reading the body', async (method, path) => {
-    const withBody = method === 'POST' || method === 'PUT' ? { body: '{not json' } : {};
+    const withBody = method === 'POST' || method === 'PUT' || method === 'PATCH' ? { body: '{not json' } : {};
     for (const key of [null, 'not-a-known-key-0123456789']) {
       const res = await call(method, path, { key, ...withBody });
       expect(res.status).toBe(401);
@@ -704,6 +707,7 @@ describe('authentication', () => {
     }
     expect(sidecar.published).toEqual([]);
     expect(sidecar.actorCalls).toEqual([]);
+    expect(harness.writes()).toBe(0);
   });
 
   it('leaves the health check and unknown routes open', async () => {

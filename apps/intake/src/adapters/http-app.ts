@@ -2,23 +2,27 @@ import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
 import { errMessage, type Logger } from '@herald/service';
 import type { ActorPort } from '@herald/dapr';
-import type { NotificationHistory, PreferencesStore, WebhookEndpointStore } from '@herald/stores';
+import type { CustomerStore, DataKeys, NotificationHistory, PreferencesStore, WebhookEndpointStore } from '@herald/stores';
 import type { WebhookUrlCheck } from '@herald/webhooks';
 import { apiError } from '../domain/api-error.js';
 import type { Authenticate } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import { createAcceptServer } from './accept-path.js';
 import { answerClientError } from './client-errors.js';
+import type { ErasureService } from './erasure.js';
 import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
 import type { NotificationIds } from './notification-ids.js';
+import { createProfiles } from './profiles.js';
 import { mountAdmissionRoute } from './routes/admission.js';
 import { acceptBatch, mountBatchRoute } from './routes/batch.js';
 import { internalError, sendAnswer } from './routes/answer.js';
 import { bodyErrorAnswer } from './routes/body-errors.js';
 import { refuseUndecodablePath, requireTenant } from './routes/common.js';
 import { mountCustomerRoutes } from './routes/customers.js';
+import { mountErasureRoutes } from './routes/erasures.js';
 import { acceptNotification, mountNotificationRoutes } from './routes/notifications.js';
+import { mountProfileRoutes, PROFILE_BODY_LIMIT_BYTES } from './routes/profiles.js';
 import { mountWebhookRoutes } from './routes/webhooks.js';
 
 export interface IntakeDeps {
@@ -27,6 +31,8 @@ export interface IntakeDeps {
   log: Logger;
   bodyLimitBytes: number;
   batchBodyLimitBytes: number;
+  /** A profile's body (PROFILE_BODY_LIMIT_BYTES unless set). */
+  profileBodyLimitBytes?: number;
   publisher: LanePublisher;
   admission: AdmissionControl;
   idempotency: IdempotencyStore;
@@ -37,6 +43,12 @@ export interface IntakeDeps {
   pendingCancelWaitMs: number;
   history: NotificationHistory;
   preferences: PreferencesStore;
+  /** The customers' data keys: what intake accepts is sealed under them, what it shows opened. */
+  dataKeys: Pick<DataKeys, 'forSealing' | 'forOpening'>;
+  /** The customers' profiles (kept sealed). */
+  customers: Pick<CustomerStore, 'profileEntry' | 'putProfile'>;
+  /** Customers' erasures (`DELETE /v1/customers/:customerId`) and their audit records. */
+  erasures: ErasureService;
   webhookEndpoints: WebhookEndpointStore;
   checkWebhookUrl(url: string): Promise<WebhookUrlCheck>;
   /** The providers' delivery callbacks: they authenticate by signature, not by API key. */
@@ -66,6 +78,9 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   mountNotificationRoutes(router, auth, json, { ...deps, now });
   mountAdmissionRoute(router, auth, { admission: deps.admission, now });
   mountCustomerRoutes(router, auth, json, { ...deps, now });
+  const profileJson = express.json({ limit: deps.profileBodyLimitBytes ?? PROFILE_BODY_LIMIT_BYTES, strict: false, type: () => true });
+  mountProfileRoutes(router, auth, profileJson, { profiles: createProfiles({ customers: deps.customers, dataKeys: deps.dataKeys, log: deps.log, now }), log: deps.log });
+  mountErasureRoutes(router, auth, json, { erasures: deps.erasures, log: deps.log });
   mountWebhookRoutes(router, auth, json, { endpoints: deps.webhookEndpoints, checkUrl: (url) => deps.checkWebhookUrl(url), log: deps.log });
   app.use(router);
 

@@ -5,7 +5,9 @@ import { RECORD_STORE, recordKeys } from '@herald/stores';
 // it was claimed, kept `ttlSeconds` by the store's own TTL. A claim is an insert-if-absent
 // (first-write concurrency without an ETag): of two requests racing on two intake replicas,
 // the store lets exactly one write; the other reads what is there and learns whether its body
-// was the same.
+// was the same. The fingerprint is a SHA-256 of the request: a record holds nothing of the
+// request itself (no recipient, content or metadata), so it needs no sealing and outlives an
+// erasure harmlessly.
 
 export type IdempotencyClaim = 'new' | 'same' | 'conflict';
 

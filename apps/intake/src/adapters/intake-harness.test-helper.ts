@@ -2,7 +2,10 @@ import { request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import {
+  NotificationAcceptedSchema,
   newWebhookId,
+  type Erasure,
+  type NotificationRequest,
   type NotificationView,
   type Preferences,
   type Priority,
@@ -11,10 +14,18 @@ import {
   type WebhookEndpoint,
 } from '@herald/contracts';
 import { createLogger } from '@herald/service';
-import type { ActorPort, BulkPublishEntry, BulkPublishPort, RequestOptions } from '@herald/dapr';
+import { SidecarError, StateConflict, type ActorPort, type BulkPublishEntry, type BulkPublishPort, type RequestOptions, type SaveStateOptions, type StateEntry, type StatePort } from '@herald/dapr';
 import {
+  createCustomerStore,
+  createDataKeys,
   encodeHistoryCursor,
+  KEY_RING_SECRET,
+  open,
+  openMetadata,
+  parseKeyRing,
+  sealedKeyId,
   redisKeys,
+  type DataKeys,
   type HistoryCursor,
   type NotificationHistory,
   type PreferencesStore,
@@ -25,6 +36,7 @@ import { thresholdsFor, type LaneBacklog } from '../domain/admission.js';
 import { createAdmissionControl } from './admission-control.js';
 import { createAuthenticator } from './api-keys.js';
 import type { BacklogMonitor } from './backlog-monitor.js';
+import { newErasureId, type ErasureService } from './erasure.js';
 import { createIntakeServer } from './http-app.js';
 import type { IdempotencyClaim, IdempotencyStore } from './idempotency-store.js';
 import { createLanePublisher } from './lane-publisher.js';
@@ -106,16 +118,96 @@ export class MemoryIdempotency implements IdempotencyStore {
   }
 }
 
+/**
+ * Dapr's state API as the PostgreSQL component answers it: values as JSON, an ETag per write,
+ * StateConflict for a first-write on a key that has a value or a write at an ETag that moved.
+ * A store named in `down` fails every call, as a sidecar whose component is unreachable does.
+ * Each call yields to the event loop first, as a round trip would: concurrent requests
+ * interleave their reads and writes, so a stale write is refused as it would be.
+ */
+export class MemoryState implements StatePort {
+  readonly entries = new Map<string, StateEntry<unknown>>();
+  readonly down = new Set<string>();
+  /** Saves and deletes that changed something, and reads, by store. */
+  readonly writes = new Map<string, number>();
+  readonly reads = new Map<string, number>();
+  private version = 0;
+
+  private async at(store: string, key: string, counter: Map<string, number>): Promise<string> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.down.has(store)) throw new SidecarError('state', 500, `${store} is unreachable`);
+    counter.set(store, (counter.get(store) ?? 0) + 1);
+    return `${store}\u0000${key}`;
+  }
+  /** The values a store keeps, as their JSON text. */
+  texts(store: string): string[] {
+    return [...this.entries].filter(([k]) => k.startsWith(`${store}\u0000`)).map(([, e]) => JSON.stringify(e.value));
+  }
+  async getState<T>(store: string, key: string): Promise<StateEntry<T> | undefined> {
+    const entry = this.entries.get(await this.at(store, key, this.reads));
+    return entry && { value: JSON.parse(JSON.stringify(entry.value)) as T, etag: entry.etag };
+  }
+  async getBulkState<T>(store: string, keys: string[]): Promise<Map<string, StateEntry<T>>> {
+    const found = new Map<string, StateEntry<T>>();
+    for (const key of keys) {
+      const entry = await this.getState<T>(store, key);
+      if (entry) found.set(key, entry);
+    }
+    return found;
+  }
+  async saveState(store: string, key: string, value: unknown, opts: SaveStateOptions = {}): Promise<void> {
+    const k = await this.at(store, key, new Map());
+    const current = this.entries.get(k);
+    if ((opts.onlyIfAbsent && current) || (opts.etag !== undefined && current?.etag !== opts.etag)) throw new StateConflict(key, undefined);
+    this.entries.set(k, { value: JSON.parse(JSON.stringify(value)) as unknown, etag: String(++this.version) });
+    this.writes.set(store, (this.writes.get(store) ?? 0) + 1);
+  }
+  async deleteState(store: string, key: string, opts: { etag?: string } = {}): Promise<void> {
+    const k = await this.at(store, key, new Map());
+    if (opts.etag !== undefined && this.entries.get(k)?.etag !== opts.etag) throw new StateConflict(key, undefined);
+    if (this.entries.delete(k)) this.writes.set(store, (this.writes.get(store) ?? 0) + 1);
+  }
+  reset(): void {
+    this.entries.clear();
+    this.down.clear();
+    this.writes.clear();
+    this.reads.clear();
+  }
+}
+
+/** Erasures as the service answers them, kept in memory; nothing runs in the background. */
+export class MemoryErasures implements ErasureService {
+  readonly erasures = new Map<string, Erasure>();
+  /** Every erase asked: tenant, customer, and which API key asked. */
+  readonly asked: Array<{ tenantId: string; customerId: string; requestedBy: string }> = [];
+  async erase(tenantId: string, customerId: string, requestedBy: string): Promise<Erasure> {
+    this.asked.push({ tenantId, customerId, requestedBy });
+    const erasure: Erasure = {
+      id: newErasureId(NOW.getTime()), tenantId, customerId, status: 'running', requestedAt: NOW.toISOString(), requestedBy,
+      erased: { dataKey: true, profile: false, preferences: false, notificationsFound: 0, notificationsErased: 0, notificationsCanceled: 0 },
+    };
+    this.erasures.set(erasure.id, erasure);
+    return erasure;
+  }
+  async get(tenantId: string, erasureId: string): Promise<Erasure | undefined> {
+    const erasure = this.erasures.get(erasureId);
+    return erasure?.tenantId === tenantId ? erasure : undefined;
+  }
+  async resume(): Promise<void> {}
+  async stop(): Promise<void> {}
+}
+
 /** Newest first, strictly older than the cursor, with a `next` cursor when more remain: the SQL store's semantics. */
 export class MemoryHistory implements NotificationHistory {
   readonly entries: StoredNotification[] = [];
   failure: Error | undefined;
-  /** A sent email notification of the customer's, accepted at `atMs`. */
-  add(tenantId: string, customerId: string, id: string, atMs: number): StoredNotification {
+  /** A sent email notification of the customer's, accepted at `atMs`, with its metadata as stored (sealed). */
+  add(tenantId: string, customerId: string, id: string, atMs: number, metadata?: Record<string, string>): StoredNotification {
     const at = new Date(atMs).toISOString();
     const stored: StoredNotification = {
       id, tenantId, customerId, channels: ['email'], channelIndex: 0, priority: 'bulk', status: 'sent', attempt: 1,
       createdAt: at, updatedAt: at, timeline: [{ at, status: 'accepted' }, { at, status: 'sent', channel: 'email', attempt: 1 }],
+      ...(metadata ? { metadata } : {}),
     };
     this.entries.push(stored);
     return stored;
@@ -210,6 +302,34 @@ export class FakeMonitor implements BacklogMonitor {
 const dns: Record<string, string[]> = { 'hooks.example.com': ['93.184.216.34'], 'internal.example.com': ['10.1.2.3'] };
 const lookup = async (host: string): Promise<string[]> => dns[host] ?? Promise.reject(new Error('ENOTFOUND'));
 
+/** A JSON answer: status, headers and the parsed body (undefined when it had none). */
+export interface JsonAnswer<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** The API key; tenant A's unless given, `null` for no Authorization at all. */
+  key?: string | null;
+  headers?: Record<string, string>;
+}
+
+/** One JSON request to intake at `baseUrl` (a string body is sent as it is). */
+export async function callIntake<T>(baseUrl: string, method: string, path: string, opts: CallOptions = {}): Promise<JsonAnswer<T>> {
+  const key = opts.key === undefined ? KEY_A : opts.key;
+  const headers: Record<string, string> = { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...opts.headers };
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers,
+    body: opts.body === undefined ? null : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text === '' ? undefined : JSON.parse(text)) as T };
+}
+
 /** An answer as received: status, headers and the body's text. */
 export interface RawAnswer {
   status: number;
@@ -237,8 +357,15 @@ export interface IntakeHarness {
   history: MemoryHistory;
   preferences: MemoryPreferences;
   webhookEndpoints: MemoryWebhookEndpoints;
+  erasures: MemoryErasures;
+  /** The state store behind the data keys and the profiles. */
+  state: MemoryState;
+  /** The real data keys, on `state`, under a key ring of the harness's own. */
+  dataKeys: DataKeys;
   /** What the provider callbacks recorded. */
   providerEvents: ProviderEvent[];
+  /** A published NotificationAccepted's request, opened with its customer's key (throws if it does not open). */
+  openRequest(event: unknown): Promise<NotificationRequest>;
   /** The SendGrid signature header's value for a body sent with this timestamp header. */
   signSendGrid(body: Buffer, timestamp: string): string;
   /** Everything written since the last reset: published, claimed, stored or recorded. */
@@ -256,6 +383,10 @@ export async function startIntake(): Promise<IntakeHarness> {
   const history = new MemoryHistory();
   const preferences = new MemoryPreferences();
   const webhookEndpoints = new MemoryWebhookEndpoints();
+  const state = new MemoryState();
+  const erasures = new MemoryErasures();
+  const ring = parseKeyRing(KEY_RING_SECRET, JSON.stringify({ primary: 'k1', keys: { k1: randomBytes(32).toString('base64') } }));
+  const dataKeys = createDataKeys({ state, ring });
   const providerEvents: ProviderEvent[] = [];
   const log = createLogger('intake-test', 'silent');
   const sendgrid = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -281,6 +412,9 @@ export async function startIntake(): Promise<IntakeHarness> {
     pendingCancelWaitMs: 200,
     history,
     preferences,
+    dataKeys,
+    customers: createCustomerStore(state),
+    erasures,
     webhookEndpoints,
     checkWebhookUrl: (url) => checkWebhookUrl(url, { allowPrivate: false, lookup }),
     providerCallbacks: createProviderCallbackRouter({
@@ -307,9 +441,27 @@ export async function startIntake(): Promise<IntakeHarness> {
     history,
     preferences,
     webhookEndpoints,
+    erasures,
+    state,
+    dataKeys,
     providerEvents,
+    async openRequest(data) {
+      const { tenantId, request } = NotificationAcceptedSchema.parse(data);
+      const ctx = { tenantId, customerId: request.customerId };
+      const key = await dataKeys.forOpening(tenantId, request.customerId, sealedKeyId(request.content));
+      if (!key) throw new Error(`no data key for ${request.customerId}`);
+      const { to, content, metadata, ...rest } = request;
+      return {
+        ...rest,
+        to: Object.fromEntries(Object.entries(to).map(([field, sealed]) => [field, open(key, ctx, sealed as string)])),
+        content: JSON.parse(open(key, ctx, content)) as NotificationRequest['content'],
+        ...(metadata ? { metadata: openMetadata(key, ctx, metadata) } : {}),
+      };
+    },
     signSendGrid: (body, timestamp) => sign('sha256', Buffer.concat([Buffer.from(timestamp), body]), sendgrid.privateKey).toString('base64'),
-    writes: () => sidecar.published.length + idempotency.claims.size + preferences.writes + webhookEndpoints.writes + providerEvents.length,
+    writes: () =>
+      sidecar.published.length + idempotency.claims.size + preferences.writes + webhookEndpoints.writes + providerEvents.length + erasures.asked.length +
+      [...state.writes.values()].reduce((a, b) => a + b, 0),
     reset() {
       sidecar.published = [];
       sidecar.actorCalls = [];
@@ -328,6 +480,10 @@ export async function startIntake(): Promise<IntakeHarness> {
       webhookEndpoints.endpoints.clear();
       webhookEndpoints.writes = 0;
       providerEvents.length = 0;
+      erasures.erasures.clear();
+      erasures.asked.length = 0;
+      state.reset();
+      dataKeys.forget();
     },
     close: () => closeServer(server),
   };

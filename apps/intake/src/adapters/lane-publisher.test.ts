@@ -2,12 +2,15 @@ import type { NotificationAccepted } from '@herald/contracts';
 import type { BulkPublishEntry } from '@herald/dapr';
 import { createLanePublisher } from './lane-publisher.js';
 
+/** What the publisher passes on as it is: the shape of a sealed value, not one that opens. */
+const SEALED = `s1.AAAAAAAAAAA.${'A'.repeat(40)}`;
+
 const event = (n: number, priority: 'critical' | 'bulk' = 'bulk'): NotificationAccepted => ({
-  schemaVersion: 1,
+  schemaVersion: 2,
   id: `ntf_${String(n).padStart(26, '0')}`,
   tenantId: 't',
   acceptedAt: '2026-11-25T00:00:00.000Z',
-  request: { customerId: 'c', channel: 'sms', to: { phone: '+14155550100' }, content: { text: 'x' }, priority },
+  request: { customerId: 'c', channel: 'sms', to: { phone: SEALED }, content: SEALED, priority },
 });
 
 /** A sidecar whose bulk publishes complete when the test says. */

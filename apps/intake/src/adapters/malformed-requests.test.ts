@@ -33,6 +33,9 @@ describe('a body that does not decompress', () => {
     ['POST', '/v1/notifications/'],
     ['POST', '/v1/notifications/batch'],
     ['PUT', '/v1/customers/cust-1/preferences'],
+    ['PUT', '/v1/customers/cust-1'],
+    ['PATCH', '/v1/customers/cust-1'],
+    ['POST', '/v1/customers/cust-1/devices'],
     ['POST', '/v1/webhooks'],
     ['POST', '/v1/providers/sendgrid/events'],
     ['POST', '/v1/providers/twilio/status?herald_id=x&herald_attempt=1'],
@@ -78,6 +81,13 @@ describe('a path whose percent-escapes do not decode', () => {
     ['GET', '/v1/customers/:id/preferences'],
     ['PUT', '/v1/customers/:id/preferences'],
     ['DELETE', '/v1/customers/:id/preferences'],
+    ['GET', '/v1/customers/:id'],
+    ['PUT', '/v1/customers/:id'],
+    ['PATCH', '/v1/customers/:id'],
+    ['DELETE', '/v1/customers/:id'],
+    ['POST', '/v1/customers/:id/devices'],
+    ['DELETE', '/v1/customers/cust-1/devices/:id'],
+    ['GET', '/v1/erasures/:id'],
     ['GET', '/v1/webhooks/:id'],
     ['DELETE', '/v1/webhooks/:id'],
   ] as const;
@@ -85,7 +95,7 @@ describe('a path whose percent-escapes do not decode', () => {
   it.each(routes)('%s %s answers 400 invalid_path, with or without an API key', async (method, route) => {
     for (const id of ['%E9', '%ff', '%', '%e9%80', 'cust%2', 'ntf_%zz']) {
       for (const headers of [auth, {}]) {
-        const res = await h.send(method, route.replace(':id', id), { headers, ...(method === 'PUT' ? { body: '{}' } : {}) });
+        const res = await h.send(method, route.replace(':id', id), { headers, ...(['PUT', 'PATCH', 'POST'].includes(method) ? { body: '{}' } : {}) });
         expect({ id, status: res.status }).toEqual({ id, status: 400 });
         expect(errorOf(res)).toMatchObject({ code: 'invalid_path', field: '(path)' });
       }
@@ -98,12 +108,23 @@ describe('a path whose percent-escapes do not decode', () => {
 describe('an id that is a dot segment', () => {
   const dots = ['.', '..', '%2e', '%2E%2e', '.%2e'];
 
-  it.each(['GET /v1/customers/:id/notifications', 'GET /v1/customers/:id/preferences', 'PUT /v1/customers/:id/preferences', 'DELETE /v1/customers/:id/preferences'])(
+  it.each([
+    'GET /v1/customers/:id/notifications',
+    'GET /v1/customers/:id/preferences',
+    'PUT /v1/customers/:id/preferences',
+    'DELETE /v1/customers/:id/preferences',
+    'GET /v1/customers/:id',
+    'PUT /v1/customers/:id',
+    'PATCH /v1/customers/:id',
+    'DELETE /v1/customers/:id',
+    'POST /v1/customers/:id/devices',
+  ])(
     '%s refuses it as invalid_customer_id',
     async (route) => {
       const [method, path] = route.split(' ') as [string, string];
+      const body = path.endsWith('/devices') ? '{"token":"fcm-token:0123456789","platform":"fcmv1"}' : path.endsWith('/preferences') ? '{"optedOut":["sms"]}' : '{"locale":"en-US"}';
       for (const id of dots) {
-        const res = await h.send(method, path.replace(':id', id), { headers: auth, ...(method === 'PUT' ? { body: '{"optedOut":["sms"]}' } : {}) });
+        const res = await h.send(method, path.replace(':id', id), { headers: auth, ...(['PUT', 'PATCH', 'POST'].includes(method) ? { body } : {}) });
         expect({ id, status: res.status }).toEqual({ id, status: 400 });
         expect(errorOf(res)).toMatchObject({ code: 'invalid_customer_id', field: 'customerId' });
       }
@@ -111,7 +132,7 @@ describe('an id that is a dot segment', () => {
     },
   );
 
-  it.each(['GET /v1/notifications/:id', 'POST /v1/notifications/:id/cancel', 'GET /v1/webhooks/:id', 'DELETE /v1/webhooks/:id'])(
+  it.each(['GET /v1/notifications/:id', 'POST /v1/notifications/:id/cancel', 'GET /v1/webhooks/:id', 'DELETE /v1/webhooks/:id', 'DELETE /v1/customers/cust-1/devices/:id'])(
     '%s refuses it as invalid_path',
     async (route) => {
       const [method, path] = route.split(' ') as [string, string];

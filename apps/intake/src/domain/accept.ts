@@ -1,8 +1,12 @@
-import type { NotificationAccepted, NotificationRequest } from '@herald/contracts';
+import type { NotificationAccepted, NotificationRequest, SealedRequest } from '@herald/contracts';
 
-/** The event intake publishes for a request it accepted. */
-export function acceptedEvent(id: string, tenantId: string, request: NotificationRequest, now: Date): NotificationAccepted {
-  return { schemaVersion: 1, id, tenantId, acceptedAt: now.toISOString(), request };
+/**
+ * The event intake publishes for a request it accepted. It takes the request sealed (its
+ * recipient, content and metadata values under the customer's data key): a queue holds its
+ * events for days, and an erasure must reach every copy.
+ */
+export function acceptedEvent(id: string, tenantId: string, request: SealedRequest, now: Date): NotificationAccepted {
+  return { schemaVersion: 2, id, tenantId, acceptedAt: now.toISOString(), request };
 }
 
 /** How far ahead a send can be scheduled. */

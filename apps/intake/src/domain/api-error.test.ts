@@ -24,9 +24,8 @@ describe('validationError', () => {
     expect(errorFor({ ...body, channels: ['email', 'pigeon'] })).toMatchObject({ code: 'unknown_channel', field: 'channels.1' });
   });
 
-  it('requires the recipient field the channel needs', () => {
-    expect(errorFor({ ...valid, channel: 'sms' })).toMatchObject({ code: 'validation_failed', field: 'to.phone', details: [{ code: 'required' }] });
-    expect(errorFor({ ...valid, channel: 'push' })).toMatchObject({ field: 'to.deviceToken' });
+  it('names a recipient field of the wrong type', () => {
+    expect(errorFor({ ...valid, channel: 'push', to: { deviceToken: 42 } })).toMatchObject({ code: 'validation_failed', field: 'to.deviceToken' });
   });
 
   it('rejects a phone number that is not E.164', () => {
@@ -46,7 +45,7 @@ describe('validationError', () => {
   });
 
   it('lists every offending field', () => {
-    expect(errorFor({ channel: 'email' }).details?.map((d) => d.field)).toEqual(['customerId', 'to', 'content']);
+    expect(errorFor({ channel: 'email', to: 'a@example.com' }).details?.map((d) => d.field)).toEqual(['customerId', 'to', 'content']);
   });
 });
 

@@ -5,8 +5,10 @@ import {
   type NotificationAccepted,
   type NotificationRequest,
   type Priority,
+  type SealedRequest,
 } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
+import { sealRequest, type DataKey, type DataKeys } from '@herald/stores';
 import { acceptedEvent } from '../../domain/accept.js';
 import { channelWithoutQueue, NO_QUEUE_RETRY_AFTER_SECONDS } from '../../domain/admission.js';
 import { apiError, type ApiError } from '../../domain/api-error.js';
@@ -32,14 +34,17 @@ export interface AcceptManyDeps {
   ids: NotificationIds;
   publisher: LanePublisher;
   admission: AdmissionControl;
+  /** The customers' data keys: every request is sealed under its customer's before it goes on. */
+  dataKeys: Pick<DataKeys, 'forSealing'>;
   log: Logger;
 }
 
 /**
  * Accepts validated requests of one tenant, whose quota the caller has already checked: lane
- * admission, the Idempotency-Key claims, one publish for all, and the count against the quota.
- * Each result is the request's own: accepted with its id, or refused with why. Nothing refused
- * is left claimed or counted.
+ * admission, sealing under the customer's data key, the Idempotency-Key claims, one publish for
+ * all, and the count against the quota. Each result is the request's own: accepted with its id,
+ * or refused with why. Nothing refused is left claimed or counted, and nothing leaves here
+ * unsealed: without its customer's key a request is refused (503), never passed on in the clear.
  */
 export async function acceptMany(
   deps: AcceptManyDeps,
@@ -56,20 +61,40 @@ export async function acceptMany(
     return decision;
   };
 
-  // Claims run in parallel (one Redis round trip each); only keyed requests make one.
+  // A batch often holds several notifications of one customer: their key is read once.
+  const keys = new Map<string, Promise<DataKey>>();
+  const keyOf = (customerId: string): Promise<DataKey> => {
+    let key = keys.get(customerId);
+    if (!key) {
+      key = deps.dataKeys.forSealing(tenantId, customerId);
+      keys.set(customerId, key);
+      void key.catch((err: unknown) => deps.log.error({ tenantId, err: errMessage(err) }, 'data key unavailable'));
+    }
+    return key;
+  };
+
+  // Keys and claims run in parallel (a round trip each, when the key is not in memory); only
+  // keyed requests make a claim. The key comes first, so a request refused for want of it has
+  // claimed nothing. The claim keeps a hash of the request, never the request itself.
   const claims = await mapLimit(candidates, 32, async (c) => {
     const lane = laneOf(c.request.priority);
     if (lane.state === 'shedding') return { kind: 'shed' as const, retryAfterSeconds: lane.retryAfterSeconds ?? 1 };
     const noQueue = channelWithoutQueue(lane, requestChannels(c.request));
     if (noQueue) return { kind: 'no_queue' as const, channel: noQueue };
-    if (!c.idempotencyKey) return { kind: 'new' as const, id: deps.ids.fresh(tenantId, now.getTime()) };
+    let sealed: SealedRequest;
+    try {
+      sealed = sealRequest(await keyOf(c.request.customerId), tenantId, c.request);
+    } catch {
+      return { kind: 'unavailable' as const };
+    }
+    if (!c.idempotencyKey) return { kind: 'new' as const, id: deps.ids.fresh(tenantId, now.getTime()), sealed };
     const id = notificationIdFromIdempotencyKey(tenantId, c.idempotencyKey);
     const fingerprint = requestFingerprint(c.request);
     try {
       const claim = await deps.idempotency.claim(tenantId, id, fingerprint);
       // 'same' publishes again: the first attempt may have failed after the claim, and the
       // notification's actor drops a second copy of an event it has seen.
-      return claim === 'conflict' ? { kind: 'conflict' as const } : { kind: 'new' as const, id, fingerprint };
+      return claim === 'conflict' ? { kind: 'conflict' as const } : { kind: 'new' as const, id, fingerprint, sealed };
     } catch (err) {
       deps.log.error({ notificationId: id, err: errMessage(err) }, 'idempotency check failed');
       return { kind: 'unavailable' as const };
@@ -107,7 +132,7 @@ export async function acceptMany(
         results[index] = { ok: false, status: 503, retryAfterSeconds: 5, error: apiError('unavailable', 'could not accept the notification now; retry later').error };
         return;
       case 'new': {
-        const event: NotificationAccepted = { ...acceptedEvent(claim.id, tenantId, request, now), ...(traceparent ? { traceparent } : {}) };
+        const event: NotificationAccepted = { ...acceptedEvent(claim.id, tenantId, claim.sealed, now), ...(traceparent ? { traceparent } : {}) };
         toPublish.push({ index, event, ...(claim.fingerprint ? { fingerprint: claim.fingerprint } : {}) });
       }
     }

@@ -2,8 +2,11 @@ import type { Request, Response } from 'express';
 import { apiError } from '../../domain/api-error.js';
 import type { QuotaVerdict } from '../../domain/admission.js';
 
-/** A response whose request was authenticated: `res.locals.tenantId` is the caller's tenant. */
-export type Authed = Response<unknown, { tenantId: string }>;
+/**
+ * A response whose request was authenticated: `res.locals.tenantId` is the caller's tenant,
+ * `res.locals.keyId` the fingerprint of the API key it used (api-keys.ts).
+ */
+export type Authed = Response<unknown, { tenantId: string; keyId: string }>;
 
 /** What a route answers, independent of the HTTP server that sends it. */
 export interface Answer {

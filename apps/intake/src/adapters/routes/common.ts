@@ -1,4 +1,5 @@
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import { CustomerIdSchema } from '@herald/contracts';
 import { apiError } from '../../domain/api-error.js';
 import type { Authenticate } from '../api-keys.js';
 import { sendAnswer, unauthorized, type Answer } from './answer.js';
@@ -8,12 +9,13 @@ export type { Authed } from './answer.js';
 /** Authenticate before reading a body: an unauthenticated caller gets 401, never a parse error. */
 export function requireTenant(authenticate: Authenticate): RequestHandler {
   return (req, res, next) => {
-    const tenantId = authenticate(req.header('authorization'));
-    if (!tenantId) {
+    const caller = authenticate(req.header('authorization'));
+    if (!caller) {
       sendAnswer(res, unauthorized);
       return;
     }
-    res.locals.tenantId = tenantId;
+    res.locals.tenantId = caller.tenantId;
+    res.locals.keyId = caller.keyId;
     next();
   };
 }
@@ -43,6 +45,15 @@ export function unavailable(res: Response, message: string, retryAfterSeconds = 
   res.status(503).set('Retry-After', String(retryAfterSeconds)).json(apiError('unavailable', message));
 }
 
+export type CustomerRequest = Request<{ customerId: string }>;
+
+/** The path's customer id, or undefined after answering 400 `invalid_customer_id`. */
+export function customerIdOf(req: { params: { customerId: string } }, res: Response): string | undefined {
+  const parsed = CustomerIdSchema.safeParse(req.params.customerId);
+  if (parsed.success) return parsed.data;
+  res.status(400).json(apiError('invalid_customer_id', `customerId: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'customerId'));
+  return undefined;
+}
 
 /** Runs `work` over `items` with at most `limit` in flight, keeping the order. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {

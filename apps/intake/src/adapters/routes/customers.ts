@@ -1,13 +1,16 @@
-import type { Request, RequestHandler, Router } from 'express';
-import { CustomerIdSchema, notificationViewOf, PreferencesSchema } from '@herald/contracts';
+import type { RequestHandler, Router } from 'express';
+import { notificationViewOf, PreferencesSchema } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
-import { parseHistoryCursor, type NotificationHistory, type PreferencesStore } from '@herald/stores';
+import { parseHistoryCursor, type DataKeys, type NotificationHistory, type PreferencesStore } from '@herald/stores';
 import { apiError, validationError } from '../../domain/api-error.js';
-import { unavailable, type Authed } from './common.js';
+import { openViews } from '../notification-views.js';
+import { customerIdOf, unavailable, type Authed, type CustomerRequest } from './common.js';
 
 export interface CustomerRoutesDeps {
   history: NotificationHistory;
   preferences: PreferencesStore;
+  /** Opens the history's metadata. */
+  dataKeys: Pick<DataKeys, 'forOpening'>;
   log: Logger;
   now: () => Date;
 }
@@ -15,19 +18,10 @@ export interface CustomerRoutesDeps {
 export const HISTORY_DEFAULT_LIMIT = 20;
 export const HISTORY_MAX_LIMIT = 100;
 
-type CustomerRequest = Request<{ customerId: string }>;
-
 /** A customer's history (`GET /v1/customers/:id/notifications`) and preferences. */
 export function mountCustomerRoutes(router: Router, auth: RequestHandler, json: RequestHandler, deps: CustomerRoutesDeps): void {
-  const customerId = (req: CustomerRequest, res: Authed): string | undefined => {
-    const parsed = CustomerIdSchema.safeParse(req.params.customerId);
-    if (parsed.success) return parsed.data;
-    res.status(400).json(apiError('invalid_customer_id', `customerId: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'customerId'));
-    return undefined;
-  };
-
   router.get('/v1/customers/:customerId/notifications', auth, async (req: CustomerRequest, res: Authed) => {
-    const customer = customerId(req, res);
+    const customer = customerIdOf(req, res);
     if (!customer) return;
     const limitText = typeof req.query.limit === 'string' ? req.query.limit : undefined;
     const limit = limitText === undefined ? HISTORY_DEFAULT_LIMIT : Number(limitText);
@@ -48,7 +42,7 @@ export function mountCustomerRoutes(router: Router, auth: RequestHandler, json: 
     }
     try {
       const page = await deps.history.list(tenantId, customer, { limit, now: deps.now(), ...(before?.ok ? { before: before.cursor } : {}) });
-      const items = page.items.map(notificationViewOf);
+      const items = await openViews(deps.dataKeys, page.items.map(notificationViewOf));
       res.json({ items, ...(page.next ? { next: page.next, nextUrl: `/v1/customers/${encodeURIComponent(customer)}/notifications?limit=${limit}&before=${page.next}` } : {}) });
     } catch (err) {
       deps.log.error({ tenantId, err: errMessage(err) }, 'history lookup failed');
@@ -57,7 +51,7 @@ export function mountCustomerRoutes(router: Router, auth: RequestHandler, json: 
   });
 
   router.get('/v1/customers/:customerId/preferences', auth, async (req: CustomerRequest, res: Authed) => {
-    const customer = customerId(req, res);
+    const customer = customerIdOf(req, res);
     if (!customer) return;
     try {
       res.json((await deps.preferences.get(res.locals.tenantId, customer)) ?? {});
@@ -68,7 +62,7 @@ export function mountCustomerRoutes(router: Router, auth: RequestHandler, json: 
   });
 
   router.put('/v1/customers/:customerId/preferences', auth, json, async (req: CustomerRequest, res: Authed) => {
-    const customer = customerId(req, res);
+    const customer = customerIdOf(req, res);
     if (!customer) return;
     const parsed = PreferencesSchema.safeParse(req.body);
     if (!parsed.success) {
@@ -85,7 +79,7 @@ export function mountCustomerRoutes(router: Router, auth: RequestHandler, json: 
   });
 
   router.delete('/v1/customers/:customerId/preferences', auth, async (req: CustomerRequest, res: Authed) => {
-    const customer = customerId(req, res);
+    const customer = customerIdOf(req, res);
     if (!customer) return;
     try {
       await deps.preferences.remove(res.locals.tenantId, customer);

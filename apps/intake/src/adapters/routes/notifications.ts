@@ -3,14 +3,18 @@ import type { Request, RequestHandler, Router } from 'express';
 import { isDotSegment, NotificationIdSchema, NotificationRequestSchema, requestChannels, type NotificationView } from '@herald/contracts';
 import { errMessage } from '@herald/service';
 import { NOTIFICATION_ACTOR, type ActorPort } from '@herald/dapr';
+import type { DataKeys } from '@herald/stores';
 import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError } from '../../domain/api-error.js';
+import { openViews, viewWithoutMetadata } from '../notification-views.js';
 import { acceptMany, type AcceptManyDeps } from './accept-many.js';
 import { expressRoute, quotaRefused, sendAnswer, type JsonRoute } from './answer.js';
 import { dotSegmentId, unavailable, type Authed } from './common.js';
 
 export interface NotificationRoutesDeps extends AcceptManyDeps {
   sidecar: ActorPort;
+  /** Seals what is accepted; opens the metadata of what is shown. */
+  dataKeys: Pick<DataKeys, 'forSealing' | 'forOpening'>;
   now: () => Date;
   /**
    * How long after its `202` a notification whose actor has not run yet is answered as
@@ -89,13 +93,15 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
     const id = req.params.id;
     if (!isNotificationId(id, res)) return;
     const tenantId = res.locals.tenantId;
-    let view: NotificationView | null;
+    let view: NotificationView | undefined;
     try {
-      view = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'view')) as NotificationView | null;
+      const found = (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'view')) as { tenantId?: unknown } | null;
       // Another tenant's notification is indistinguishable from none at all.
-      if (view?.tenantId !== tenantId) {
+      if (found?.tenantId === tenantId) {
+        [view] = await openViews(deps.dataKeys, [found]);
+      } else {
         const acceptedAt = await acceptedRecently(deps, tenantId, id);
-        view = acceptedAt === undefined ? null : acceptedView(id, tenantId, acceptedAt);
+        view = acceptedAt === undefined ? undefined : acceptedView(id, tenantId, acceptedAt);
       }
     } catch (err) {
       deps.log.error({ notificationId: id, err: errMessage(err) }, 'status lookup failed');
@@ -110,8 +116,9 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
     const id = req.params.id;
     if (!isNotificationId(id, res)) return;
     const tenantId = res.locals.tenantId;
-    let answer: { outcome: string; view?: NotificationView };
+    let answer: { outcome: string; view?: { status?: string } };
     let acceptedAt: number | undefined;
+    let canceled: NotificationView | undefined;
     try {
       const cancel = async () => (await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, id, 'cancel', { tenantId })) as typeof answer;
       answer = await cancel();
@@ -123,14 +130,25 @@ export function mountNotificationRoutes(router: Router, auth: RequestHandler, js
           answer = await cancel();
         }
       }
+      if (answer.outcome === 'canceled') {
+        const view = answer.view;
+        // The cancel is done: a key store out of reach costs the answer its metadata, not its 200.
+        canceled = await openViews(deps.dataKeys, [view]).then(
+          ([opened]) => opened,
+          (err: unknown) => {
+            deps.log.warn({ notificationId: id, err: errMessage(err) }, 'canceled; its metadata could not be opened');
+            return viewWithoutMetadata(view);
+          },
+        );
+      }
     } catch (err) {
       deps.log.error({ notificationId: id, err: errMessage(err) }, 'cancel failed');
       unavailable(res, 'cancel failed; retry later');
       return;
     }
-    if (answer.outcome === 'canceled') {
-      res.json(answer.view);
-    } else if (answer.outcome === 'not_cancelable' && answer.view) {
+    if (canceled) {
+      res.json(canceled);
+    } else if (answer.outcome === 'not_cancelable' && typeof answer.view?.status === 'string') {
       const status = answer.view.status;
       res.status(409).json({ ...apiError('not_cancelable', `a notification that is ${status} can no longer be canceled`, 'id'), status });
     } else if (acceptedAt !== undefined) {

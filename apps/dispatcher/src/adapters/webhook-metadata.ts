@@ -1,0 +1,29 @@
+import type { StatusEvent } from '@herald/contracts';
+import { openMetadata, sealedKeyId, Undecryptable, type DataKeys } from '@herald/stores';
+
+/** Turns a queued status event into the one its receiver gets. */
+export type EventOpener = (event: StatusEvent) => Promise<StatusEvent>;
+
+/**
+ * Opens a status event's metadata, just before it is POSTed: in the webhook queue (and in an
+ * endpoint's dead list) the values stay sealed under the customer's data key. When that key is
+ * gone (the customer was erased) or a value does not open, the event goes without metadata:
+ * never with the sealed values, never held back for what can never open. A failure to read the
+ * key at all (the store unreachable) is thrown: the delivery waits and tries again.
+ */
+export function createEventOpener(dataKeys: Pick<DataKeys, 'forOpening'>): EventOpener {
+  return async (event) => {
+    const { metadata, ...rest } = event;
+    const anyValue = metadata ? Object.values(metadata)[0] : undefined;
+    if (metadata === undefined || anyValue === undefined) return event;
+    const ctx = { tenantId: event.tenantId, customerId: event.customerId };
+    try {
+      // One request's values are all sealed under one key: any of them names it.
+      const key = await dataKeys.forOpening(ctx.tenantId, ctx.customerId, sealedKeyId(anyValue));
+      return key ? { ...rest, metadata: openMetadata(key, ctx, metadata) } : rest;
+    } catch (err) {
+      if (err instanceof Undecryptable) return rest;
+      throw err;
+    }
+  };
+}
