@@ -25,7 +25,7 @@ async function published(): Promise<number> {
 const bad: Array<{ name: string; body: string; headers?: Record<string, string>; status: number; code: string; field: string }> = [
   { name: 'malformed JSON', body: '{"customerId": "c-1",', status: 400, code: 'invalid_json', field: '(body)' },
   { name: 'a missing field', body: JSON.stringify({ ...valid, customerId: undefined }), status: 400, code: 'validation_failed', field: 'customerId' },
-  { name: 'a missing recipient for the channel', body: JSON.stringify({ ...valid, channel: 'sms' }), status: 400, code: 'validation_failed', field: 'to.phone' },
+  { name: 'a device token that is not a token', body: JSON.stringify({ ...valid, channel: 'push', to: { deviceToken: '<not a token>' } }), status: 400, code: 'validation_failed', field: 'to.deviceToken' },
   { name: 'an invalid email address', body: JSON.stringify({ ...valid, to: { email: 'nobody' } }), status: 400, code: 'validation_failed', field: 'to.email' },
   { name: 'a phone number not in E.164', body: JSON.stringify({ ...valid, channel: 'sms', to: { phone: '0415 555 0100' } }), status: 400, code: 'validation_failed', field: 'to.phone' },
   { name: 'a wrong type', body: JSON.stringify({ ...valid, content: { subject: 'Hi', text: 42 } }), status: 400, code: 'validation_failed', field: 'content.text' },

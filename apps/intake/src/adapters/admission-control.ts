@@ -47,9 +47,15 @@ export interface AdmissionControl {
   lane(lane: Priority): LaneAdmission;
   /** Whether the tenant may make one more request, carrying notifications of these lanes (one each). */
   tenant(tenantId: string, lanes: readonly Priority[], now: Date): QuotaVerdict;
-  /** Counts an admitted request; `perLane` its notifications by lane. */
-  admitted(tenantId: string, perLane: Partial<Record<Priority, number>>, now: Date): void;
-  /** Gives back notifications counted but not accepted (their publish failed). */
+  /**
+   * Counts notifications against the tenant's quota as soon as their request passed the check,
+   * before anything is awaited: a request still sealing or publishing counts for the requests
+   * checked meanwhile (without it, a burst of concurrent requests all passed the check).
+   */
+  reserve(tenantId: string, notifications: number, now: Date): void;
+  /** Notes admitted notifications on their lanes' backlog; `perLane` by lane. */
+  admitted(perLane: Partial<Record<Priority, number>>): void;
+  /** Gives back notifications reserved but not accepted (refused, or their publish failed). */
   refund(tenantId: string, notifications: number, now: Date): void;
   view(tenantId: string, now: Date): AdmissionView;
 }
@@ -83,13 +89,9 @@ export function createAdmissionControl(opts: AdmissionOptions): AdmissionControl
   return {
     lane: (name) => admit(name, backlogOf(name)),
     tenant: (tenantId, lanes, now) => checkQuota(opts.quotaOf(tenantId), opts.quotas.usage(tenantId, now), lanes, now),
-    admitted(tenantId, perLane, now) {
-      let total = 0;
-      for (const [name, count] of Object.entries(perLane) as Array<[Priority, number]>) {
-        opts.monitor.noteAccepted(name, count);
-        total += count;
-      }
-      opts.quotas.record(tenantId, total, now);
+    reserve: (tenantId, notifications, now) => opts.quotas.record(tenantId, notifications, now),
+    admitted(perLane) {
+      for (const [name, count] of Object.entries(perLane) as Array<[Priority, number]>) opts.monitor.noteAccepted(name, count);
     },
     refund: (tenantId, notifications, now) => opts.quotas.refund(tenantId, notifications, now),
     view(tenantId, now) {

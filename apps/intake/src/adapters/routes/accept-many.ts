@@ -61,6 +61,9 @@ export async function acceptMany(
     return decision;
   };
 
+  // Counted against the quota now, before the first await; what is not accepted is given back.
+  deps.admission.reserve(tenantId, candidates.length, now);
+
   // A batch often holds several notifications of one customer: their key is read once.
   const keys = new Map<string, Promise<DataKey>>();
   const keyOf = (customerId: string): Promise<DataKey> => {
@@ -141,10 +144,8 @@ export async function acceptMany(
   if (toPublish.length > 0) {
     const perLane: Partial<Record<Priority, number>> = {};
     for (const p of toPublish) perLane[p.event.request.priority] = (perLane[p.event.request.priority] ?? 0) + 1;
-    // Counted before the publish, so concurrent requests see it; given back for what fails.
-    deps.admission.admitted(tenantId, perLane, now);
+    deps.admission.admitted(perLane);
     const failures = await deps.publisher.publish(toPublish.map((p) => p.event));
-    let failed = 0;
     await Promise.all(
       toPublish.map(async (p, i) => {
         const reason = failures[i];
@@ -152,14 +153,14 @@ export async function acceptMany(
           results[p.index] = { ok: true, id: p.event.id };
           return;
         }
-        failed++;
         // Nothing was accepted: tell the caller to come back rather than pretend.
         deps.log.error({ notificationId: p.event.id, err: reason }, 'publish failed');
         if (p.fingerprint) await deps.idempotency.release(tenantId, p.event.id, p.fingerprint).catch(() => undefined);
         results[p.index] = { ok: false, status: 503, retryAfterSeconds: 5, error: apiError('unavailable', 'could not accept the notification now; retry later').error };
       }),
     );
-    if (failed > 0) deps.admission.refund(tenantId, failed, now);
   }
+  const refused = candidates.length - results.filter((r) => r?.ok).length;
+  if (refused > 0) deps.admission.refund(tenantId, refused, now);
   return results as ItemResult[];
 }
