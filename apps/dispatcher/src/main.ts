@@ -1,6 +1,6 @@
 import { createLogger, startHttpServer } from '@herald/service';
 import { createActorHost, createActorStateCache, createGroupPublisher, createSidecar, createSidecarActorState, deadLetterTopic, laneTopic } from '@herald/dapr';
-import { createCustomerStore, createDataKeys, createRedis, createWebhookEndpointStore, KeyRingInvalid, loadKeyRing, redisKeys, type KeyRing } from '@herald/stores';
+import { createCustomerStore, createDataKeys, createRedis, createWebhookEndpointStore, keyRingAtStart, redisKeys } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
 import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
@@ -19,14 +19,7 @@ const keys = redisKeys(config.KEY_PREFIX);
 
 // Never without the keys: the webhook deliverer opens the metadata it sends with them.
 await sidecar.waitUntilReady(60_000);
-let ring: KeyRing;
-try {
-  ring = await loadKeyRing(sidecar, config.SECRET_STORE);
-} catch (err) {
-  if (!(err instanceof KeyRingInvalid)) throw err;
-  log.fatal({ err: err.message }, 'no usable key ring: the dispatcher does not start');
-  process.exit(1);
-}
+const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
 
 const webhooks = createWebhookDeliverer({
   redis,

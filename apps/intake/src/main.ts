@@ -8,6 +8,7 @@ import {
   createRedis,
   createWebhookEndpointStore,
   ensureStoreIndexes,
+  keyRingAtStart,
   redisKeys,
 } from '@herald/stores';
 import { checkWebhookUrl } from '@herald/webhooks';
@@ -17,7 +18,6 @@ import { createBacklogMonitor } from './adapters/backlog-monitor.js';
 import { createErasureService } from './adapters/erasure.js';
 import { createIntakeServer } from './adapters/http-app.js';
 import { createIdempotencyStore } from './adapters/idempotency-store.js';
-import { keyRingAtStart } from './adapters/key-ring-at-start.js';
 import { createLanePublisher } from './adapters/lane-publisher.js';
 import { createNotificationIds, processLocalIdKey } from './adapters/notification-ids.js';
 import { createProviderCallbackRouter } from './adapters/provider-callbacks.js';
@@ -35,8 +35,7 @@ const keys = redisKeys(config.KEY_PREFIX);
 // API keys, the key ring and provider verification keys come from the secret store (locally:
 // the environment secret store), never the repo.
 await sidecar.waitUntilReady(60_000);
-const ring = await keyRingAtStart(sidecar, config.SECRET_STORE, log);
-if (!ring) process.exit(1);
+const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
 const dataKeys = createDataKeys({ state: sidecar, ring });
 const customers = createCustomerStore(sidecar);
 const authenticate = createAuthenticator(await requiredSecret(sidecar, config.SECRET_STORE, config.API_KEYS_SECRET));

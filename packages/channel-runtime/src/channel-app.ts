@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { baseEnvSchema, createLogger, type Logger, parseEnv, portSchema } from '@herald/service';
 import type { Channel } from '@herald/contracts';
 import { createSidecar, optionalSecret } from '@herald/dapr';
-import { createDataKeys, createInHandCounter, createRedis, KeyRingInvalid, loadKeyRing, redisEnvSchema, redisKeys, type KeyRing } from '@herald/stores';
+import { createDataKeys, createInHandCounter, createRedis, keyRingAtStart, redisEnvSchema, redisKeys } from '@herald/stores';
 import { startChannelServer } from './channel-server.js';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort } from './channel-worker.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
@@ -52,7 +52,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
   const log = createLogger(`channel-${channel}`, config.LOG_LEVEL);
   const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
   await sidecar.waitUntilReady(60_000);
-  const ring = await keyRingOrExit(sidecar, config.SECRET_STORE, log);
+  const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
   // The customers' data keys (component `datakeys`), unwrapped under the ring and kept briefly in memory.
   const opener = createDispatchOpener(createDataKeys({ state: sidecar, ring }));
   const real = await makeProvider?.({ secret: (name) => optionalSecret(sidecar, config.SECRET_STORE, name), env: process.env, log });
@@ -124,12 +124,3 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
  * The key ring, or the end of the process: without its keys a channel can open no dispatch, and
  * it never sends anything it could not open. The message names the missing or wrong secret.
  */
-async function keyRingOrExit(sidecar: Parameters<typeof loadKeyRing>[0], store: string, log: Logger): Promise<KeyRing> {
-  try {
-    return await loadKeyRing(sidecar, store);
-  } catch (err) {
-    if (!(err instanceof KeyRingInvalid)) throw err;
-    log.fatal(`refusing to start: ${err.message}`);
-    process.exit(1);
-  }
-}

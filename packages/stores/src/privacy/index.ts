@@ -1,5 +1,6 @@
 export * from './data-keys.js';
 export * from './envelope.js';
 export * from './key-ring.js';
+export * from './key-ring-at-start.js';
 export * from './sealing.js';
 export * from './key-admin.js';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { SecretPort } from '@herald/dapr';
 import { createLogger } from '@herald/service';
-import { KEY_RING_SECRET } from '@herald/stores';
+import { KEY_RING_SECRET } from './key-ring.js';
 import { keyRingAtStart } from './key-ring-at-start.js';
 
-// Intake reads its key ring before it serves anything, and does not start without one.
+// Every app reads its key ring before it serves anything, and does not start without one.
 
 /** The secret store as the sidecar answers: the secret when it has it, an error when it does not. */
 const secrets = (value: string | Error | undefined): SecretPort => ({
