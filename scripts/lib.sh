@@ -44,9 +44,12 @@ herald_check_services() {
 
 # herald_database NAME: creates the database unless it exists.
 herald_database() {
-  [[ "$(herald_psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" == 1 ]] && return 0
-  say "creating the PostgreSQL database $1"
-  herald_psql -d postgres -c "CREATE DATABASE $1" >/dev/null
+  if [[ "$(herald_psql -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$1'")" != 1 ]]; then
+    say "creating the PostgreSQL database $1"
+    herald_psql -d postgres -c "CREATE DATABASE $1" >/dev/null
+  fi
+  # The components' bookkeeping tables, before five sidecars race to make them (the file says why).
+  herald_psql -d "$1" -f "$HERALD_ROOT/scripts/metadata-tables.sql" >/dev/null
 }
 
 # The local key-encryption keys (the secret KEY_ENCRYPTION_KEYS): every customer's data key is

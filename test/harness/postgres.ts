@@ -3,6 +3,9 @@
 // needed beside Dapr's own. Each stack gets a database of its own, made before its sidecars
 // start and dropped once it stops.
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './root.js';
 
 export interface PgServer {
   host: string;
@@ -37,8 +40,10 @@ export function withDatabase(yaml: string, database: string, server: PgServer = 
   return yaml.replace(/"host=[^"]*database=herald[^"]*"/g, `"${connectionString(database, server)}"`);
 }
 
+/** A new database, with the state components' bookkeeping tables made before any sidecar races to (scripts/metadata-tables.sql). */
 export function createDatabase(name: string, server: PgServer = PG): void {
   psql(`CREATE DATABASE ${name}`, 'postgres', server);
+  psql(readFileSync(join(ROOT, 'scripts/metadata-tables.sql'), 'utf8'), name, server);
 }
 
 export function dropDatabase(name: string, server: PgServer = PG): void {

@@ -6,23 +6,15 @@
 import amqp from 'amqplib';
 import { channelTopic } from '@herald/dapr';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createDatabase, dropDatabase, PG, withDatabase, type PgServer } from './postgres.js';
 
-/** The repository root: the nearest folder above this file (source or compiled) with dapr.yaml. */
-export const ROOT = ((): string => {
-  let dir = resolve(import.meta.dirname);
-  while (!existsSync(join(dir, 'dapr.yaml'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the repository root (dapr.yaml) above ' + import.meta.dirname);
-    dir = up;
-  }
-  return dir;
-})();
+export { ROOT } from './root.js';
+import { ROOT } from './root.js';
 
 export const APPS = ['intake', 'dispatcher', 'channel-email', 'channel-sms', 'channel-push'] as const;
 export type AppName = (typeof APPS)[number];
