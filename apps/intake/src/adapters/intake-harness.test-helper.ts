@@ -32,6 +32,7 @@ import {
   type WebhookEndpointStore,
 } from '@herald/stores';
 import { checkWebhookUrl } from '@herald/webhooks';
+import type { ApiError } from '../domain/api-error.js';
 import { thresholdsFor, type LaneBacklog } from '../domain/admission.js';
 import { createAdmissionControl } from './admission-control.js';
 import { createAuthenticator } from './api-keys.js';
@@ -514,4 +515,24 @@ function sendRaw(port: number, method: string, path: string, opts: SendOptions):
       req.end(body);
     }
   });
+}
+
+/** One intake for a test file, reset before each test: `h` is it, `call` asks it over HTTP. */
+export function useIntake() {
+  let harness: IntakeHarness | undefined;
+  beforeAll(async () => {
+    harness = await startIntake();
+  });
+  afterAll(() => harness?.close());
+  beforeEach(() => harness?.reset());
+  const started = (): IntakeHarness => {
+    if (!harness) throw new Error('intake is not started yet (useIntake starts it before the tests)');
+    return harness;
+  };
+  return {
+    get h(): IntakeHarness {
+      return started();
+    },
+    call: <T = ApiError>(method: string, path: string, opts: CallOptions = {}): Promise<JsonAnswer<T>> => callIntake<T>(started().baseUrl, method, path, opts),
+  };
 }

@@ -1,26 +1,19 @@
 import { newNotificationId, type NotificationView } from '@herald/contracts';
 import { KEY_STORE, seal } from '@herald/stores';
-import type { ApiError } from '../domain/api-error.js';
-import { callIntake, NOW, startIntake, type CallOptions, type IntakeHarness, type JsonAnswer } from './intake-harness.test-helper.js';
+import { NOW, useIntake } from './intake-harness.test-helper.js';
 
 // Every status view intake answers with (a notification, a cancel, a customer's history) opens
 // the notification's metadata, kept sealed, or leaves it out when it no longer opens; none ever
 // carries a sealed value, a recipient or content.
 
-let h: IntakeHarness;
-beforeAll(async () => {
-  h = await startIntake();
-});
-afterAll(() => h.close());
-beforeEach(() => h.reset());
-
-const call = <T = ApiError>(method: string, path: string, opts: CallOptions = {}): Promise<JsonAnswer<T>> => callIntake<T>(h.baseUrl, method, path, opts);
+const intake = useIntake();
+const call = intake.call;
 
 const metadata = { orderId: 'order-77', campaign: 'spring' };
 
 /** The metadata as the notification keeps it: each value sealed under the customer's key. */
 async function sealed(customerId = 'cust-1'): Promise<Record<string, string>> {
-  const key = await h.dataKeys.forSealing('tenant-a', customerId);
+  const key = await intake.h.dataKeys.forSealing('tenant-a', customerId);
   return Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, seal(key, { tenantId: 'tenant-a', customerId }, v)]));
 }
 
@@ -39,7 +32,7 @@ describe('GET /v1/notifications/:id', () => {
   const id = newNotificationId(NOW.getTime());
 
   it('opens the metadata', async () => {
-    h.sidecar.views.set(id, viewOf(id, { metadata: await sealed() }));
+    intake.h.sidecar.views.set(id, viewOf(id, { metadata: await sealed() }));
     const res = await call<NotificationView>('GET', `/v1/notifications/${id}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual(viewOf(id, { metadata }));
@@ -47,8 +40,8 @@ describe('GET /v1/notifications/:id', () => {
   });
 
   it('leaves the metadata out once the customer\'s key is gone', async () => {
-    h.sidecar.views.set(id, viewOf(id, { metadata: await sealed() }));
-    await h.dataKeys.destroy('tenant-a', 'cust-1');
+    intake.h.sidecar.views.set(id, viewOf(id, { metadata: await sealed() }));
+    await intake.h.dataKeys.destroy('tenant-a', 'cust-1');
     const res = await call<NotificationView>('GET', `/v1/notifications/${id}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual(viewOf(id));
@@ -59,7 +52,7 @@ describe('GET /v1/notifications/:id', () => {
     const altered = { ...own, campaign: `${own.campaign?.slice(0, -4)}AAAA` };
     const anothers = { ...own, campaign: (await sealed('cust-2')).campaign as string };
     for (const bad of [altered, anothers, { orderId: 'order-77' }]) {
-      h.sidecar.views.set(id, viewOf(id, { metadata: bad }));
+      intake.h.sidecar.views.set(id, viewOf(id, { metadata: bad }));
       const res = await call<NotificationView>('GET', `/v1/notifications/${id}`);
       expect(res.status).toBe(200);
       expect(res.body).toEqual(viewOf(id));
@@ -68,7 +61,7 @@ describe('GET /v1/notifications/:id', () => {
 
   it('shows only the view\'s own fields, whatever else the actor answers with', async () => {
     const leaky = { ...viewOf(id, { metadata: await sealed() }), to: { email: 'jane@example.com' }, content: { text: 'Hello' } };
-    h.sidecar.actor = (c) => (c.method === 'view' ? leaky : { outcome: 'not_found' });
+    intake.h.sidecar.actor = (c) => (c.method === 'view' ? leaky : { outcome: 'not_found' });
     const res = await call<Record<string, unknown>>('GET', `/v1/notifications/${id}`);
     expect(res.body).toEqual(viewOf(id, { metadata }));
     expect(res.body).not.toHaveProperty('to');
@@ -76,9 +69,9 @@ describe('GET /v1/notifications/:id', () => {
   });
 
   it('answers 503 with Retry-After, not a view without its metadata, while the key store is out of reach', async () => {
-    h.sidecar.views.set(id, viewOf(id, { metadata: await sealed() }));
-    h.dataKeys.forget();
-    h.state.down.add(KEY_STORE);
+    intake.h.sidecar.views.set(id, viewOf(id, { metadata: await sealed() }));
+    intake.h.dataKeys.forget();
+    intake.h.state.down.add(KEY_STORE);
     const res = await call('GET', `/v1/notifications/${id}`);
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).not.toBeNull();
@@ -90,7 +83,7 @@ describe('POST /v1/notifications/:id/cancel', () => {
 
   it('answers the canceled notification with its metadata opened', async () => {
     const view = viewOf(id, { status: 'canceled', metadata: await sealed() });
-    h.sidecar.actor = () => ({ outcome: 'canceled', view });
+    intake.h.sidecar.actor = () => ({ outcome: 'canceled', view });
     const res = await call<NotificationView>('POST', `/v1/notifications/${id}/cancel`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual(viewOf(id, { status: 'canceled', metadata }));
@@ -98,9 +91,9 @@ describe('POST /v1/notifications/:id/cancel', () => {
 
   it('answers 200 without the metadata when the key store is out of reach: the cancel is done', async () => {
     const view = viewOf(id, { status: 'canceled', metadata: await sealed() });
-    h.sidecar.actor = () => ({ outcome: 'canceled', view });
-    h.dataKeys.forget();
-    h.state.down.add(KEY_STORE);
+    intake.h.sidecar.actor = () => ({ outcome: 'canceled', view });
+    intake.h.dataKeys.forget();
+    intake.h.state.down.add(KEY_STORE);
     const res = await call<NotificationView>('POST', `/v1/notifications/${id}/cancel`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual(viewOf(id, { status: 'canceled' }));
@@ -111,10 +104,10 @@ describe('GET /v1/customers/:id/notifications', () => {
   it('opens each notification\'s metadata, and leaves out what no longer opens', async () => {
     const [older, newer] = [2, 1].map((n) => newNotificationId(NOW.getTime() - n * 60_000)) as [string, string];
     const sealedBefore = await sealed();
-    h.history.add('tenant-a', 'cust-1', older, NOW.getTime() - 120_000, sealedBefore);
+    intake.h.history.add('tenant-a', 'cust-1', older, NOW.getTime() - 120_000, sealedBefore);
     // The customer was erased and came back: their new key does not open what the old one sealed.
-    await h.dataKeys.destroy('tenant-a', 'cust-1');
-    h.history.add('tenant-a', 'cust-1', newer, NOW.getTime() - 60_000, await sealed());
+    await intake.h.dataKeys.destroy('tenant-a', 'cust-1');
+    intake.h.history.add('tenant-a', 'cust-1', newer, NOW.getTime() - 60_000, await sealed());
     const res = await call<{ items: NotificationView[] }>('GET', '/v1/customers/cust-1/notifications');
     expect(res.status).toBe(200);
     expect(res.body.items.map((v) => [v.id, v.metadata])).toEqual([
@@ -125,9 +118,9 @@ describe('GET /v1/customers/:id/notifications', () => {
   });
 
   it('answers 503 while the key store is out of reach', async () => {
-    h.history.add('tenant-a', 'cust-1', newNotificationId(NOW.getTime()), NOW.getTime() - 60_000, await sealed());
-    h.dataKeys.forget();
-    h.state.down.add(KEY_STORE);
+    intake.h.history.add('tenant-a', 'cust-1', newNotificationId(NOW.getTime()), NOW.getTime() - 60_000, await sealed());
+    intake.h.dataKeys.forget();
+    intake.h.state.down.add(KEY_STORE);
     expect((await call('GET', '/v1/customers/cust-1/notifications')).status).toBe(503);
   });
 });

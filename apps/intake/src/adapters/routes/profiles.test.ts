@@ -1,19 +1,12 @@
 import { StoredProfileSchema, type ProfileView } from '@herald/contracts';
 import { KEY_STORE, recordKeys, RECORD_STORE } from '@herald/stores';
-import type { ApiError } from '../../domain/api-error.js';
-import { callIntake, KEY_A, KEY_B, startIntake, type CallOptions, type IntakeHarness, type JsonAnswer } from '../intake-harness.test-helper.js';
+import { KEY_A, KEY_B, useIntake } from '../intake-harness.test-helper.js';
 
 // The profile routes over HTTP, on the whole intake app with the real data keys and customer
 // store over an in-memory state store (intake-harness.test-helper.ts).
 
-let h: IntakeHarness;
-beforeAll(async () => {
-  h = await startIntake();
-});
-afterAll(() => h.close());
-beforeEach(() => h.reset());
-
-const call = <T = ApiError>(method: string, path: string, opts: CallOptions = {}): Promise<JsonAnswer<T>> => callIntake<T>(h.baseUrl, method, path, opts);
+const intake = useIntake();
+const call = intake.call;
 
 // jest's asymmetric matchers, typed as what they stand for.
 const A_STRING = expect.any(String) as unknown as string;
@@ -32,7 +25,7 @@ const profile = {
 const storeKey = `${RECORD_STORE}\u0000${recordKeys.profile('tenant-a', 'cust-1')}`;
 /** cust-1's profile as the store keeps it, as its JSON text. */
 const storedText = (): string | undefined => {
-  const entry = h.state.entries.get(storeKey);
+  const entry = intake.h.state.entries.get(storeKey);
   return entry && JSON.stringify(entry.value);
 };
 
@@ -94,7 +87,7 @@ describe('PUT and GET /v1/customers/:customerId', () => {
     const res = await call('PUT', path, { body });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'validation_failed', field });
-    expect(h.writes()).toBe(0);
+    expect(intake.h.writes()).toBe(0);
   });
 
   it('refuses an invalid customer id', async () => {
@@ -108,12 +101,12 @@ describe('PUT and GET /v1/customers/:customerId', () => {
     expect(res.status).toBe(413);
     expect(res.body.error).toMatchObject({ code: 'payload_too_large', field: '(body)' });
     expect(res.body.error.message).toContain('16384');
-    expect(h.writes()).toBe(0);
+    expect(intake.h.writes()).toBe(0);
   });
 
   it('answers 404 once the customer\'s data key is gone: nothing of theirs opens any more', async () => {
     await call('PUT', path, { body: profile });
-    expect(await h.dataKeys.destroy('tenant-a', 'cust-1')).toBe(true);
+    expect(await intake.h.dataKeys.destroy('tenant-a', 'cust-1')).toBe(true);
     expect((await call('GET', path)).status).toBe(404);
     expect((await call('PATCH', path, { body: { locale: 'fr-FR' } })).status).toBe(404);
     // A new profile is made under the customer's new key.
@@ -123,19 +116,19 @@ describe('PUT and GET /v1/customers/:customerId', () => {
 
   it('answers 404 for a profile whose values do not open (altered in the store)', async () => {
     await call('PUT', path, { body: profile });
-    const stored = StoredProfileSchema.parse(h.state.entries.get(storeKey)?.value);
+    const stored = StoredProfileSchema.parse(intake.h.state.entries.get(storeKey)?.value);
     const altered = `${stored.email?.slice(0, -4)}AAAA`;
-    h.state.entries.set(storeKey, { value: { ...stored, email: altered }, etag: 'x' });
+    intake.h.state.entries.set(storeKey, { value: { ...stored, email: altered }, etag: 'x' });
     expect((await call('GET', path)).status).toBe(404);
   });
 
   it('answers 503 with Retry-After when the key store is out of reach, and writes nothing', async () => {
-    h.state.down.add(KEY_STORE);
+    intake.h.state.down.add(KEY_STORE);
     const res = await call('PUT', path, { body: profile });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).not.toBeNull();
     expect(res.body.error.code).toBe('unavailable');
-    expect(h.state.texts(RECORD_STORE)).toEqual([]);
+    expect(intake.h.state.texts(RECORD_STORE)).toEqual([]);
   });
 });
 
@@ -144,7 +137,7 @@ describe('PATCH /v1/customers/:customerId', () => {
     const res = await call('PATCH', path, { body: { email: 'jane@example.com' } });
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('customer_not_found');
-    expect(h.writes()).toBe(0);
+    expect(intake.h.writes()).toBe(0);
   });
 
   it('changes the fields given and removes those given as null', async () => {
@@ -157,12 +150,12 @@ describe('PATCH /v1/customers/:customerId', () => {
 
   it('refuses an invalid value, a field it does not know, and a device list with a token twice', async () => {
     await call('PUT', path, { body: profile });
-    const writes = h.writes();
+    const writes = intake.h.writes();
     expect((await call('PATCH', path, { body: { phone: 'call me' } })).body.error).toMatchObject({ code: 'validation_failed', field: 'phone' });
     expect((await call('PATCH', path, { body: { name: 'Jane' } })).body.error).toMatchObject({ code: 'validation_failed', field: '(body)' });
     const twice = { devices: [{ token: token(2), platform: 'apns' }, { token: token(2), platform: 'apns' }] };
     expect((await call('PATCH', path, { body: twice })).body.error).toMatchObject({ code: 'validation_failed', field: 'devices.1.token' });
-    expect(h.writes()).toBe(writes);
+    expect(intake.h.writes()).toBe(writes);
   });
 });
 
@@ -176,11 +169,11 @@ describe('devices', () => {
     expect(added.status).toBe(201);
     expect(added.body.devices.map((d) => d.token)).toEqual([token(1), token(2)]);
     expect(added.body.email).toBe(profile.email);
-    const writes = h.writes();
+    const writes = intake.h.writes();
     const again = await call<ProfileView>('POST', devices, { body: { token: token(2), platform: 'apns' } });
     expect(again.status).toBe(200);
     expect(again.body).toEqual(added.body);
-    expect(h.writes()).toBe(writes);
+    expect(intake.h.writes()).toBe(writes);
   });
 
   it('makes the profile of a customer who has none', async () => {
@@ -208,7 +201,7 @@ describe('devices', () => {
     expect(again.body.error).toMatchObject({ code: 'device_not_found', field: 'deviceId' });
     expect((await call('DELETE', `${devices}/not-a-device-id`)).body.error.code).toBe('device_not_found');
     // Sent as it is (fetch would resolve the dot segment before sending).
-    const dots = await h.send('DELETE', `${devices}/..`, { headers: { authorization: `Bearer ${KEY_A}` } });
+    const dots = await intake.h.send('DELETE', `${devices}/..`, { headers: { authorization: `Bearer ${KEY_A}` } });
     expect(dots.status).toBe(400);
   });
 
@@ -234,7 +227,7 @@ describe('devices', () => {
     const res = await call('POST', devices, { body });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'validation_failed', field });
-    expect(h.writes()).toBe(0);
+    expect(intake.h.writes()).toBe(0);
   });
 
   it('loses no device to concurrent adds: each reads again after the store refuses its stale write', async () => {
