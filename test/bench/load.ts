@@ -44,6 +44,9 @@ export interface Generator {
   close(): Promise<void>;
 }
 
+/** The load's customers, each sent to in turn: the default warm-up sends to every one once. */
+export const BENCH_CUSTOMERS = 1000;
+
 export function createGenerator(opts: LoadOptions): Generator {
   const agent = new Agent({ connections: opts.concurrency * 2 + 8, keepAliveTimeout: 60_000, headersTimeout: 30_000, bodyTimeout: 30_000 });
   const url = `${opts.intake}/v1/notifications`;
@@ -57,7 +60,7 @@ export function createGenerator(opts: LoadOptions): Generator {
   async function send(lane: Lane, dueMs: number, record: boolean): Promise<Trace> {
     const i = seq++;
     const mix = CHANNELS[i % CHANNELS.length]!;
-    const body = JSON.stringify({ customerId: `bench-${i % 1000}`, priority: lane, ...mix });
+    const body = JSON.stringify({ customerId: `bench-${i % BENCH_CUSTOMERS}`, priority: lane, ...mix });
     const trace: Trace = { lane, channel: mix.channel, dueMs, startMs: opts.now(), endMs: NaN, status: 0 };
     if (record) traces.push(trace);
     counts.made++;

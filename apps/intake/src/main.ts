@@ -3,6 +3,7 @@ import { createSidecar, NOTIFICATION_ACTOR, optionalSecret, requiredSecret } fro
 import {
   createCustomerStore,
   createDataKeys,
+  createKeyDrops,
   createNotificationHistory,
   createPreferencesStore,
   createRedis,
@@ -36,7 +37,8 @@ const keys = redisKeys(config.KEY_PREFIX);
 // the environment secret store), never the repo.
 await sidecar.waitUntilReady(60_000);
 const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
-const dataKeys = createDataKeys({ state: sidecar, ring });
+// Kept for minutes; an erasure anywhere makes every process drop the key within seconds.
+const dataKeys = createDataKeys({ state: sidecar, ring, drops: await createKeyDrops({ redis, channel: keys.keyDrops() }) });
 const customers = createCustomerStore(sidecar);
 const authenticate = createAuthenticator(await requiredSecret(sidecar, config.SECRET_STORE, config.API_KEYS_SECRET));
 const sendgridPublicKey = await optionalSecret(sidecar, config.SECRET_STORE, 'SENDGRID_WEBHOOK_PUBLIC_KEY');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { baseEnvSchema, createLogger, type Logger, parseEnv, portSchema } from '@herald/service';
 import type { Channel } from '@herald/contracts';
 import { createSidecar, optionalSecret } from '@herald/dapr';
-import { createDataKeys, createInHandCounter, createRedis, keyRingAtStart, redisEnvSchema, redisKeys } from '@herald/stores';
+import { createDataKeys, createInHandCounter, createKeyDrops, createRedis, keyRingAtStart, redisEnvSchema, redisKeys } from '@herald/stores';
 import { startChannelServer } from './channel-server.js';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort } from './channel-worker.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
@@ -53,8 +53,6 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
   const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
   await sidecar.waitUntilReady(60_000);
   const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
-  // The customers' data keys (component `datakeys`), unwrapped under the ring and kept briefly in memory.
-  const opener = createDispatchOpener(createDataKeys({ state: sidecar, ring }));
   const real = await makeProvider?.({ secret: (name) => optionalSecret(sidecar, config.SECRET_STORE, name), env: process.env, log });
   const sandbox = createSandboxProvider(channel);
   const provider = real ?? sandbox;
@@ -62,6 +60,9 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
 
   const redis = await createRedis(config.REDIS_URL);
   const keys = redisKeys(config.KEY_PREFIX);
+  // The customers' data keys (component `datakeys`), unwrapped under the ring and kept in memory
+  // until an erasure's announcement (or the cache TTL) makes this process forget them.
+  const opener = createDispatchOpener(createDataKeys({ state: sidecar, ring, drops: await createKeyDrops({ redis, channel: keys.keyDrops() }) }));
   const account = config.PROVIDER_ACCOUNT ?? provider.name;
   // A small burst by default: a full bucket of one second's tokens would let an idle account
   // send twice its limit in the first second, and providers count per second.

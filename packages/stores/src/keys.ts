@@ -24,6 +24,8 @@ export interface RedisKeys {
   quotaDay(tenantId: string, day: string): string;
   /** Hash of channel replica → "count:ms:done": dispatches of one lane it holds now, when written, how many it has finished (in-hand.ts). */
   inHand(lane: string): string;
+  /** The pub/sub channel that tells every process to drop a destroyed data key (privacy/key-drops.ts); nothing is stored under it. */
+  keyDrops(): string;
 }
 
 export function redisKeys(prefix = ''): RedisKeys {
@@ -41,5 +43,6 @@ export function redisKeys(prefix = ''): RedisKeys {
     quotaSecond: (t, s) => `${p}quota:${t}:s:${s}`,
     quotaDay: (t, d) => `${p}quota:${t}:d:${d}`,
     inHand: (l) => `${p}inhand:${l}`,
+    keyDrops: () => `${p}keydrops`,
   };
 }

@@ -24,7 +24,6 @@ import { createErasureService, type ErasureService, type ErasureServiceDeps } fr
 const { sidecar, sql } = await useTestStateStore();
 const silentLog = createLogger('erasure-test', process.env.TEST_LOG ?? 'silent');
 const ring = parseKeyRing('TEST_KEYS', JSON.stringify({ primary: 'k1', keys: { k1: randomBytes(32).toString('base64') } }));
-const dataKeys = createDataKeys({ state: sidecar, ring });
 const customers = createCustomerStore(sidecar);
 const preferences = createPreferencesStore(sidecar);
 const sqlStore = { binding: 'statestore-sql', recordsTable: 'records' };
@@ -33,7 +32,9 @@ const runs = createErasureRuns(sidecar, { binding: sqlStore.binding, table: sqlS
 
 /** The services' clock: it moves only when a test moves it. */
 const clock = { ms: Date.parse('2026-12-01T12:00:00.000Z') };
+/** The key cache's TTL: with no announcements (no KeyDrops here), an erasure completes that long after destroying the key. */
 const CACHE_TTL_MS = 1_000;
+const dataKeys = createDataKeys({ state: sidecar, ring, cacheTtlMs: CACHE_TTL_MS });
 const iso = (ms: number): string => new Date(ms).toISOString();
 let unique = 0;
 /** A tenant and customer no other test uses. */
@@ -90,7 +91,6 @@ function service(actors: ActorPort, overrides: Partial<ErasureServiceDeps> = {})
     retentionSeconds: 3_600,
     sql: sqlStore,
     now: () => clock.ms,
-    cacheTtlMs: CACHE_TTL_MS,
     pageSize: 2,
     leaseMs: 300,
     retry: { firstMs: 10, maxMs: 50 },
@@ -123,6 +123,7 @@ describe('erasing a customer', () => {
           steps.push('key');
           return dataKeys.destroy(t, c);
         },
+        forgetEverywhere: (t, c) => dataKeys.forgetEverywhere(t, c),
       },
       customers: {
         ...customers,

@@ -12,7 +12,6 @@ import { NOTIFICATION_ACTOR, StateConflict, type ActorPort, type BindingPort, ty
 import { errMessage, type Logger } from '@herald/service';
 import {
   createErasureRuns,
-  DATA_KEY_CACHE_TTL_MS,
   type CustomerStore,
   type DataKeys,
   type NotificationHistory,
@@ -38,7 +37,7 @@ export interface ErasureService {
 
 export interface ErasureServiceDeps {
   sidecar: StatePort & BindingPort & ActorPort;
-  dataKeys: Pick<DataKeys, 'destroy'>;
+  dataKeys: Pick<DataKeys, 'destroy' | 'forgetEverywhere'>;
   customers: Pick<CustomerStore, 'removeProfile' | 'getErasure' | 'putErasure'>;
   preferences: Pick<PreferencesStore, 'remove'>;
   history: NotificationHistory;
@@ -49,8 +48,6 @@ export interface ErasureServiceDeps {
   sql: { binding: string; recordsTable: string };
   /** Milliseconds since the epoch. */
   now?: () => number;
-  /** How long apps keep an unwrapped data key: an erasure completes no sooner after destroying it. */
-  cacheTtlMs?: number;
   /** Notifications erased per page of the customer's history (8 actor calls at a time). */
   pageSize?: number;
   /** How long a replica's hold on an erasure lasts unless renewed; also how often running ones are looked for. */
@@ -80,12 +77,12 @@ class RunHalted extends Error {
 const ACTOR_CALLS_AT_ONCE = 8;
 const SWEEP_BATCH = 100;
 const iso = (ms: number): string => new Date(ms).toISOString();
-type Started = { destroyedAt: number; saved: boolean };
+/** `forgottenBy`: when no process can still hold the destroyed key in its cache (DataKeys.forgetEverywhere). */
+type Started = { forgottenBy: number; saved: boolean };
 const withErased = (e: Erasure, erased: Partial<Erasure['erased']>): Erasure => ({ ...e, erased: { ...e.erased, ...erased } });
 
 export function createErasureService(deps: ErasureServiceDeps): ErasureService {
   const now = deps.now ?? Date.now;
-  const cacheTtlMs = deps.cacheTtlMs ?? DATA_KEY_CACHE_TTL_MS;
   const pageSize = deps.pageSize ?? 50;
   const leaseMs = deps.leaseMs ?? 60_000;
   const retry = deps.retry ?? { firstMs: 1_000, maxMs: 60_000 };
@@ -256,9 +253,9 @@ export function createErasureService(deps: ErasureServiceDeps): ErasureService {
    * The background part of an erasure. `started` says what erase() did already (`saved`: the
    * profile and preferences removed and the record saved so). Without it the erasure is being
    * taken up again, and its key is destroyed now unless the record says it was (destroying is
-   * idempotent). The wait for the caches then counts from now, as when the key was first
-   * destroyed is not recorded: later is the safe side, at the cost of also erasing
-   * notifications made for the customer in between.
+   * idempotent), and every process is told again to forget it. The wait for the caches then
+   * counts from now, as when the key was first destroyed is not recorded: later is the safe
+   * side, at the cost of also erasing notifications made for the customer in between.
    */
   async function run(first: Erasure, started?: Started): Promise<void> {
     const h = hold(first);
@@ -266,20 +263,19 @@ export function createErasureService(deps: ErasureServiceDeps): ErasureService {
     // counted again when this run finds it.
     let e = withErased(first, { notificationsFound: first.erased.notificationsErased });
     try {
-      let destroyedAt = started?.destroyedAt;
-      if (destroyedAt === undefined) {
+      let until = started?.forgottenBy;
+      if (until === undefined) {
         if (!e.erased.dataKey) {
           const destroyed = await persist('destroying the data key', e, h, () => deps.dataKeys.destroy(e.tenantId, e.customerId));
           e = withErased(e, { dataKey: destroyed });
         }
-        destroyedAt = now();
+        until = now() + (await deps.dataKeys.forgetEverywhere(e.tenantId, e.customerId));
       }
       if (!started?.saved) {
         e = await persist('removing profile and preferences', e, h, () => removeRecords(e));
         const saved = e;
         await persist('saving progress', e, h, () => deps.customers.putErasure(saved, ttl));
       }
-      const until = destroyedAt + cacheTtlMs;
       const seen = { found: new Set<string>(), done: new Set<string>() };
       e = await eraseNotifications(e, until, h, seen);
       await waitUntil(until, h);
@@ -385,7 +381,7 @@ export function createErasureService(deps: ErasureServiceDeps): ErasureService {
           await discard(e, true);
           throw err;
         }
-        const destroyedAt = now();
+        const forgottenBy = now() + (await deps.dataKeys.forgetEverywhere(tenantId, customerId));
         let saved = false;
         try {
           e = await removeRecords(e);
@@ -395,7 +391,7 @@ export function createErasureService(deps: ErasureServiceDeps): ErasureService {
           // The key is gone, which is what the caller waits for; the run finishes the rest.
           log.warn({ erasureId: e.id, err: errMessage(err) }, 'erasure: profile and preferences not removed yet; the run tries again');
         }
-        start(e, { destroyedAt, saved });
+        start(e, { forgottenBy, saved });
         return e;
       } finally {
         if (!inHand.has(e.id)) busy.delete(e.id);

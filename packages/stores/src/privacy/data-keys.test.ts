@@ -231,7 +231,7 @@ describe('destroying a customer data key (crypto-shredding)', () => {
     expect(await replica().destroy(TENANT, newCustomer())).toBe(false);
   });
 
-  it('is seen by another replica once its cache forgets the key, and not before (the erasure waits that long)', async () => {
+  it('is seen by another replica once its cache forgets the key, and not before, when no announcement reaches it', async () => {
     const customerId = newCustomer();
     const time = clock();
     const { port, calls } = counting();
@@ -284,6 +284,102 @@ describe('the cache of unwrapped keys', () => {
     const got = await Promise.all(Array.from({ length: 5 }, () => keys.forOpening(TENANT, customerId, key.id)));
     for (const k of got) expect(sameKey(k, key)).toBe(true);
     expect(calls.get).toBe(1);
+  });
+});
+
+/** Announcements as the apps hear them, moved by hand: trusted or not, a drop heard, a lapse ended. */
+function fakeDrops(opts: { announced?: boolean } = {}) {
+  const drops: Array<(owner: string) => void> = [];
+  const resumes: Array<() => void> = [];
+  const fake = {
+    trusted: true,
+    announced: [] as string[],
+    live: () => fake.trusted,
+    announce: async (owner: string) => {
+      fake.announced.push(owner);
+      return opts.announced ?? true;
+    },
+    onDrop: (fn: (owner: string) => void) => void drops.push(fn),
+    onResume: (fn: () => void) => void resumes.push(fn),
+    forgottenWithinMs: 12_000,
+    close: async () => undefined,
+    hear: (owner: string) => drops.forEach((fn) => fn(owner)),
+    resume: () => resumes.forEach((fn) => fn()),
+  };
+  return fake;
+}
+
+describe('forgetting a destroyed key everywhere (announcements)', () => {
+  it('forgets a key at once when its destruction is heard, long before the TTL', async () => {
+    const customerId = newCustomer();
+    const drops = fakeDrops();
+    const { port, calls } = counting();
+    const other = replica({ state: port, drops });
+    const key = await other.forSealing(TENANT, customerId);
+    const reads = calls.get;
+    expect(sameKey(await other.forOpening(TENANT, customerId, key.id), key)).toBe(true);
+    expect(calls.get).toBe(reads);
+
+    expect(await replica().destroy(TENANT, customerId)).toBe(true);
+    drops.hear(`${TENANT}|${customerId}`);
+    expect(await other.forOpening(TENANT, customerId, key.id)).toBeUndefined();
+    expect(calls.get).toBe(reads + 1);
+  });
+
+  it('announces its own destruction, and answers how long until every process forgot: the bound when announced, the TTL when not', async () => {
+    const customerId = newCustomer();
+    const drops = fakeDrops();
+    const keys = replica({ drops });
+    await keys.forSealing(TENANT, customerId);
+    expect(await keys.destroy(TENANT, customerId)).toBe(true);
+    expect(drops.announced).toEqual([`${TENANT}|${customerId}`]);
+    expect(await keys.forgetEverywhere(TENANT, customerId)).toBe(12_000);
+    expect(await replica({ drops: fakeDrops({ announced: false }) }).forgetEverywhere(TENANT, customerId)).toBe(DATA_KEY_CACHE_TTL_MS);
+    expect(await replica({ cacheTtlMs: 5 }).forgetEverywhere(TENANT, customerId)).toBe(5);
+  });
+
+  it('neither uses nor keeps a cached key while announcements may be missed, and starts empty when they are heard again', async () => {
+    const customerId = newCustomer();
+    const drops = fakeDrops();
+    const { port, calls } = counting();
+    const keys = replica({ state: port, drops });
+    const key = await keys.forSealing(TENANT, customerId);
+    let reads = calls.get;
+
+    drops.trusted = false;
+    for (let i = 0; i < 2; i++) expect(sameKey(await keys.forOpening(TENANT, customerId, key.id), key)).toBe(true);
+    expect(calls.get).toBe(reads + 2);
+
+    // Trusted again only after a lapse ends, which empties the cache: one read, then cached.
+    drops.resume();
+    drops.trusted = true;
+    reads = calls.get;
+    for (let i = 0; i < 2; i++) expect(sameKey(await keys.forOpening(TENANT, customerId, key.id), key)).toBe(true);
+    expect(calls.get).toBe(reads + 1);
+    drops.resume();
+    expect(sameKey(await keys.forOpening(TENANT, customerId, key.id), key)).toBe(true);
+    expect(calls.get).toBe(reads + 2);
+  });
+
+  it('does not keep a key whose read a destruction or a lapse overtook', async () => {
+    const customerId = newCustomer();
+    const key = await replica().forSealing(TENANT, customerId);
+    const drops = fakeDrops();
+    const { port, calls } = counting();
+    const keys = replica({ state: port, drops });
+
+    // Destroyed while being read: the read answers that it is gone.
+    const dropped = keys.forOpening(TENANT, customerId, key.id);
+    drops.hear(`${TENANT}|${customerId}`);
+    expect(await dropped).toBeUndefined();
+
+    // A lapse while being read: the key is used once but not kept.
+    const lapsed = keys.forOpening(TENANT, customerId, key.id);
+    drops.resume();
+    expect(sameKey(await lapsed, key)).toBe(true);
+    const reads = calls.get;
+    expect(sameKey(await keys.forOpening(TENANT, customerId, key.id), key)).toBe(true);
+    expect(calls.get).toBe(reads + 1);
   });
 });
 

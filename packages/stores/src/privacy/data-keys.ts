@@ -1,16 +1,23 @@
 // The customers' data keys in the store of record (component `datakeys`), wrapped under the
-// region's KEK, with a short in-memory cache of the unwrapped keys. The cache is the only place
-// a data key is ever in the clear, and it forgets within `cacheTtlMs`: an erasure is complete,
-// everywhere, that long after the wrapped key is deleted.
+// region's KEK, with an in-memory cache of the unwrapped keys. The cache is the only place a
+// data key is ever in the clear. It forgets a destroyed key when the destruction is announced
+// (key-drops.ts: within seconds, in every process), and every key after `cacheTtlMs` whatever
+// happens; with no announcements to trust (none configured, or Redis unreachable) it keeps
+// nothing beyond that TTL.
 import { StateConflict, type StatePort } from '@herald/dapr';
 import { newDataKey, Undecryptable, type DataKey } from './envelope.js';
+import type { KeyDrops } from './key-drops.js';
 import { WrappedDataKeySchema, type KeyRing, type WrappedDataKey } from './key-ring.js';
 
 /** The state component that keeps the wrapped data keys (datakeys.yaml). */
 export const KEY_STORE = 'datakeys';
 export const dataKeyKey = (tenantId: string, customerId: string) => `dek|${tenantId}|${customerId}`;
-/** How long an unwrapped data key stays in memory. An erasure waits this long before it reports done. */
-export const DATA_KEY_CACHE_TTL_MS = 30_000;
+/**
+ * How long an unwrapped data key stays in memory at most. Minutes, so that a customer who gets a
+ * notification every few minutes costs no key read per notification; an erasure does not wait
+ * for it unless its announcement could not be sent.
+ */
+export const DATA_KEY_CACHE_TTL_MS = 600_000;
 
 export interface DataKeys {
   /** The customer's data key, made (and stored, wrapped) if they have none yet. */
@@ -21,8 +28,13 @@ export interface DataKeys {
    * Undecryptable when the wrapped key itself does not open (a KEK missing from the ring).
    */
   forOpening(tenantId: string, customerId: string, keyId: string): Promise<DataKey | undefined>;
-  /** Deletes the wrapped key (crypto-shredding) and forgets it here. True if there was one. */
+  /** Deletes the wrapped key (crypto-shredding) and forgets it here and, announced, everywhere. True if there was one. */
   destroy(tenantId: string, customerId: string): Promise<boolean>;
+  /**
+   * Announces again that the customer's key is gone, and answers how long from now until no
+   * process can still hold it: the announcement's bound, or the cache TTL when it could not be sent.
+   */
+  forgetEverywhere(tenantId: string, customerId: string): Promise<number>;
   /** Wraps a stored key anew under the primary KEK, if it is under another. True if it changed. */
   rewrap(tenantId: string, customerId: string): Promise<boolean>;
   /** Drops every cached key (tests, and an app told its keys changed). */
@@ -34,9 +46,18 @@ export interface DataKeysOptions {
   ring: KeyRing;
   store?: string;
   cacheTtlMs?: number;
+  /** Announcements of destroyed keys; without them nothing is forgotten before the TTL elsewhere. */
+  drops?: KeyDrops;
   /** Keys held at most (about 64 bytes each, plus the map's own). */
   maxCached?: number;
   now?: () => number;
+}
+
+/** A read of a wrapped key in flight (see `reading`). */
+interface Read {
+  answer: Promise<DataKey | undefined>;
+  dropped: boolean;
+  lapsed: boolean;
 }
 
 export function createDataKeys(opts: DataKeysOptions): DataKeys {
@@ -45,17 +66,35 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
   const maxCached = opts.maxCached ?? 50_000;
   const now = opts.now ?? Date.now;
   const cache = new Map<string, { key: DataKey; until: number }>();
-  /** Reads of the same key in flight share one sidecar request. */
-  const reading = new Map<string, Promise<DataKey | undefined>>();
   /**
-   * Bumped by each destroy: a read that began before it and answers after it must not put the
-   * destroyed key back in the cache (it would outlive the erasure by a whole TTL).
+   * Reads of the same key in flight share one sidecar request. A read the key's destruction
+   * overtakes (`dropped`) answers that the key is gone; one a lapse of the announcements
+   * overtakes (`lapsed`) may hold a key destroyed in the lapse: it is used once, not kept.
    */
-  const destroyed = new Map<string, number>();
-  const generation = (k: string) => destroyed.get(k) ?? 0;
+  const reading = new Map<string, Read>();
   const owner = (tenantId: string, customerId: string) => `${tenantId}|${customerId}`;
+  const drops = opts.drops;
+  const trusted = (): boolean => drops === undefined || drops.live();
+
+  function forgetHere(k: string): void {
+    const r = reading.get(k);
+    if (r) r.dropped = true;
+    reading.delete(k);
+    cache.delete(k);
+  }
+  drops?.onDrop((o) => forgetHere(`dek|${o}`));
+  drops?.onResume(() => {
+    for (const r of reading.values()) r.lapsed = true;
+    reading.clear();
+    cache.clear();
+  });
 
   function cached(k: string): DataKey | undefined {
+    if (!trusted()) {
+      // Announcements may be missed now: nothing cached is used, or kept.
+      if (cache.size > 0) cache.clear();
+      return undefined;
+    }
     const hit = cache.get(k);
     if (!hit) return undefined;
     if (hit.until <= now()) {
@@ -66,6 +105,7 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
   }
 
   function remember(k: string, key: DataKey): void {
+    if (!trusted()) return;
     cache.delete(k);
     cache.set(k, { key, until: now() + ttl });
     // Oldest first: Map keeps insertion order.
@@ -76,21 +116,20 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
     const k = dataKeyKey(tenantId, customerId);
     const hit = cached(k);
     if (hit) return hit;
-    let pending = reading.get(k);
-    if (!pending) {
-      const began = generation(k);
-      pending = (async () => {
-        const entry = await opts.state.getState<unknown>(store, k);
-        if (entry === undefined || generation(k) !== began) return undefined;
-        const key = opts.ring.unwrap(WrappedDataKeySchema.parse(entry.value), owner(tenantId, customerId));
-        remember(k, key);
-        return key;
-      })().finally(() => {
-        if (reading.get(k) === pending) reading.delete(k);
-      });
-      reading.set(k, pending);
-    }
-    return pending;
+    const inFlight = reading.get(k);
+    if (inFlight) return inFlight.answer;
+    const r: Read = { answer: Promise.resolve(undefined), dropped: false, lapsed: false };
+    r.answer = (async () => {
+      const entry = await opts.state.getState<unknown>(store, k);
+      if (entry === undefined || r.dropped) return undefined;
+      const key = opts.ring.unwrap(WrappedDataKeySchema.parse(entry.value), owner(tenantId, customerId));
+      if (!r.lapsed) remember(k, key);
+      return key;
+    })().finally(() => {
+      if (reading.get(k) === r) reading.delete(k);
+    });
+    reading.set(k, r);
+    return r.answer;
   }
 
   return {
@@ -118,16 +157,17 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
 
     async destroy(tenantId, customerId) {
       const k = dataKeyKey(tenantId, customerId);
-      const forget = () => {
-        destroyed.set(k, generation(k) + 1);
-        reading.delete(k);
-        cache.delete(k);
-      };
-      forget();
+      forgetHere(k);
       const existed = (await opts.state.getState(store, k)) !== undefined;
       if (existed) await opts.state.deleteState(store, k);
-      forget();
+      forgetHere(k);
+      await drops?.announce(owner(tenantId, customerId));
       return existed;
+    },
+
+    async forgetEverywhere(tenantId, customerId) {
+      forgetHere(dataKeyKey(tenantId, customerId));
+      return drops && (await drops.announce(owner(tenantId, customerId))) ? drops.forgottenWithinMs : ttl;
     },
 
     async rewrap(tenantId, customerId) {

@@ -4,3 +4,4 @@ export * from './key-ring.js';
 export * from './key-ring-at-start.js';
 export * from './sealing.js';
 export * from './key-admin.js';
+export * from './key-drops.js';
