@@ -6,7 +6,7 @@ import { Agent, request } from 'undici';
 import { dueAt, streamCount, type Lane, type Plan, type Stream } from './schedule.js';
 import type { Trace } from './windows.js';
 
-const CHANNELS = [
+export const CHANNELS = [
   { channel: 'email', to: { email: 'bench@example.com' }, content: { subject: 'Bench', text: 'Hello' } },
   { channel: 'sms', to: { phone: '+14155550100' }, content: { text: 'Hello' } },
   { channel: 'push', to: { deviceToken: 'bench-device-token-0123456789' }, content: { title: 'Bench', text: 'Hello' } },
@@ -44,8 +44,10 @@ export interface Generator {
   close(): Promise<void>;
 }
 
-/** The load's customers, each sent to in turn: the default warm-up sends to every one once. */
+/** The load's customers, each sent to in turn, on each channel in turn. */
 export const BENCH_CUSTOMERS = 1000;
+/** Enough notifications for every customer to have had one on every channel: the default warm-up. */
+export const EVERY_CUSTOMER_ON_EVERY_CHANNEL = BENCH_CUSTOMERS * CHANNELS.length;
 
 export function createGenerator(opts: LoadOptions): Generator {
   const agent = new Agent({ connections: opts.concurrency * 2 + 8, keepAliveTimeout: 60_000, headersTimeout: 30_000, bodyTimeout: 30_000 });

@@ -1,12 +1,12 @@
 // The bench's command line: one parse, scenario defaults in one place, a plan out.
 import { parseArgs } from 'node:util';
-import { BENCH_CUSTOMERS } from './load.js';
+import { EVERY_CUSTOMER_ON_EVERY_CHANNEL } from './load.js';
 import { floodPlan, outagePlan, rampPlan, SCENARIOS, steadyPlan, type Plan, type ScenarioName } from './schedule.js';
 import { DEFAULT_RAMP_RULES, type RampRules } from './windows.js';
 
 export const USAGE = `npm run bench -- [--scenario steady|ramp|flood|outage] [options]
 
-  every scenario   --concurrency N (in flight per lane, 256)  --warmup N (1000)  --drain-timeout S (300)
+  every scenario   --concurrency N (in flight per lane, 256)  --warmup N (3000)  --drain-timeout S (300)
                    --json FILE  --html FILE  --profile [--profile-seconds S]  --env KEY=VALUE …
                    --replicas APP=N …  --sampling-rate R (the sidecars' tracing; the local config's "1")
                    --attach [--url URL --key KEY --redis-url URL --database NAME] (sandbox scenarios only;
@@ -81,7 +81,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       'provider-limit': { type: 'string', default: '1000' },
       'sim-latency-ms': { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '256' },
-      warmup: { type: 'string', default: String(BENCH_CUSTOMERS) },
+      warmup: { type: 'string', default: String(EVERY_CUSTOMER_ON_EVERY_CHANNEL) },
       'drain-timeout': { type: 'string', default: '300' },
       json: { type: 'string' },
       html: { type: 'string' },

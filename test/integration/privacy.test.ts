@@ -1,8 +1,9 @@
+import amqp from 'amqplib';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { SealedDispatchSchema, type NotificationView } from '@herald/contracts';
-import { createSidecar, deadLetterTopic, lanePubsub, laneTopic } from '@herald/dapr';
+import { channelTopic, createSidecar, deadLetterTopic, lanePubsub, laneTopic } from '@herald/dapr';
 import { createDataKeys, parseKeyRing, sealedKeyId } from '@herald/stores';
 import { createClient, request, stackRedis } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
@@ -62,6 +63,18 @@ const accepted = (res: { status: number; body: unknown }): string => {
   expect(res.status).toBe(202);
   return (res.body as { id: string }).id;
 };
+/** Puts an event on a channel topic's exchange, as the dispatcher's sidecar would. */
+async function publishToQueue(topic: string, event: unknown): Promise<void> {
+  const conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
+  try {
+    const ch = await conn.createConfirmChannel();
+    ch.publish(topic, '', Buffer.from(JSON.stringify(event)), { contentType: 'application/cloudevents+json', deliveryMode: 2 });
+    await ch.waitForConfirms();
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+}
 const view = async (id: string) => (await api.status(id)).body as NotificationView;
 const statusOf = async (id: string) => (await view(id)).status;
 
@@ -134,6 +147,10 @@ describe('PII at rest', () => {
     const smsQueue = [...queued.bodies.entries()].find(([q]) => q.includes('sms') && q.includes('critical'))?.[1] ?? [];
     expect(smsQueue.length).toBeGreaterThanOrEqual(3);
 
+    // The push app opens a push of Alice's: her key is in its cache now, for minutes.
+    const alicesPush = accepted(await api.send({ customerId: alice, channel: 'push', priority: 'critical', content }));
+    await api.waitForStatus(alicesPush, 'sent', 30_000);
+
     // Erase Alice: her key goes first, then her records and notifications.
     const erasure = await api.call('DELETE', `/v1/customers/${alice}`);
     expect(erasure.status).toBe(202);
@@ -153,6 +170,15 @@ describe('PII at rest', () => {
     expect(hers).toHaveLength(1);
     for (const d of hers) expect(await keys.forOpening(d.tenantId, d.customerId, sealedKeyId(d.content))).toBeUndefined();
     for (const d of dispatches.filter((x) => x.customerId === bob)) expect(await keys.forOpening(d.tenantId, d.customerId, sealedKeyId(d.content))).toBeDefined();
+
+    // Nor by the push app, which had her key cached: the erasure's announcement made it forget
+    // the key, minutes before its cache would have. A copy of her queued dispatch, addressed to
+    // push, arrives there now and does not open.
+    const pushStats = async () => (await request(`http://127.0.0.1:${stack.apps['channel-push'].app}/stats`)).body as { erased: number };
+    const erasedBefore = (await pushStats()).erased;
+    const herEvent = JSON.parse(smsQueue.find((text) => SealedDispatchSchema.parse((JSON.parse(text) as { data: unknown }).data).customerId === alice) ?? '{}') as { data: Record<string, unknown> };
+    await publishToQueue(channelTopic('push', 'critical', stack.topicPrefix), { ...herEvent, data: { ...herEvent.data, channel: 'push', attempt: 99 } });
+    await waitFor('the push app to find her key gone', async () => ((await pushStats()).erased > erasedBefore ? true : undefined), 30_000, 200);
 
     // Her notifications: ended canceled (customer_erased), their views statuses and times only.
     for (const id of [heldSms[0] as string, heldEmail[0] as string]) {

@@ -1,5 +1,5 @@
 import { baseEnvSchema, envFlag, historyRetentionDaysSchema, parseEnv, portSchema } from '@herald/service';
-import { redisEnvSchema } from '@herald/stores';
+import { dataKeysEnvSchema, redisEnvSchema } from '@herald/stores';
 import { z } from 'zod';
 
 const GO_DURATION_PART = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
@@ -16,7 +16,7 @@ export function goDurationMs(text: string): number | undefined {
 const goDuration = z.string().refine((v) => goDurationMs(v) !== undefined, 'a Go duration such as 5m, 90s or 1h30m');
 const count = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
-const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
+const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend(dataKeysEnvSchema.shape).extend({
   APP_PORT: portSchema.default(3001),
   TOPIC_PREFIX: z.string().default(''),
   RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),

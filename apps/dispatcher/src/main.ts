@@ -1,6 +1,6 @@
 import { createLogger, startHttpServer } from '@herald/service';
 import { createActorHost, createActorStateCache, createGroupPublisher, createSidecar, createSidecarActorState, deadLetterTopic, laneTopic } from '@herald/dapr';
-import { createCustomerStore, createDataKeys, createKeyDrops, createRedis, createWebhookEndpointStore, keyRingAtStart, redisKeys } from '@herald/stores';
+import { createAppDataKeys, createCustomerStore, createRedis, createWebhookEndpointStore, keyRingAtStart, redisKeys } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
 import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
@@ -25,7 +25,7 @@ const webhooks = createWebhookDeliverer({
   redis,
   keys,
   endpoints: createWebhookEndpointStore(sidecar),
-  dataKeys: createDataKeys({ state: sidecar, ring, drops: await createKeyDrops({ redis, channel: keys.keyDrops() }) }),
+  dataKeys: await createAppDataKeys({ state: sidecar, ring, redis, keys, cacheTtlMs: config.DATA_KEY_CACHE_TTL_MS }),
   log,
   allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_NETWORKS,
   policy: { maxAttempts: config.WEBHOOK_MAX_ATTEMPTS, baseDelayMs: config.WEBHOOK_BASE_DELAY_MS },

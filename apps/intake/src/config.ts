@@ -1,11 +1,11 @@
 import { baseEnvSchema, envFlag, historyRetentionDaysSchema, jsonEnv, parseEnv, portSchema } from '@herald/service';
-import { redisEnvSchema, TABLE_NAME_PATTERN } from '@herald/stores';
+import { dataKeysEnvSchema, redisEnvSchema, TABLE_NAME_PATTERN } from '@herald/stores';
 import { z } from 'zod';
 
 const criticalReserveSchema = z.coerce.number().min(0).max(0.5);
 const tableNameSchema = z.string().regex(TABLE_NAME_PATTERN, 'a plain table name, optionally schema.table');
 
-const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
+const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend(dataKeysEnvSchema.shape).extend({
   APP_PORT: portSchema.default(3000),
   APP_HOST: z.string().default('127.0.0.1'),
   TOPIC_PREFIX: z.string().default(''),

@@ -2,8 +2,7 @@ import { createLogger, errMessage } from '@herald/service';
 import { createSidecar, NOTIFICATION_ACTOR, optionalSecret, requiredSecret } from '@herald/dapr';
 import {
   createCustomerStore,
-  createDataKeys,
-  createKeyDrops,
+  createAppDataKeys,
   createNotificationHistory,
   createPreferencesStore,
   createRedis,
@@ -38,7 +37,7 @@ const keys = redisKeys(config.KEY_PREFIX);
 await sidecar.waitUntilReady(60_000);
 const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
 // Kept for minutes; an erasure anywhere makes every process drop the key within seconds.
-const dataKeys = createDataKeys({ state: sidecar, ring, drops: await createKeyDrops({ redis, channel: keys.keyDrops() }) });
+const dataKeys = await createAppDataKeys({ state: sidecar, ring, redis, keys, cacheTtlMs: config.DATA_KEY_CACHE_TTL_MS });
 const customers = createCustomerStore(sidecar);
 const authenticate = createAuthenticator(await requiredSecret(sidecar, config.SECRET_STORE, config.API_KEYS_SECRET));
 const sendgridPublicKey = await optionalSecret(sidecar, config.SECRET_STORE, 'SENDGRID_WEBHOOK_PUBLIC_KEY');

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { baseEnvSchema, createLogger, type Logger, parseEnv, portSchema } from '@herald/service';
 import type { Channel } from '@herald/contracts';
 import { createSidecar, optionalSecret } from '@herald/dapr';
-import { createDataKeys, createInHandCounter, createKeyDrops, createRedis, keyRingAtStart, redisEnvSchema, redisKeys } from '@herald/stores';
+import { createAppDataKeys, createInHandCounter, createRedis, dataKeysEnvSchema, keyRingAtStart, redisEnvSchema, redisKeys } from '@herald/stores';
 import { startChannelServer } from './channel-server.js';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort } from './channel-worker.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
@@ -13,7 +13,7 @@ import type { ProviderPort } from './provider-port.js';
 import { createTokenBucket } from './rate-limiter.js';
 import { createSandboxProvider } from './sandbox-provider.js';
 
-const channelEnvSchema = baseEnvSchema.extend(redisEnvSchema.shape).extend({
+const channelEnvSchema = baseEnvSchema.extend(redisEnvSchema.shape).extend(dataKeysEnvSchema.shape).extend({
   APP_PORT: portSchema,
   APP_HOST: z.string().default('127.0.0.1'),
   SECRET_STORE: z.string().default('secretstore'),
@@ -62,7 +62,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
   const keys = redisKeys(config.KEY_PREFIX);
   // The customers' data keys (component `datakeys`), unwrapped under the ring and kept in memory
   // until an erasure's announcement (or the cache TTL) makes this process forget them.
-  const opener = createDispatchOpener(createDataKeys({ state: sidecar, ring, drops: await createKeyDrops({ redis, channel: keys.keyDrops() }) }));
+  const opener = createDispatchOpener(await createAppDataKeys({ state: sidecar, ring, redis, keys, cacheTtlMs: config.DATA_KEY_CACHE_TTL_MS }));
   const account = config.PROVIDER_ACCOUNT ?? provider.name;
   // A small burst by default: a full bucket of one second's tokens would let an idle account
   // send twice its limit in the first second, and providers count per second.
