@@ -27,6 +27,8 @@ beforeAll(async () => {
   await createCustomerStore(sidecar).putProfile('t', 'known', profile);
   await createPreferencesStore(sidecar).put('t', 'known', { optedOut: ['sms'] });
   await createPreferencesStore(sidecar).put('t', 'prefs-only', { optedOut: ['push'] });
+  // The store's marker, made by its first bulk read (bulk-read.ts in the stores).
+  await createCustomerStore(sidecar).read('t', 'nobody');
 });
 
 describe('customer reader', () => {

@@ -23,16 +23,13 @@ const newCustomer = (): string => `c-${randomUUID()}`;
 
 /** A replica's view of the state API that counts the requests it makes of the sidecar. */
 function counting(state: StatePort = sidecar) {
-  const calls = { get: 0, bulk: 0, save: 0, delete: 0 };
+  const calls = { get: 0, save: 0, delete: 0 };
   const port: StatePort = {
     getState<T>(store: string, key: string) {
       calls.get++;
       return state.getState<T>(store, key);
     },
-    getBulkState<T>(store: string, keys: string[]) {
-      calls.bulk++;
-      return state.getBulkState<T>(store, keys);
-    },
+    getBulkState: <T>(store: string, keys: string[]) => state.getBulkState<T>(store, keys),
     saveState(store, key, value, opts) {
       calls.save++;
       return state.saveState(store, key, value, opts);
@@ -277,42 +274,6 @@ describe('the cache of unwrapped keys', () => {
     expect(calls.get).toBe(reads);
     expect(sameKey(await keys.forOpening(TENANT, a, ka.id), ka)).toBe(true);
     expect(calls.get).toBe(reads + 1);
-  });
-
-  it('reads the keys wanted at once in one request, a hundred at most, and a lone key alone', async () => {
-    const customers = Array.from({ length: 150 }, newCustomer);
-    const made = await Promise.all(customers.map((c) => replica().forSealing(TENANT, c)));
-    const absent = newCustomer();
-    const { port, calls } = counting();
-    const keys = replica({ state: port });
-
-    const got = await Promise.all([...customers, absent].map((c, i) => keys.forOpening(TENANT, c, made[i]?.id ?? 'none')));
-    customers.forEach((_, i) => expect(sameKey(got[i], made[i])).toBe(true));
-    expect(got[customers.length]).toBeUndefined();
-    // 151 keys: one request of 100, one of 51.
-    expect(calls).toMatchObject({ bulk: 2, get: 0 });
-
-    const lone = newCustomer();
-    const key = await replica().forSealing(TENANT, lone);
-    expect(sameKey(await keys.forOpening(TENANT, lone, key.id), key)).toBe(true);
-    expect(calls).toMatchObject({ bulk: 2, get: 1 });
-  });
-
-  it('fails every caller of a read the store could not answer, and reads again afterwards', async () => {
-    const [a, b] = [newCustomer(), newCustomer()];
-    const ka = await replica().forSealing(TENANT, a);
-    const kb = await replica().forSealing(TENANT, b);
-    let down = true;
-    const flaky: StatePort = {
-      ...sidecar,
-      getState: (store, key) => (down ? Promise.reject(new Error('store down')) : sidecar.getState(store, key)),
-      getBulkState: (store, keys) => (down ? Promise.reject(new Error('store down')) : sidecar.getBulkState(store, keys)),
-    };
-    const keys = replica({ state: flaky });
-    const both = await Promise.allSettled([keys.forOpening(TENANT, a, ka.id), keys.forOpening(TENANT, b, kb.id)]);
-    expect(both.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    down = false;
-    expect(sameKey(await keys.forOpening(TENANT, a, ka.id), ka)).toBe(true);
   });
 
   it('shares one read among the callers asking for the same key at once', async () => {

@@ -4,7 +4,7 @@
 // (key-drops.ts: within seconds, in every process), and every key after `cacheTtlMs` whatever
 // happens; with no announcements to trust (none configured, or Redis unreachable) it keeps
 // nothing beyond that TTL.
-import { StateConflict, type StateEntry, type StatePort } from '@herald/dapr';
+import { StateConflict, type StatePort } from '@herald/dapr';
 import { newDataKey, Undecryptable, type DataKey } from './envelope.js';
 import type { KeyDrops } from './key-drops.js';
 import { WrappedDataKeySchema, type KeyRing, type WrappedDataKey } from './key-ring.js';
@@ -53,55 +53,6 @@ export interface DataKeysOptions {
   now?: () => number;
 }
 
-/** Most keys one sidecar request reads. */
-const MAX_KEYS_PER_READ = 100;
-/** Reads in flight at once; those wanted meanwhile wait for the next, together. */
-const READS_IN_FLIGHT = 2;
-
-/**
- * Reads wrapped keys in batches: every key wanted in the same tick, or while READS_IN_FLIGHT
- * reads are out, goes in one request (a bulk get) when one is free. A lone read goes alone and
- * at once; a burst of customers the cache does not hold (a campaign, a batch request, a channel
- * app's queue after a restart) costs a request per hundred keys, not one each.
- */
-function createKeyReader(state: StatePort, store: string): (key: string) => Promise<StateEntry<unknown> | undefined> {
-  const wanted = new Map<string, Array<{ resolve: (e: StateEntry<unknown> | undefined) => void; reject: (err: unknown) => void }>>();
-  let inFlight = 0;
-  let scheduled = false;
-
-  function send(): void {
-    scheduled = false;
-    while (inFlight < READS_IN_FLIGHT && wanted.size > 0) {
-      const batch = new Map([...wanted].slice(0, MAX_KEYS_PER_READ));
-      for (const k of batch.keys()) wanted.delete(k);
-      const keys = [...batch.keys()];
-      inFlight++;
-      const found: Promise<Map<string, StateEntry<unknown>>> =
-        keys.length === 1
-          ? state.getState<unknown>(store, keys[0]!).then((e) => new Map(e ? [[keys[0]!, e]] : []))
-          : state.getBulkState<unknown>(store, keys);
-      found
-        .then(
-          (entries) => batch.forEach((waiters, k) => waiters.forEach((w) => w.resolve(entries.get(k)))),
-          (err: unknown) => batch.forEach((waiters) => waiters.forEach((w) => w.reject(err))),
-        )
-        .finally(() => {
-          inFlight--;
-          send();
-        });
-    }
-  }
-
-  return (key) =>
-    new Promise((resolve, reject) => {
-      wanted.set(key, [...(wanted.get(key) ?? []), { resolve, reject }]);
-      if (!scheduled) {
-        scheduled = true;
-        queueMicrotask(send);
-      }
-    });
-}
-
 /** A read of a wrapped key in flight (see `reading`). */
 interface Read {
   answer: Promise<DataKey | undefined>;
@@ -111,7 +62,6 @@ interface Read {
 
 export function createDataKeys(opts: DataKeysOptions): DataKeys {
   const store = opts.store ?? KEY_STORE;
-  const readWrapped = createKeyReader(opts.state, store);
   const ttl = opts.cacheTtlMs ?? DATA_KEY_CACHE_TTL_MS;
   const maxCached = opts.maxCached ?? 50_000;
   const now = opts.now ?? Date.now;
@@ -170,7 +120,7 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
     if (inFlight) return inFlight.answer;
     const r: Read = { answer: Promise.resolve(undefined), dropped: false, lapsed: false };
     r.answer = (async () => {
-      const entry = await readWrapped(k);
+      const entry = await opts.state.getState<unknown>(store, k);
       if (entry === undefined || r.dropped) return undefined;
       const key = opts.ring.unwrap(WrappedDataKeySchema.parse(entry.value), owner(tenantId, customerId));
       if (!r.lapsed) remember(k, key);

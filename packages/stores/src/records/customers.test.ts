@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { StateConflict, type StatePort } from '@herald/dapr';
+import { StateConflict, type StateEntry, type StatePort } from '@herald/dapr';
 import type { Erasure, StoredProfile } from '@herald/contracts';
 import { useTestStateStore } from '../../../../test/support/test-state.js';
+import { BulkReadFailed, PRESENT_KEY } from './bulk-read.js';
 import { createCustomerStore } from './customers.js';
 import { RECORD_STORE, recordKeys } from './keys.js';
 import { createPreferencesStore } from './preferences.js';
@@ -50,10 +51,24 @@ describe('reading a customer: profile and preferences together', () => {
     await writer.putProfile(TENANT, customerId, profile('B'));
     await prefs.put(TENANT, customerId, { optedOut: ['sms'], timezone: 'Europe/Berlin', quietHours: { start: '22:00', end: '07:00' } });
 
+    // The store's marker (bulk-read.ts) is made by its first bulk read: made before counting.
+    await writer.read(TENANT, newCustomer());
     const { port, calls } = counting();
     const found = await createCustomerStore(port).read(TENANT, customerId);
     expect(found).toEqual({ profile: profile('B'), preferences: { optedOut: ['sms'], timezone: 'Europe/Berlin', quietHours: { start: '22:00', end: '07:00' } } });
     expect(calls).toEqual({ get: 0, bulk: 1, save: 0, delete: 0 });
+  });
+
+  it('fails, rather than answer "nothing", when the store answers a bulk read without its marker key', async () => {
+    const customerId = newCustomer();
+    await prefs.put(TENANT, customerId, { optedOut: ['sms'] });
+    await createCustomerStore(sidecar).read(TENANT, newCustomer());
+    expect(sql(`SELECT value FROM records WHERE key = '${PRESENT_KEY}'`)).toEqual([['{"present": true}']]);
+    // What Dapr's PostgreSQL store answers when its query fails after being sent: every key absent.
+    const { port, calls } = counting({ ...sidecar, getBulkState: async <T>() => new Map<string, StateEntry<T>>() });
+    await expect(createCustomerStore(port).read(TENANT, customerId)).rejects.toBeInstanceOf(BulkReadFailed);
+    // The marker is there (a single read, which reports failures, says so): nothing is written.
+    expect(calls).toMatchObject({ get: 1, save: 0 });
   });
 
   it('leaves out what the customer does not have', async () => {

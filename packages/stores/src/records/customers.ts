@@ -1,6 +1,7 @@
 import type { BindingPort, StatePort } from '@herald/dapr';
 import { z } from 'zod';
 import { ErasureSchema, PreferencesSchema, StoredProfileSchema, type Erasure, type Preferences, type StoredProfile } from '@herald/contracts';
+import { getBulkStateChecked } from './bulk-read.js';
 import { checkedTable } from './history.js';
 import { RECORD_STORE, recordKeys } from './keys.js';
 
@@ -32,7 +33,7 @@ export function createCustomerStore(state: StatePort, store = RECORD_STORE): Cus
     async read(tenantId, customerId) {
       const profileKey = recordKeys.profile(tenantId, customerId);
       const prefsKey = recordKeys.preferences(tenantId, customerId);
-      const found = await state.getBulkState<unknown>(store, [profileKey, prefsKey]);
+      const found = await getBulkStateChecked<unknown>(state, store, [profileKey, prefsKey]);
       const profile = found.get(profileKey);
       const preferences = found.get(prefsKey);
       return {

@@ -1,3 +1,4 @@
+export * from './bulk-read.js';
 export * from './customers.js';
 export * from './history.js';
 export * from './keys.js';
