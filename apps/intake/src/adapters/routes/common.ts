@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
 import { CustomerIdSchema } from '@herald/contracts';
-import { apiError } from '../../domain/api-error.js';
+import { apiError, validationError } from '../../domain/api-error.js';
 import type { Authenticate } from '../api-keys.js';
 import { sendAnswer, unauthorized, type Answer } from './answer.js';
 
@@ -52,6 +53,14 @@ export function customerIdOf(req: { params: { customerId: string } }, res: Respo
   const parsed = CustomerIdSchema.safeParse(req.params.customerId);
   if (parsed.success) return parsed.data;
   res.status(400).json(apiError('invalid_customer_id', `customerId: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'customerId'));
+  return undefined;
+}
+
+/** `body` as `schema` parses it, or undefined after answering 400 `validation_failed` with the field. */
+export function bodyOf<S extends z.ZodType>(schema: S, body: unknown, res: Response): z.infer<S> | undefined {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  res.status(400).json(validationError(parsed.error.issues));
   return undefined;
 }
 

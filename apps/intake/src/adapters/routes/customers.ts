@@ -2,9 +2,9 @@ import type { RequestHandler, Router } from 'express';
 import { notificationViewOf, PreferencesSchema } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
 import { parseHistoryCursor, type DataKeys, type NotificationHistory, type PreferencesStore } from '@herald/stores';
-import { apiError, validationError } from '../../domain/api-error.js';
+import { apiError } from '../../domain/api-error.js';
 import { openViews } from '../notification-views.js';
-import { customerIdOf, unavailable, type Authed, type CustomerRequest } from './common.js';
+import { bodyOf, customerIdOf, unavailable, type Authed, type CustomerRequest } from './common.js';
 
 export interface CustomerRoutesDeps {
   history: NotificationHistory;
@@ -64,14 +64,11 @@ export function mountCustomerRoutes(router: Router, auth: RequestHandler, json: 
   router.put('/v1/customers/:customerId/preferences', auth, json, async (req: CustomerRequest, res: Authed) => {
     const customer = customerIdOf(req, res);
     if (!customer) return;
-    const parsed = PreferencesSchema.safeParse(req.body);
-    if (!parsed.success) {
-      res.status(400).json(validationError(parsed.error.issues));
-      return;
-    }
+    const preferences = bodyOf(PreferencesSchema, req.body, res);
+    if (!preferences) return;
     try {
-      await deps.preferences.put(res.locals.tenantId, customer, parsed.data);
-      res.json(parsed.data);
+      await deps.preferences.put(res.locals.tenantId, customer, preferences);
+      res.json(preferences);
     } catch (err) {
       deps.log.error({ err: errMessage(err) }, 'preferences write failed');
       unavailable(res, 'preferences unavailable; retry later');

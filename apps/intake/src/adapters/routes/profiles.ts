@@ -1,11 +1,11 @@
 import type { Request, RequestHandler, Router } from 'express';
 import { DeviceSchema, isDotSegment, ProfilePatchSchema, ProfileSchema } from '@herald/contracts';
 import { errMessage, type Logger } from '@herald/service';
-import { apiError, validationError } from '../../domain/api-error.js';
+import { apiError } from '../../domain/api-error.js';
 import { addDevice, patchProfile, removeDevices } from '../../domain/profile.js';
 import { plainProfile, type Profiles } from '../profiles.js';
 import { sendAnswer } from './answer.js';
-import { customerIdOf, dotSegmentId, unavailable, type Authed, type CustomerRequest } from './common.js';
+import { bodyOf, customerIdOf, dotSegmentId, unavailable, type Authed, type CustomerRequest } from './common.js';
 
 /**
  * The largest profile body read. A profile is four short fields and at most ten devices (a real
@@ -61,13 +61,10 @@ export function mountProfileRoutes(router: Router, auth: RequestHandler, json: R
   router.put(path, auth, json, async (req: CustomerRequest, res: Authed) => {
     const customer = customerIdOf(req, res);
     if (!customer) return;
-    const parsed = ProfileSchema.safeParse(req.body);
-    if (!parsed.success) {
-      res.status(400).json(validationError(parsed.error.issues));
-      return;
-    }
+    const profile = bodyOf(ProfileSchema, req.body, res);
+    if (!profile) return;
     try {
-      res.json(await deps.profiles.replace(res.locals.tenantId, customer, parsed.data));
+      res.json(await deps.profiles.replace(res.locals.tenantId, customer, profile));
     } catch (err) {
       failed(res, err);
     }
@@ -76,18 +73,10 @@ export function mountProfileRoutes(router: Router, auth: RequestHandler, json: R
   router.patch(path, auth, json, async (req: CustomerRequest, res: Authed) => {
     const customer = customerIdOf(req, res);
     if (!customer) return;
-    const parsed = ProfilePatchSchema.safeParse(req.body);
-    if (!parsed.success) {
-      res.status(400).json(validationError(parsed.error.issues));
-      return;
-    }
-    const patch = parsed.data;
+    const patch = bodyOf(ProfilePatchSchema, req.body, res);
+    if (!patch) return;
     // A device list replaces the stored one whole: it must be a valid list by itself (no token twice).
-    const devices = patch.devices ? ProfileSchema.safeParse({ devices: patch.devices }) : undefined;
-    if (devices && !devices.success) {
-      res.status(400).json(validationError(devices.error.issues));
-      return;
-    }
+    if (patch.devices && !bodyOf(ProfileSchema, { devices: patch.devices }, res)) return;
     try {
       const { result, view } = await deps.profiles.modify(res.locals.tenantId, customer, (current) =>
         current ? { result: 'patched' as const, write: patchProfile(plainProfile(current), patch) } : { result: 'none' as const },
@@ -102,14 +91,11 @@ export function mountProfileRoutes(router: Router, auth: RequestHandler, json: R
   router.post(`${path}/devices`, auth, json, async (req: CustomerRequest, res: Authed) => {
     const customer = customerIdOf(req, res);
     if (!customer) return;
-    const parsed = DeviceSchema.safeParse(req.body);
-    if (!parsed.success) {
-      res.status(400).json(validationError(parsed.error.issues));
-      return;
-    }
+    const device = bodyOf(DeviceSchema, req.body, res);
+    if (!device) return;
     try {
       const { result, view } = await deps.profiles.modify(res.locals.tenantId, customer, (current) => {
-        const change = addDevice(current ? plainProfile(current) : {}, parsed.data);
+        const change = addDevice(current ? plainProfile(current) : {}, device);
         return change.added ? { result: 'added' as const, write: change.profile } : { result: 'present' as const };
       });
       res.status(result === 'added' ? 201 : 200).json(view);

@@ -3,9 +3,9 @@ import { isDotSegment, WebhookRegistrationSchema, type WebhookEndpoint } from '@
 import { errMessage, type Logger } from '@herald/service';
 import type { WebhookEndpointStore } from '@herald/stores';
 import type { WebhookUrlCheck } from '@herald/webhooks';
-import { apiError, validationError } from '../../domain/api-error.js';
+import { apiError } from '../../domain/api-error.js';
 import { sendAnswer } from './answer.js';
-import { dotSegmentId, unavailable, type Authed } from './common.js';
+import { bodyOf, dotSegmentId, unavailable, type Authed } from './common.js';
 
 export interface WebhookRoutesDeps {
   endpoints: WebhookEndpointStore;
@@ -25,18 +25,15 @@ export function mountWebhookRoutes(router: Router, auth: RequestHandler, json: R
   };
 
   router.post('/v1/webhooks', auth, json, async (req: Request, res: Authed) => {
-    const parsed = WebhookRegistrationSchema.safeParse(req.body);
-    if (!parsed.success) {
-      res.status(400).json(validationError(parsed.error.issues));
-      return;
-    }
-    const check = await deps.checkUrl(parsed.data.url);
+    const registration = bodyOf(WebhookRegistrationSchema, req.body, res);
+    if (!registration) return;
+    const check = await deps.checkUrl(registration.url);
     if (!check.ok) {
       res.status(400).json(apiError('webhook_url_not_allowed', `url: ${check.reason}`, 'url'));
       return;
     }
     try {
-      const endpoint = await deps.endpoints.create(res.locals.tenantId, parsed.data);
+      const endpoint = await deps.endpoints.create(res.locals.tenantId, registration);
       res.status(201).location(`/v1/webhooks/${endpoint.id}`).json(endpoint);
     } catch (err) {
       failed(res, err);
