@@ -289,21 +289,21 @@ describe('the cache of unwrapped keys', () => {
 
 /** Announcements as the apps hear them, moved by hand: trusted or not, a drop heard, a lapse ended. */
 function fakeDrops(opts: { announced?: boolean } = {}) {
-  const drops: Array<(owner: string) => void> = [];
+  const drops: Array<(key: string) => void> = [];
   const resumes: Array<() => void> = [];
   const fake = {
     trusted: true,
     announced: [] as string[],
     live: () => fake.trusted,
-    announce: async (owner: string) => {
-      fake.announced.push(owner);
+    announce: async (key: string) => {
+      fake.announced.push(key);
       return opts.announced ?? true;
     },
-    onDrop: (fn: (owner: string) => void) => void drops.push(fn),
+    onDrop: (fn: (key: string) => void) => void drops.push(fn),
     onResume: (fn: () => void) => void resumes.push(fn),
     forgottenWithinMs: 12_000,
     close: async () => undefined,
-    hear: (owner: string) => drops.forEach((fn) => fn(owner)),
+    hear: (key: string) => drops.forEach((fn) => fn(key)),
     resume: () => resumes.forEach((fn) => fn()),
   };
   return fake;
@@ -321,7 +321,7 @@ describe('forgetting a destroyed key everywhere (announcements)', () => {
     expect(calls.get).toBe(reads);
 
     expect(await replica().destroy(TENANT, customerId)).toBe(true);
-    drops.hear(`${TENANT}|${customerId}`);
+    drops.hear(dataKeyKey(TENANT, customerId));
     expect(await other.forOpening(TENANT, customerId, key.id)).toBeUndefined();
     expect(calls.get).toBe(reads + 1);
   });
@@ -332,7 +332,7 @@ describe('forgetting a destroyed key everywhere (announcements)', () => {
     const keys = replica({ drops });
     await keys.forSealing(TENANT, customerId);
     expect(await keys.destroy(TENANT, customerId)).toBe(true);
-    expect(drops.announced).toEqual([`${TENANT}|${customerId}`]);
+    expect(drops.announced).toEqual([dataKeyKey(TENANT, customerId)]);
     expect(await keys.forgetEverywhere(TENANT, customerId)).toBe(12_000);
     expect(await replica({ drops: fakeDrops({ announced: false }) }).forgetEverywhere(TENANT, customerId)).toBe(DATA_KEY_CACHE_TTL_MS);
     expect(await replica({ cacheTtlMs: 5 }).forgetEverywhere(TENANT, customerId)).toBe(5);
@@ -370,7 +370,7 @@ describe('forgetting a destroyed key everywhere (announcements)', () => {
 
     // Destroyed while being read: the read answers that it is gone.
     const dropped = keys.forOpening(TENANT, customerId, key.id);
-    drops.hear(`${TENANT}|${customerId}`);
+    drops.hear(dataKeyKey(TENANT, customerId));
     expect(await dropped).toBeUndefined();
 
     // A lapse while being read: the key is used once but not kept.

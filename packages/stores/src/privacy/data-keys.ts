@@ -82,7 +82,7 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
     reading.delete(k);
     cache.delete(k);
   }
-  drops?.onDrop((o) => forgetHere(`dek|${o}`));
+  drops?.onDrop(forgetHere);
   drops?.onResume(() => {
     for (const r of reading.values()) r.lapsed = true;
     reading.clear();
@@ -161,13 +161,14 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
       const existed = (await opts.state.getState(store, k)) !== undefined;
       if (existed) await opts.state.deleteState(store, k);
       forgetHere(k);
-      await drops?.announce(owner(tenantId, customerId));
+      await drops?.announce(k);
       return existed;
     },
 
     async forgetEverywhere(tenantId, customerId) {
-      forgetHere(dataKeyKey(tenantId, customerId));
-      return drops && (await drops.announce(owner(tenantId, customerId))) ? drops.forgottenWithinMs : ttl;
+      const k = dataKeyKey(tenantId, customerId);
+      forgetHere(k);
+      return drops && (await drops.announce(k)) ? drops.forgottenWithinMs : ttl;
     },
 
     async rewrap(tenantId, customerId) {

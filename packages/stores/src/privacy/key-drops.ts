@@ -24,9 +24,9 @@ export interface KeyDrops {
   /** True while this process is known to hear every announcement (its heartbeat came back in time). */
   live(): boolean;
   /** Tells every process to drop a cached key. True when Redis took the announcement. */
-  announce(owner: string): Promise<boolean>;
-  /** Called with the owner of every announced key, this process's own announcements included. */
-  onDrop(fn: (owner: string) => void): void;
+  announce(key: string): Promise<boolean>;
+  /** Called with every key announced, this process's own announcements included. */
+  onDrop(fn: (key: string) => void): void;
   /** Called when a lapse ends (and at the first heartbeat): whatever was cached before may be stale. */
   onResume(fn: () => void): void;
   /** After an announcement Redis took, every process has forgotten the key within this long. */
@@ -49,15 +49,15 @@ export async function createKeyDrops(opts: KeyDropsOptions): Promise<KeyDrops> {
   const bound = opts.boundMs ?? KEY_DROP_BOUND_MS;
   const now = opts.now ?? Date.now;
   const self = randomBytes(9).toString('base64url');
-  const drops: Array<(owner: string) => void> = [];
+  const drops: Array<(key: string) => void> = [];
   const resumes: Array<() => void> = [];
   let lastHeard = -Infinity;
   const live = (): boolean => now() - lastHeard <= bound;
 
   function heard(message: string): void {
     if (message.startsWith(DROP)) {
-      const owner = message.slice(DROP.length);
-      for (const fn of drops) fn(owner);
+      const key = message.slice(DROP.length);
+      for (const fn of drops) fn(key);
     } else if (message.startsWith(BEAT)) {
       const [from, sentAt] = message.slice(BEAT.length).split(' ');
       const at = Number(sentAt);
@@ -86,9 +86,9 @@ export async function createKeyDrops(opts: KeyDropsOptions): Promise<KeyDrops> {
 
   return {
     live,
-    async announce(owner) {
+    async announce(key) {
       try {
-        await opts.redis.publish(opts.channel, `${DROP}${owner}`);
+        await opts.redis.publish(opts.channel, `${DROP}${key}`);
         return true;
       } catch {
         return false;
