@@ -43,7 +43,7 @@ export default tseslint.config(
   })),
   {
     files: ['apps/*/src/domain/**/*.ts'],
-    ignores: ['**/*.test.ts'],
+    ignores: ['**/*.test.ts', '**/*.test-helper.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -59,7 +59,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'test/**/*.ts'],
+    files: ['**/*.test.ts', '**/*.test-helper.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',

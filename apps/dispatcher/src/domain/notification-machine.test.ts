@@ -1,23 +1,9 @@
 import type { DeliveryResult, NotificationAccepted, Preferences, ProviderEvent, SealedRequest } from '@herald/contracts';
-import { newDataKey, seal } from '@herald/stores';
-import { decide, isCancelable, isSettled, toView, type DecideContext, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
+import { decide, isCancelable, isSettled, toView, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
+import { at, ctx, must, none, sealed, t0, to } from './notification-fixtures.test-helper.js';
 
-const t0 = new Date('2026-11-25T10:00:00.000Z');
-const at = (ms: number): Date => new Date(t0.getTime() + ms);
-const ctx = (over: Partial<DecideContext> = {}): DecideContext => ({
-  now: t0,
-  random: 0.5,
-  policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
-  dispatch: { timeoutMs: 300_000, maxHandoffs: 3 },
-  ...over,
-});
-const none: PreferencesLookup = { kind: 'none' };
 const prefs = (p: Preferences): PreferencesLookup => ({ kind: 'found', preferences: p });
 
-// Sealed as intake seals them; the machine only carries them.
-const key = newDataKey();
-const sealed = (text: string) => seal(key, { tenantId: 'tenant-a', customerId: 'c-1' }, text);
-const to = { email: sealed('a@example.com'), phone: sealed('+14155550100'), deviceToken: sealed('device-token-1') };
 const request: SealedRequest = {
   customerId: 'c-1',
   channel: 'email',
@@ -50,10 +36,6 @@ function run(state: NotificationState | undefined, steps: Array<[NotificationEve
   let d = { state, effects: [] as ReturnType<typeof decide>['effects'], changed: false };
   for (const [event, now] of steps) d = decide(d.state, event, ctx(now ? { now } : {}));
   return d;
-}
-function must(state: NotificationState | undefined): NotificationState {
-  if (!state) throw new Error('expected state');
-  return state;
 }
 const accept = (a: NotificationAccepted = accepted, preferences: PreferencesLookup = none, now = t0) =>
   decide(undefined, { type: 'accept', accepted: a, traceId: 'trace-1', preferences }, ctx({ now }));

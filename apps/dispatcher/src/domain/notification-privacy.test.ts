@@ -1,25 +1,12 @@
 // What the state machine does with the customer's data: the sealed dispatch, the profile's part
 // in it (no contact point), the outcomes of a dispatch that could not be opened, and erasure.
 import { StoredNotificationSchema, type DeliveryResult, type NotificationAccepted, type ProviderEvent, type SealedDispatch, type SealedRequest } from '@herald/contracts';
-import { newDataKey, seal } from '@herald/stores';
-import { decide, isSettled, REASONS, toView, type DecideContext, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
+import { decide, isSettled, REASONS, toView, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from './notification-machine.js';
+import { at, ctx, must, none, sealed, t0, to } from './notification-fixtures.test-helper.js';
 import { ERASED_CUSTOMER, sendOf, statusEventOf } from './notification-state.js';
 
-const t0 = new Date('2026-11-25T10:00:00.000Z');
-const at = (ms: number): Date => new Date(t0.getTime() + ms);
-const ctx = (over: Partial<DecideContext> = {}): DecideContext => ({
-  now: t0,
-  random: 0.5,
-  policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
-  dispatch: { timeoutMs: 300_000, maxHandoffs: 3 },
-  ...over,
-});
-const none: PreferencesLookup = { kind: 'none' };
 const ID = 'ntf_01jd0000000000000000000000';
 
-const key = newDataKey();
-const sealed = (text: string) => seal(key, { tenantId: 'tenant-a', customerId: 'c-1' }, text);
-const to = { email: sealed('a@example.com'), phone: sealed('+14155550100'), deviceToken: sealed('device-token-1') };
 const devices = [
   { id: 'dev-1', platform: 'apns' as const, token: sealed('apns-token-1') },
   { id: 'dev-2', platform: 'fcmv1' as const, token: sealed('fcm-token-2') },
@@ -35,10 +22,6 @@ const acceptedOf = (over: Partial<SealedRequest> = {}): NotificationAccepted => 
   request: { customerId: 'c-1', channel: 'email', priority: 'bulk', to: {}, content, metadata, ...over },
 });
 
-function must(state: NotificationState | undefined): NotificationState {
-  if (!state) throw new Error('expected state');
-  return state;
-}
 const accept = (a: NotificationAccepted = acceptedOf(), preferences: PreferencesLookup = none) =>
   decide(undefined, { type: 'accept', accepted: a, traceId: 'trace-1', preferences }, ctx());
 const dispatched = (over: Partial<SealedRequest> = {}) => must(accept(acceptedOf(over)).state);
