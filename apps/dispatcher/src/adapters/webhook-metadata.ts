@@ -1,5 +1,5 @@
 import type { StatusEvent } from '@herald/contracts';
-import { openMetadata, sealedKeyId, Undecryptable, type DataKeys } from '@herald/stores';
+import { openStoredMetadata, type DataKeys } from '@herald/stores';
 
 /** Turns a queued status event into the one its receiver gets. */
 export type EventOpener = (event: StatusEvent) => Promise<StatusEvent>;
@@ -14,16 +14,8 @@ export type EventOpener = (event: StatusEvent) => Promise<StatusEvent>;
 export function createEventOpener(dataKeys: Pick<DataKeys, 'forOpening'>): EventOpener {
   return async (event) => {
     const { metadata, ...rest } = event;
-    const anyValue = metadata ? Object.values(metadata)[0] : undefined;
-    if (metadata === undefined || anyValue === undefined) return event;
-    const ctx = { tenantId: event.tenantId, customerId: event.customerId };
-    try {
-      // One request's values are all sealed under one key: any of them names it.
-      const key = await dataKeys.forOpening(ctx.tenantId, ctx.customerId, sealedKeyId(anyValue));
-      return key ? { ...rest, metadata: openMetadata(key, ctx, metadata) } : rest;
-    } catch (err) {
-      if (err instanceof Undecryptable) return rest;
-      throw err;
-    }
+    if (metadata === undefined) return event;
+    const opened = await openStoredMetadata(dataKeys, { tenantId: event.tenantId, customerId: event.customerId }, metadata);
+    return opened ? { ...rest, metadata: opened } : rest;
   };
 }

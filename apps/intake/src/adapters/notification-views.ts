@@ -1,5 +1,5 @@
 import { NotificationViewSchema, type NotificationView } from '@herald/contracts';
-import { openMetadata, sealedKeyId, Undecryptable, type DataKey, type DataKeys } from '@herald/stores';
+import { openStoredMetadata, type DataKeys } from '@herald/stores';
 
 // A notification keeps its metadata values sealed under its customer's data key, wherever it is
 // stored; the status views intake answers with carry them opened. When they no longer open (the
@@ -13,42 +13,14 @@ import { openMetadata, sealedKeyId, Undecryptable, type DataKey, type DataKeys }
  * the same answer.
  */
 export async function openViews(keys: Pick<DataKeys, 'forOpening'>, views: readonly unknown[]): Promise<NotificationView[]> {
-  // A history page is one customer's notifications: mostly one key, read once.
-  const opening = new Map<string, Promise<DataKey | undefined>>();
-  const keyFor = (tenantId: string, customerId: string, keyId: string): Promise<DataKey | undefined> => {
-    const k = `${tenantId}\u0000${customerId}\u0000${keyId}`;
-    let key = opening.get(k);
-    if (!key) {
-      // A wrapped key that does not unwrap opens nothing, as an absent one.
-      key = keys.forOpening(tenantId, customerId, keyId).catch((err: unknown) => {
-        if (err instanceof Undecryptable) return undefined;
-        throw err;
-      });
-      opening.set(k, key);
-    }
-    return key;
-  };
-
+  // A history page is one customer's notifications: their concurrent reads of one key share one
+  // request (DataKeys does), and it is kept once read.
   return Promise.all(
     views.map(async (raw): Promise<NotificationView> => {
       const { metadata, ...view } = NotificationViewSchema.parse(raw);
       if (metadata === undefined || view.customerId === undefined) return view;
-      const first = Object.values(metadata)[0];
-      if (first === undefined) return { ...view, metadata };
-      let keyId: string;
-      try {
-        keyId = sealedKeyId(first);
-      } catch {
-        return view;
-      }
-      const key = await keyFor(view.tenantId, view.customerId, keyId);
-      if (!key) return view;
-      try {
-        return { ...view, metadata: openMetadata(key, { tenantId: view.tenantId, customerId: view.customerId }, metadata) };
-      } catch (err) {
-        if (err instanceof Undecryptable) return view;
-        throw err;
-      }
+      const opened = await openStoredMetadata(keys, { tenantId: view.tenantId, customerId: view.customerId }, metadata);
+      return opened ? { ...view, metadata: opened } : view;
     }),
   );
 }

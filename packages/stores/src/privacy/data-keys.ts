@@ -5,9 +5,10 @@
 // happens; with no announcements to trust (none configured, or Redis unreachable) it keeps
 // nothing beyond that TTL.
 import { StateConflict, type StatePort } from '@herald/dapr';
-import { newDataKey, Undecryptable, type DataKey } from './envelope.js';
+import { newDataKey, sealedKeyId, Undecryptable, type DataKey, type SealContext } from './envelope.js';
 import type { KeyDrops } from './key-drops.js';
 import { WrappedDataKeySchema, type KeyRing, type WrappedDataKey } from './key-ring.js';
+import { openMetadata } from './sealing.js';
 
 /** The state component that keeps the wrapped data keys (datakeys.yaml). */
 export const KEY_STORE = 'datakeys';
@@ -194,6 +195,25 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
       cache.clear();
     },
   };
+}
+
+/**
+ * A notification's metadata opened under its customer's data key (the one its values name), for
+ * a status view or a webhook event; undefined when it will never open: the key is gone (the
+ * customer was erased), or a value is altered, another customer's, or not sealed at all. Throws
+ * when the key store cannot be read: an absent key and an unreadable one are not the same answer.
+ */
+export async function openStoredMetadata(keys: Pick<DataKeys, 'forOpening'>, ctx: SealContext, metadata: Record<string, string>): Promise<Record<string, string> | undefined> {
+  const any = Object.values(metadata)[0];
+  if (any === undefined) return metadata;
+  try {
+    // One request's values are all sealed under one key: any of them names it.
+    const key = await keys.forOpening(ctx.tenantId, ctx.customerId, sealedKeyId(any));
+    return key && openMetadata(key, ctx, metadata);
+  } catch (err) {
+    if (err instanceof Undecryptable) return undefined;
+    throw err;
+  }
 }
 
 export { Undecryptable };
