@@ -1,4 +1,5 @@
 export * from './bulk-read.js';
+export * from './change.js';
 export * from './customers.js';
 export * from './history.js';
 export * from './keys.js';

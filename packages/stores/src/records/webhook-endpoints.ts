@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { newWebhookId, type WebhookEndpoint, WebhookEndpointSchema, type WebhookRegistration } from '@herald/contracts';
-import { StateConflict, type StatePort } from '@herald/dapr';
+import type { StatePort } from '@herald/dapr';
+import { changeRecord } from './change.js';
 import { RECORD_STORE, recordKeys } from './keys.js';
 
 // A tenant's webhook endpoints are one record in the store of record: listing them, which
@@ -32,27 +33,16 @@ function endpointsIn(value: unknown, tenantId: string): WebhookEndpoint[] {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-const MAX_TRIES = 5;
-
 export function createWebhookEndpointStore(state: StatePort, opts: { store?: string; now?: () => Date; onRemoved?: (endpointId: string) => Promise<void> } = {}): WebhookEndpointStore {
   const store = opts.store ?? RECORD_STORE;
   const now = opts.now ?? (() => new Date());
 
   /** Reads the tenant's endpoints, changes them, and writes them back at the version read. */
-  async function change<T>(tenantId: string, edit: (endpoints: WebhookEndpoint[]) => { endpoints?: WebhookEndpoint[]; result: T }): Promise<T> {
-    const key = recordKeys.webhookEndpoints(tenantId);
-    for (let attempt = 1; ; attempt++) {
-      const current = await state.getState<unknown>(store, key);
-      const { endpoints, result } = edit(endpointsIn(current?.value, tenantId));
-      if (!endpoints) return result;
-      try {
-        await state.saveState(store, key, { endpoints }, current ? { etag: current.etag } : { onlyIfAbsent: true });
-        return result;
-      } catch (err) {
-        if (!(err instanceof StateConflict) || attempt >= MAX_TRIES) throw err;
-      }
-    }
-  }
+  const change = <T>(tenantId: string, edit: (endpoints: WebhookEndpoint[]) => { endpoints?: WebhookEndpoint[]; result: T }): Promise<T> =>
+    changeRecord(state, store, recordKeys.webhookEndpoints(tenantId), (current) => {
+      const { endpoints, result } = edit(endpointsIn(current, tenantId));
+      return { ...(endpoints ? { value: { endpoints } } : {}), result };
+    });
 
   return {
     async create(tenantId, registration) {
