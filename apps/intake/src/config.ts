@@ -10,8 +10,10 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend(dataKeysEnvSche
   APP_HOST: z.string().default('127.0.0.1'),
   TOPIC_PREFIX: z.string().default(''),
   SECRET_STORE: z.string().default('secretstore'),
-  /** Name of the secret that holds `{"<api key>": "<tenant id>"}`. */
+  /** Name of the secret that holds the configured API keys: `{"<api key>": "<tenant id>"}` (api-keys.ts). */
   API_KEYS_SECRET: z.string().default('API_KEYS'),
+  /** How long a tenant's API keys are used as read: a revoked key stops working on every replica within this. */
+  API_KEY_CACHE_MS: z.coerce.number().int().nonnegative().default(5_000),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(64 * 1024),
   /** A customer profile's body (`PUT`/`PATCH /v1/customers/<id>`, a device): a few fields and at most ten devices. */
   PROFILE_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(16 * 1024),

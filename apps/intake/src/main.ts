@@ -13,7 +13,7 @@ import {
 } from '@herald/stores';
 import { checkWebhookUrl } from '@herald/webhooks';
 import { createAdmissionControl } from './adapters/admission-control.js';
-import { createAuthenticator } from './adapters/api-keys.js';
+import { createApiKeyStore, createAuthenticator } from './adapters/api-keys.js';
 import { createBacklogMonitor } from './adapters/backlog-monitor.js';
 import { createErasureService } from './adapters/erasure.js';
 import { createIntakeServer } from './adapters/http-app.js';
@@ -39,7 +39,14 @@ const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? proces
 // Kept for minutes; an erasure anywhere makes every process drop the key within seconds.
 const dataKeys = await createAppDataKeys({ state: sidecar, ring, redis, keys, cacheTtlMs: config.DATA_KEY_CACHE_TTL_MS });
 const customers = createCustomerStore(sidecar);
-const authenticate = createAuthenticator(await requiredSecret(sidecar, config.SECRET_STORE, config.API_KEYS_SECRET));
+// Keys made through the API are read from the records store, each tenant's at most every
+// API_KEY_CACHE_MS: a revoked key stops working on every replica within that.
+const apiKeys = createApiKeyStore(sidecar);
+const authenticator = createAuthenticator({
+  configured: await requiredSecret(sidecar, config.SECRET_STORE, config.API_KEYS_SECRET),
+  store: apiKeys,
+  cacheMs: config.API_KEY_CACHE_MS,
+});
 const sendgridPublicKey = await optionalSecret(sidecar, config.SECRET_STORE, 'SENDGRID_WEBHOOK_PUBLIC_KEY');
 const twilioAuthToken = await optionalSecret(sidecar, config.SECRET_STORE, 'TWILIO_AUTH_TOKEN');
 const idKey = await optionalSecret(sidecar, config.SECRET_STORE, config.NOTIFICATION_ID_KEY_SECRET);
@@ -88,7 +95,8 @@ await Promise.race([monitor.firstReading(), new Promise((resolve) => setTimeout(
 
 const server = createIntakeServer({
   sidecar,
-  authenticate,
+  authenticator,
+  apiKeys,
   log,
   bodyLimitBytes: config.BODY_LIMIT_BYTES,
   batchBodyLimitBytes: config.BATCH_BODY_LIMIT_BYTES,

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, RequestListener, Server } from 'node:http';
 import { createHttpServer, header, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
 import type { Authenticate } from './api-keys.js';
-import { internalError, invalidJson, payloadTooLarge, unauthorized, type JsonRoute } from './routes/answer.js';
+import { callerFor, internalError, invalidJson, isAnswer, payloadTooLarge, type JsonRoute } from './routes/answer.js';
 
 // The accept routes without express: every notification crosses one of them, and in a bench
 // profile of intake express, its router and its body parser took a third of intake's CPU
@@ -42,8 +42,8 @@ function acceptRoute(opts: AcceptPathOptions): Route {
 
   async function serve(req: HttpRequest, entry: AcceptPathRoute): Promise<HttpResponse> {
     // Authenticate before reading a body: an unauthenticated caller gets 401, never a parse error.
-    const caller = opts.authenticate(req.headers.authorization);
-    if (!caller) return unauthorized;
+    const caller = await callerFor(opts.authenticate, req.headers.authorization, 'send');
+    if (isAnswer(caller)) return caller;
     const body = await req.json(entry.bodyLimitBytes);
     return entry.route({ tenantId: caller.tenantId, body: body === undefined && hasBody(req.headers) ? {} : body, header: (name) => header(req.headers, name) });
   }

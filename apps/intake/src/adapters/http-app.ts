@@ -5,7 +5,7 @@ import type { ActorPort } from '@herald/dapr';
 import type { CustomerStore, DataKeys, NotificationHistory, PreferencesStore, WebhookEndpointStore } from '@herald/stores';
 import type { WebhookUrlCheck } from '@herald/webhooks';
 import { apiError } from '../domain/api-error.js';
-import type { Authenticate } from './api-keys.js';
+import type { ApiKeyStore, Authenticator } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import { createAcceptServer } from './accept-path.js';
 import { answerClientError } from './client-errors.js';
@@ -15,6 +15,7 @@ import type { LanePublisher } from './lane-publisher.js';
 import type { NotificationIds } from './notification-ids.js';
 import { createProfiles } from './profiles.js';
 import { mountAdmissionRoute } from './routes/admission.js';
+import { mountApiKeyRoutes } from './routes/api-keys.js';
 import { acceptBatch, mountBatchRoute } from './routes/batch.js';
 import { internalError, sendAnswer } from './routes/answer.js';
 import { bodyErrorAnswer } from './routes/body-errors.js';
@@ -27,7 +28,10 @@ import { mountWebhookRoutes } from './routes/webhooks.js';
 
 export interface IntakeDeps {
   sidecar: ActorPort;
-  authenticate: Authenticate;
+  /** Who a request comes from (its API key), and the tenants' key lists. */
+  authenticator: Authenticator;
+  /** The keys made through the API (`/v1/api-keys`). */
+  apiKeys: Pick<ApiKeyStore, 'create' | 'revoke'>;
   log: Logger;
   bodyLimitBytes: number;
   batchBodyLimitBytes: number;
@@ -70,7 +74,7 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   // Before any body parser: the callbacks verify signatures over the raw bytes.
   app.use(deps.providerCallbacks);
 
-  const auth = requireTenant(deps.authenticate);
+  const auth = requireTenant(deps.authenticator.authenticate);
   const json = express.json({ limit: deps.bodyLimitBytes, strict: false, type: () => true });
   const router = express.Router();
   // Before the routes with an id: `batch` is no notification id.
@@ -82,6 +86,7 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   mountProfileRoutes(router, auth, profileJson, { profiles: createProfiles({ customers: deps.customers, dataKeys: deps.dataKeys, log: deps.log, now }), log: deps.log });
   mountErasureRoutes(router, auth, json, { erasures: deps.erasures, log: deps.log });
   mountWebhookRoutes(router, auth, json, { endpoints: deps.webhookEndpoints, checkUrl: (url) => deps.checkWebhookUrl(url), log: deps.log });
+  mountApiKeyRoutes(router, auth, json, { keys: deps.apiKeys, authenticator: deps.authenticator, log: deps.log });
   app.use(router);
 
   app.use((_req, res) => {
@@ -109,7 +114,7 @@ export function createIntakeServer(deps: IntakeDeps): Server {
   const now = deps.now ?? (() => new Date());
   const app = createIntakeApp(deps);
   const server = createAcceptServer({
-    authenticate: deps.authenticate,
+    authenticate: deps.authenticator.authenticate,
     log: deps.log,
     routes: {
       '/v1/notifications': { route: acceptNotification({ ...deps, now }), bodyLimitBytes: deps.bodyLimitBytes },

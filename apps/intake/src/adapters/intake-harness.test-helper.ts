@@ -35,7 +35,7 @@ import { checkWebhookUrl } from '@herald/webhooks';
 import type { ApiError } from '../domain/api-error.js';
 import { thresholdsFor, type LaneBacklog } from '../domain/admission.js';
 import { createAdmissionControl } from './admission-control.js';
-import { createAuthenticator } from './api-keys.js';
+import { createApiKeyStore, createAuthenticator } from './api-keys.js';
 import type { BacklogMonitor } from './backlog-monitor.js';
 import { newErasureId, type ErasureService } from './erasure.js';
 import { createIntakeServer } from './http-app.js';
@@ -391,9 +391,12 @@ export async function startIntake(): Promise<IntakeHarness> {
   const providerEvents: ProviderEvent[] = [];
   const log = createLogger('intake-test', 'silent');
   const sendgrid = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const apiKeys = createApiKeyStore(state);
+  const authenticator = createAuthenticator({ configured: JSON.stringify({ [KEY_A]: 'tenant-a', [KEY_B]: 'tenant-b', [KEY_C]: 'tenant-c' }), store: apiKeys });
   const server = createIntakeServer({
     sidecar,
-    authenticate: createAuthenticator(JSON.stringify({ [KEY_A]: 'tenant-a', [KEY_B]: 'tenant-b', [KEY_C]: 'tenant-c' })),
+    authenticator,
+    apiKeys,
     log,
     bodyLimitBytes: 64 * 1024,
     batchBodyLimitBytes: 1024 * 1024,

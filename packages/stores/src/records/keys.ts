@@ -7,6 +7,8 @@
 export const recordKeys = {
   preferences: (tenantId: string, customerId: string) => `prefs|${tenantId}|${customerId}`,
   webhookEndpoints: (tenantId: string) => `webhooks|${tenantId}`,
+  /** A tenant's API keys (their digests, scopes and names; never a key). */
+  apiKeys: (tenantId: string) => `apikeys|${tenantId}`,
   idempotency: (tenantId: string, notificationId: string) => `idem|${tenantId}|${notificationId}`,
   profile: (tenantId: string, customerId: string) => `profile|${tenantId}|${customerId}`,
   erasure: (tenantId: string, erasureId: string) => `erasure|${tenantId}|${erasureId}`,

@@ -1,6 +1,8 @@
 import type { Request, Response } from 'express';
 import { apiError } from '../../domain/api-error.js';
 import type { QuotaVerdict } from '../../domain/admission.js';
+import type { Scope } from '../../domain/api-keys.js';
+import { KeysUnavailable, type Authenticate, type Caller } from '../api-keys.js';
 
 /**
  * A response whose request was authenticated: `res.locals.tenantId` is the caller's tenant,
@@ -18,8 +20,31 @@ export interface Answer {
 // The answers given before a route runs, the same from intake's lean accept path
 // (accept-path.ts) and from express (requireTenant, the error handler).
 
-/** No API key, or one that names no tenant. */
+/** No API key, or one that names no tenant (unknown, or revoked). */
 export const unauthorized: Answer = { status: 401, headers: { 'WWW-Authenticate': 'Bearer' }, json: apiError('unauthorized', 'missing or invalid API key', 'Authorization') };
+/** A key that may not do this: the scope it lacks, in the body and as OAuth's bearer challenge says it. */
+export const insufficientScope = (scope: Scope): Answer => ({
+  status: 403,
+  headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
+  json: { error: { ...apiError('insufficient_scope', `this API key lacks the scope "${scope}"`, 'Authorization').error, scope } },
+});
+/** The key records could not be read (api-keys.ts, KeysUnavailable): nothing was done. */
+export const keysUnavailable: Answer = { status: 503, headers: { 'Retry-After': '2' }, json: apiError('unavailable', 'API keys cannot be checked now; retry later') };
+
+/** The caller, or the answer that refuses the request: 401, 403 with the scope it lacks, or 503. */
+export async function callerFor(authenticate: Authenticate, header: string | undefined, scope: Scope): Promise<Caller | Answer> {
+  let caller: Caller | undefined;
+  try {
+    caller = await authenticate(header);
+  } catch (err) {
+    if (err instanceof KeysUnavailable) return keysUnavailable;
+    throw err;
+  }
+  if (!caller) return unauthorized;
+  return caller.scopes.has(scope) ? caller : insufficientScope(scope);
+}
+
+export const isAnswer = (value: Caller | Answer): value is Answer => 'status' in value;
 export const payloadTooLarge = (limit: number | string): Answer => ({ status: 413, json: apiError('payload_too_large', `body exceeds ${limit} bytes`, '(body)') });
 export const invalidJson: Answer = { status: 400, json: apiError('invalid_json', 'body is not valid JSON', '(body)') };
 export const internalError: Answer = { status: 500, json: apiError('internal', 'internal error') };

@@ -3,21 +3,26 @@ import type { z } from 'zod';
 import { CustomerIdSchema } from '@herald/contracts';
 import { apiError, validationError } from '../../domain/api-error.js';
 import type { Authenticate } from '../api-keys.js';
-import { sendAnswer, unauthorized, type Answer } from './answer.js';
+import { scopeFor } from '../../domain/api-keys.js';
+import { callerFor, isAnswer, sendAnswer, type Answer } from './answer.js';
 
 export type { Authed } from './answer.js';
 
-/** Authenticate before reading a body: an unauthenticated caller gets 401, never a parse error. */
+/**
+ * Authenticate before reading a body: an unauthenticated caller gets 401, never a parse error;
+ * a key without the scope the route needs (scopeFor) 403.
+ */
 export function requireTenant(authenticate: Authenticate): RequestHandler {
   return (req, res, next) => {
-    const caller = authenticate(req.header('authorization'));
-    if (!caller) {
-      sendAnswer(res, unauthorized);
-      return;
-    }
-    res.locals.tenantId = caller.tenantId;
-    res.locals.keyId = caller.keyId;
-    next();
+    callerFor(authenticate, req.header('authorization'), scopeFor(req.method, req.path)).then((caller) => {
+      if (isAnswer(caller)) {
+        sendAnswer(res, caller);
+        return;
+      }
+      res.locals.tenantId = caller.tenantId;
+      res.locals.keyId = caller.keyId;
+      next();
+    }, next);
   };
 }
 
