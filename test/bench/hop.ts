@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const sidecarPid = pidOf('dispatcher-daprd');
     const appPid = pidOf('dispatcher');
     // The apps' own sidecar client (keep-alive node:http), so the caller's side is theirs too.
-    const sidecar = createSidecar('127.0.0.1', stack.apps.dispatcher.daprHttp);
+    const sidecar = createSidecar('127.0.0.1', stack.apps.dispatcher.daprHttp, { apiToken: stack.tokens?.dispatcher?.dapr });
     // One actor per caller: calls to one actor take turns, which would measure the lock.
     const call = async (worker: number): Promise<void> => {
       await sidecar.invokeActor(NOTIFICATION_ACTOR, `ntf_hop${worker}`, 'view');

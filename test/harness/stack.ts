@@ -59,6 +59,11 @@ export interface StackInfo {
   profilePorts?: Record<string, number>;
   /** Each sidecar's Prometheus metrics port by instance name (replicas included). */
   metricsPorts: Record<string, number>;
+  /**
+   * Each app's Dapr API token (what its sidecar asks of every caller) and app token (what its
+   * sidecar shows the app), when the stack runs with them (StackOptions.tokens).
+   */
+  tokens?: Partial<Record<AppName, { dapr: string; app: string }>>;
 }
 
 export interface StackOptions {
@@ -102,6 +107,17 @@ export interface StackOptions {
   componentSettings?: Record<string, string>;
   /** Keep the store of record on this PostgreSQL server instead of the machine's (a fault scenario's own). */
   postgres?: PgServer;
+  /**
+   * Give each app a Dapr API token and an app token of its own, as production runs (true unless
+   * told): a sidecar then takes calls only from its app, and the app only from its sidecar.
+   */
+  tokens?: boolean;
+}
+
+/** The header a call straight to an app's sidecar needs when the stack runs with tokens. */
+export function sidecarHeaders(info: Pick<StackInfo, 'tokens'>, app: AppName): Record<string, string> {
+  const token = info.tokens?.[app]?.dapr;
+  return token ? { 'dapr-api-token': token } : {};
 }
 
 /**
@@ -230,6 +246,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     ...(simulatorPort ? { simulatorPort } : {}),
     ...(profilePorts ? { profilePorts } : {}),
     metricsPorts: Object.fromEntries(instances.map(({ name, ports: p }) => [name, p.metrics])),
+    ...(opts.tokens === false ? {} : { tokens: Object.fromEntries(APPS.map((app) => [app, { dapr: randomBytes(24).toString('hex'), app: randomBytes(24).toString('hex') }])) }),
   };
   const sim = simulatorPort ? `http://127.0.0.1:${simulatorPort}` : undefined;
   // Credentials for the simulator (it checks their shape, not their value).
@@ -286,8 +303,10 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
         '--resources-path', resources, '--config', config, '--log-level', 'info',
         ...(profilePorts ? ['--enable-profiling', '--profile-port', String(profilePorts[name])] : []),
       ];
-      info.launch[`${name}-daprd`] = { cmd: bins.daprd, args: daprdArgs, env: sidecarOwnEnv };
-      start(`${name}-daprd`, bins.daprd, daprdArgs, sidecarEnv);
+      const tokens = info.tokens?.[appId];
+      const tokenEnv: Record<string, string> = tokens ? { DAPR_API_TOKEN: tokens.dapr, APP_API_TOKEN: tokens.app } : {};
+      info.launch[`${name}-daprd`] = { cmd: bins.daprd, args: daprdArgs, env: { ...sidecarOwnEnv, ...tokenEnv } };
+      start(`${name}-daprd`, bins.daprd, daprdArgs, { ...sidecarEnv, ...tokenEnv });
       const launch = {
         args: ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', appId, 'dist/main.js')],
         env: {
@@ -300,6 +319,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
           REDIS_URL: `redis://127.0.0.1:${redisPort}`,
           PUBLIC_BASE_URL: `http://127.0.0.1:${apps.intake.app}`,
           LOG_LEVEL: opts.logLevel ?? 'warn',
+          ...tokenEnv,
         },
       };
       info.launch[name] = { cmd: process.execPath, ...launch };
@@ -393,8 +413,9 @@ export function keyRingSecret(keys: Record<string, Buffer>, primary: string): st
 /** Waits until the sidecar of an app instance reports healthy (components loaded, its app reachable). */
 export async function waitSidecarHealthy(info: StackInfo, instance: string, timeoutMs = 60_000): Promise<void> {
   const port = listenPort(info, `${instance}-daprd`);
+  const token = info.launch[`${instance}-daprd`]?.env.DAPR_API_TOKEN;
   await waitFor(`${instance} sidecar healthy`, async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/v1.0/healthz`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`http://127.0.0.1:${port}/v1.0/healthz`, { signal: AbortSignal.timeout(1000), headers: token ? { 'dapr-api-token': token } : {} });
     return res.status === 204 ? true : undefined;
   }, timeoutMs, 250);
 }

@@ -1,5 +1,6 @@
 import { createClient, loadStack, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
+import { sidecarHeaders } from '../harness/stack.js';
 
 const stack = loadStack();
 const api = createClient(stack);
@@ -99,7 +100,7 @@ describe('another Dapr app calling intake through service invocation', () => {
     const res = await request(url, {
       method: 'POST',
       body: JSON.stringify({ customerId: uniqueCustomer(), ...cases[1] }),
-      headers: { authorization: `Bearer ${Object.keys(stack.apiKeys)[0]}` },
+      headers: { authorization: `Bearer ${Object.keys(stack.apiKeys)[0]}`, ...sidecarHeaders(stack, 'dispatcher') },
     });
     expect(res.status).toBe(202);
     await api.waitForStatus((res.body as { id: string }).id, 'sent');

@@ -128,7 +128,7 @@ describe('PII at rest', () => {
       const [entry] = await redis.xRange(lane, '-', '+', { COUNT: 1 });
       expect(entry).toBeDefined();
       const event = JSON.parse(String(entry?.message.data)) as { data: Record<string, unknown> };
-      const sidecar = createSidecar('127.0.0.1', stack.apps.intake.daprHttp);
+      const sidecar = createSidecar('127.0.0.1', stack.apps.intake.daprHttp, { apiToken: stack.tokens?.intake?.dapr });
       await sidecar.publish(lanePubsub('critical'), lane, { ...event.data, id: 'not-an-id' });
       await waitFor('the dead letter', async () => ((await redis.xLen(deadLetterTopic(stack.topicPrefix))) > 0 ? true : undefined), 30_000, 200);
     } finally {
@@ -164,7 +164,7 @@ describe('PII at rest', () => {
 
     // Her message still queued cannot be opened: its data key is gone from the store.
     const ring = parseKeyRing('KEY_ENCRYPTION_KEYS', keyRingSecret({ k1 }, 'k1'));
-    const keys = createDataKeys({ state: createSidecar('127.0.0.1', stack.apps.intake.daprHttp), ring });
+    const keys = createDataKeys({ state: createSidecar('127.0.0.1', stack.apps.intake.daprHttp, { apiToken: stack.tokens?.intake?.dapr }), ring });
     const dispatches = smsQueue.map((text) => SealedDispatchSchema.parse((JSON.parse(text) as { data: unknown }).data));
     const hers = dispatches.filter((d) => d.customerId === alice);
     expect(hers).toHaveLength(1);
@@ -213,7 +213,7 @@ describe('key rotation', () => {
     await restartWithKeyRing(keyRingSecret({ k1, k2 }, 'k2'), APPS.filter((a) => a !== 'channel-sms'));
     const cli = (command: string) =>
       JSON.parse(execFileSync(process.execPath, [join(ROOT, 'apps/intake/dist/keys-cli.js'), command], {
-        env: { ...process.env, DAPR_HTTP_PORT: String(stack.apps.intake.daprHttp) },
+        env: { ...process.env, DAPR_HTTP_PORT: String(stack.apps.intake.daprHttp), ...(stack.tokens?.intake ? { DAPR_API_TOKEN: stack.tokens.intake.dapr } : {}) },
         encoding: 'utf8',
       })) as { dataKeysByVersion: Record<string, number>; rewrapped?: number; failed?: unknown[] };
     expect(cli('status').dataKeysByVersion.k1).toBeGreaterThan(0);

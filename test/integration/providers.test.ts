@@ -3,7 +3,7 @@ import type { ChannelDispatch } from '@herald/contracts';
 import { dispatchRoute } from '@herald/dapr';
 import { createClient, request } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
-import { cleanBrokers, startStack, stopStack, waitFor, type StackInfo } from '../harness/stack.js';
+import { cleanBrokers, sidecarHeaders, startStack, stopStack, waitFor, type StackInfo } from '../harness/stack.js';
 
 // The real provider adapters against the provider simulator, on a stack of this file's own:
 // four replicas of the SMS channel share one Twilio account limited to LIMIT/s.
@@ -117,7 +117,7 @@ describe('de-duplication', () => {
     const dispatch = { schemaVersion: 1, notificationId: id, attempt: 1, channel: 'sms', priority: 'bulk', to: { phone: '+14155550100' }, content: { text: 'once' } };
     const daprd = `http://127.0.0.1:${stack.apps.dispatcher.daprHttp}`;
     const route = dispatchRoute(dispatch as ChannelDispatch, stack.topicPrefix);
-    const published = await fetch(`${daprd}/v1.0/publish/${route.pubsub}/${route.topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(dispatch) });
+    const published = await fetch(`${daprd}/v1.0/publish/${route.pubsub}/${route.topic}`, { method: 'POST', headers: { 'content-type': 'application/json', ...sidecarHeaders(stack, 'dispatcher') }, body: JSON.stringify(dispatch) });
     expect(published.ok).toBe(true);
     await waitFor('the copy to be consumed', () => {
       const out = execFileSync('rabbitmqctl', ['list_queues', '-q', 'name', 'messages'], { encoding: 'utf8' });

@@ -1,6 +1,6 @@
 import { createClient, loadStack, stackRedis } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
-import { restartApp, waitFor } from '../harness/stack.js';
+import { restartApp, sidecarHeaders, waitFor } from '../harness/stack.js';
 
 const stack = loadStack();
 const api = createClient(stack);
@@ -14,7 +14,7 @@ describe('poison input', () => {
     const statsKey = `${stack.keyPrefix}herald:stats`;
     const before = Number((await redis.hGet(statsKey, `dead_letters:${topic}`)) ?? 0);
     const marker = `poison-${uniqueCustomer()}`;
-    const res = await fetch(`${daprd}/v1.0/publish/pubsub/${topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ marker, not: 'a notification' }) });
+    const res = await fetch(`${daprd}/v1.0/publish/pubsub/${topic}`, { method: 'POST', headers: { 'content-type': 'application/json', ...sidecarHeaders(stack, 'intake') }, body: JSON.stringify({ marker, not: 'a notification' }) });
     expect(res.status).toBe(204);
 
     const parked = await waitFor('the dead letter', async () => {

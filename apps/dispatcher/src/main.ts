@@ -1,4 +1,4 @@
-import { createLogger, startHttpServer } from '@herald/service';
+import { createLogger, requireAppToken, startHttpServer } from '@herald/service';
 import { createActorHost, createActorStateCache, createGroupPublisher, createSidecar, createSidecarActorState, deadLetterTopic, laneTopic } from '@herald/dapr';
 import { createAppDataKeys, createCustomerStore, createRedis, createWebhookEndpointStore, keyRingAtStart, redisKeys } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
@@ -13,7 +13,7 @@ import { createLaneGate } from './domain/lane-gate.js';
 
 const config = loadConfig();
 const log = createLogger('dispatcher', config.LOG_LEVEL);
-const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN });
 const redis = await createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
 
@@ -46,7 +46,7 @@ const notificationActor = createNotificationActor({
   retentionSeconds: config.HISTORY_RETENTION_DAYS * 86_400,
   statusEvents: webhooks,
 });
-const actorState = createActorStateCache(createSidecarActorState(config.DAPR_HOST, config.DAPR_HTTP_PORT), {
+const actorState = createActorStateCache(createSidecarActorState(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN }), {
   idleMs: Math.min(config.ACTOR_CACHE_IDLE_MS, goDurationMs(config.ACTOR_IDLE_TIMEOUT) ?? 0),
   maxActors: config.ACTOR_CACHE_MAX,
 });
@@ -72,7 +72,9 @@ const subscriptions = createLaneSubscriptions({
 });
 
 // A bulk delivery carries a whole batch of accepted notifications: room for the largest.
-const server = await startHttpServer({ host: '127.0.0.1', port: config.APP_PORT, routes: [actorHost, subscriptions], log, maxBodyBytes: 16 * 1024 * 1024 });
+// Every route but the health check is for the sidecar alone: with an app token, nothing else is served.
+const sidecarOnly = requireAppToken(config.APP_API_TOKEN, (path) => path === '/healthz');
+const server = await startHttpServer({ host: '127.0.0.1', port: config.APP_PORT, routes: [sidecarOnly, actorHost, subscriptions], log, maxBodyBytes: 16 * 1024 * 1024 });
 webhooks.start();
 const watchdog = createDispatchWatchdog({ list: deadlines, sidecar, log, intervalMs: config.WATCHDOG_INTERVAL_MS });
 watchdog.start();

@@ -50,7 +50,7 @@ export type ProviderFactory = (ctx: ProviderContext) => Promise<ProviderPort | u
 export async function runChannelApp(channel: Channel, defaultPort: number, makeProvider?: ProviderFactory): Promise<void> {
   const config = parseEnv(channelEnvSchema.extend({ APP_PORT: portSchema.default(defaultPort) }));
   const log = createLogger(`channel-${channel}`, config.LOG_LEVEL);
-  const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT);
+  const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN });
   await sidecar.waitUntilReady(60_000);
   const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
   const real = await makeProvider?.({ secret: (name) => optionalSecret(sidecar, config.SECRET_STORE, name), env: process.env, log });
@@ -102,6 +102,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
     inHand,
     log,
     routes,
+    appToken: config.APP_API_TOKEN,
   });
   log.info({ port: config.APP_PORT, provider: provider.name, kekVersions: ring.versions, ratePerSec: config.PROVIDER_RATE_PER_SEC, breaker: breaker !== undefined }, `channel-${channel} ready`);
 

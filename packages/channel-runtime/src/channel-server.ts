@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { PrioritySchema, type Channel, type Priority } from '@herald/contracts';
 import { channelPubsub, channelTopic, QUEUE_MAX_PRIORITY } from '@herald/dapr';
-import { errMessage, header, startHttpServer, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
+import { errMessage, header, requireAppToken, startHttpServer, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
 import type { ChannelWorker } from './channel-worker.js';
 import type { InHandCounter } from '@herald/stores';
 
@@ -18,6 +18,12 @@ export interface ChannelServerOptions {
   /** Extra read-only routes (e.g. the sandbox's record), path → JSON producer. */
   routes?: Record<string, () => unknown>;
   maxBodyBytes?: number;
+  /**
+   * Dapr's app token (APP_API_TOKEN): with it, the queue deliveries and the subscriptions are
+   * served only to a request that carries it, from the sidecar. The read-only pages (the
+   * health check, the counts, the sandbox's record) stay open.
+   */
+  appToken?: string | undefined;
 }
 
 /** Where the sidecar delivers a lane's queue messages. */
@@ -92,7 +98,7 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
   return startHttpServer({
     host: opts.host,
     port: opts.port,
-    routes: [route],
+    routes: [requireAppToken(opts.appToken, (path) => path === '/healthz' || path === '/stats' || Object.hasOwn(opts.routes ?? {}, path)), route],
     log: opts.log,
     maxBodyBytes: opts.maxBodyBytes,
     answers: { notFound: { status: 404, json: { error: { code: 'route_not_found', message: 'no such route' } } } },

@@ -26,9 +26,9 @@ export interface ActorStateStore {
   save(actorType: string, actorId: string, key: string, value: unknown, opts?: SaveOptions): Promise<void>;
 }
 
-export function createSidecarActorState(host: string, port: number, timeoutMs = 10_000): ActorStateStore {
+export function createSidecarActorState(host: string, port: number, opts: { timeoutMs?: number; apiToken?: string | undefined } = {}): ActorStateStore {
   // Two of these calls sit on every notification's path: the shared node:http client.
-  const http = createSidecarHttp(host, port, timeoutMs);
+  const http = createSidecarHttp(host, port, opts.timeoutMs, opts.apiToken);
   const enc = encodeURIComponent;
   return {
     async get(actorType, actorId, key) {

@@ -28,7 +28,8 @@ export interface SidecarAnswer {
 /** Sends one request; a non-2xx answer rejects with SidecarError, carrying the body. */
 export type SidecarHttp = (req: SidecarRequest) => Promise<SidecarAnswer>;
 
-export function createSidecarHttp(host: string, port: number, defaultTimeoutMs = 10_000): SidecarHttp {
+/** `apiToken`: Dapr's API token, sent with every request (the sidecar refuses requests without it when it has one). */
+export function createSidecarHttp(host: string, port: number, defaultTimeoutMs = 10_000, apiToken?: string): SidecarHttp {
   // One agent per client: sockets stay open between calls, bounded so a stall cannot open
   // thousands of them against the sidecar.
   const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256 });
@@ -41,6 +42,7 @@ export function createSidecarHttp(host: string, port: number, defaultTimeoutMs =
         headers['content-length'] = Buffer.byteLength(body);
       }
       if (traceparent) headers.traceparent = traceparent;
+      if (apiToken) headers['dapr-api-token'] = apiToken;
       const req = request({ host, port, method, path, agent, timeout, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -87,9 +87,16 @@ export interface ReadinessPort {
 /** The whole client, as a process's main makes it and hands each user its port. */
 export interface Sidecar extends PublishPort, BulkPublishPort, ActorPort, ReminderPort, SecretPort, ReadinessPort, StatePort, BindingPort {}
 
-export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_000): Sidecar {
+export interface SidecarOptions {
+  /** How long a call waits for its answer unless it says otherwise: 10 s. */
+  defaultTimeoutMs?: number;
+  /** Dapr's API token (DAPR_API_TOKEN), when the sidecar has one. */
+  apiToken?: string | undefined;
+}
+
+export function createSidecar(host: string, port: number, opts: SidecarOptions = {}): Sidecar {
   const base = `http://${host}:${port}`;
-  const http = createSidecarHttp(host, port, defaultTimeoutMs);
+  const http = createSidecarHttp(host, port, opts.defaultTimeoutMs, opts.apiToken);
 
   async function call(operation: string, method: string, path: string, body: unknown, opts: RequestOptions = {}): Promise<string> {
     const answer = await http({
@@ -144,7 +151,7 @@ export function createSidecar(host: string, port: number, defaultTimeoutMs = 10_
       let last = 'no answer';
       while (Date.now() < deadline) {
         try {
-          const res = await fetch(`${base}/v1.0/healthz/outbound`, { signal: AbortSignal.timeout(1000) });
+          const res = await fetch(`${base}/v1.0/healthz/outbound`, { signal: AbortSignal.timeout(1000), headers: opts.apiToken ? { 'dapr-api-token': opts.apiToken } : {} });
           if (res.ok) return;
           last = `HTTP ${res.status}`;
         } catch (err) {

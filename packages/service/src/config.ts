@@ -28,6 +28,13 @@ export const baseEnvSchema = z.object({
   DAPR_HOST: z.string().default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PUBSUB_NAME: z.string().default('pubsub'),
+  /**
+   * Dapr's API token (the same variable daprd reads): sent with every call to the sidecar,
+   * which refuses calls without it. Unset: the sidecar takes calls from anything that reaches it.
+   */
+  DAPR_API_TOKEN: z.string().min(1).optional(),
+  /** Dapr's app token (the same variable daprd reads): the dispatcher and the channel apps take requests only with it (requireAppToken). */
+  APP_API_TOKEN: z.string().min(1).optional(),
 });
 
 /** An on/off setting given as `true` or `false` (off when unset). */

@@ -1,3 +1,4 @@
+export * from './app-token.js';
 export * from './config.js';
 export * from './http-server.js';
 export * from './log.js';
