@@ -84,6 +84,13 @@ export HERALD_API_KEYS="${HERALD_API_KEYS:-{\"herald-local-dev-key\":\"local-dev
 # for each local start unless given.
 export HERALD_NOTIFICATION_ID_KEY="${HERALD_NOTIFICATION_ID_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
 
+# Dapr's API token (a sidecar takes calls only with it) and app token (the dispatcher and the
+# channel apps take requests only from a sidecar that shows it), made anew for each start.
+# `dapr run -f` gives every sidecar and app this shell's environment, so locally the five apps
+# share one pair; on Kubernetes each app has its own (its own secret).
+export DAPR_API_TOKEN="${DAPR_API_TOKEN:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+export APP_API_TOKEN="${APP_API_TOKEN:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+
 # HERALD_PROVIDERS=simulator: the channel apps use their real SendGrid, Twilio and
 # Notification Hubs adapters against the local provider simulator (apps/provider-sim) instead
 # of the sandbox. Its control API is http://127.0.0.1:3010/_sim/config and /_sim/stats.
