@@ -20,4 +20,12 @@ describe('intake config', () => {
     expect(() => loadConfig({ TENANT_CRITICAL_RESERVE: '0.6' })).toThrow(/TENANT_CRITICAL_RESERVE/);
     expect(() => loadConfig({ TENANT_QUOTAS: '{"acme": {"criticalReserve": -1}}' })).toThrow(ConfigError);
   });
+
+  it('serves one region of several only with every region\'s URL, its own among them', () => {
+    expect(loadConfig({}).REGION).toBeUndefined();
+    const regions = '{"us": "https://us.example", "eu": "https://eu.example"}';
+    expect(loadConfig({ REGION: 'eu', REGIONS: regions })).toMatchObject({ REGION: 'eu', REGIONS: { eu: 'https://eu.example' } });
+    expect(() => loadConfig({ REGION: 'eu' })).toThrow(/REGIONS: REGIONS must name REGION/);
+    expect(() => loadConfig({ REGION: 'EU West', REGIONS: regions })).toThrow(/REGION/);
+  });
 });

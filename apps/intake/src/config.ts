@@ -86,7 +86,19 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend(dataKeysEnvSche
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: envFlag,
   /** How providers reach intake (Twilio signs the URL it calls). */
   PUBLIC_BASE_URL: z.string().url().default('http://127.0.0.1:3000'),
-});
+  /**
+   * This stack's region (`us`, `eu`), when Herald runs as several regions: each customer then
+   * lives in one, and the others answer `421 wrong_region` (customer-homes.ts). Unset: one region,
+   * every customer here.
+   */
+  REGION: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'a region name: lower-case letters, digits, dashes').optional(),
+  /** Every region's public base URL by name (`{"us": "https://…", "eu": "https://…"}`): where a 421 sends the caller. */
+  REGIONS: jsonEnv(z.record(z.string(), z.string().url())),
+  /** The directory of customers' homes, shared by the regions (the `homes` component). */
+  HOMES_STORE: z.string().default('homes'),
+  /** The secret the directory's keys are made with: the same in every region, at least 16 bytes. */
+  HOME_DIRECTORY_KEY_SECRET: z.string().default('HOME_DIRECTORY_KEY'),
+}).refine((c) => c.REGION === undefined || Object.hasOwn(c.REGIONS, c.REGION), { message: 'REGIONS must name REGION (with its base URL)', path: ['REGIONS'] });
 
 export type IntakeConfig = z.infer<typeof schema>;
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): IntakeConfig => parseEnv(schema, env);

@@ -15,6 +15,7 @@ import { checkWebhookUrl } from '@herald/webhooks';
 import { createAdmissionControl } from './adapters/admission-control.js';
 import { createApiKeyStore, createAuthenticator } from './adapters/api-keys.js';
 import { createBacklogMonitor } from './adapters/backlog-monitor.js';
+import { createCustomerHomes, type CustomerHomes } from './adapters/customer-homes.js';
 import { createErasureService } from './adapters/erasure.js';
 import { createIntakeServer } from './adapters/http-app.js';
 import { createIdempotencyStore } from './adapters/idempotency-store.js';
@@ -47,6 +48,19 @@ const authenticator = createAuthenticator({
   store: apiKeys,
   cacheMs: config.API_KEY_CACHE_MS,
 });
+
+async function regionHomes(region: string): Promise<CustomerHomes> {
+  const key = await requiredSecret(sidecar, config.SECRET_STORE, config.HOME_DIRECTORY_KEY_SECRET);
+  if (Buffer.byteLength(key) < 16) throw new Error(`secret ${config.HOME_DIRECTORY_KEY_SECRET} must be at least 16 bytes`);
+  const made = createCustomerHomes({ state: sidecar, region, regions: config.REGIONS, key: Buffer.from(key), store: config.HOMES_STORE });
+  // A lost or replaced directory is said at start; intake serves meanwhile, and claims no one until it is right.
+  await made.verifyDirectory().catch((err: unknown) => log.error({ err: errMessage(err) }, 'customer directory not verified: no new customer is accepted until it is'));
+  log.info({ region, regions: Object.keys(config.REGIONS) }, 'serving one region of several');
+  return made;
+}
+
+// One region of several: where each customer lives, from the directory the regions share.
+const homes = config.REGION ? await regionHomes(config.REGION) : undefined;
 const sendgridPublicKey = await optionalSecret(sidecar, config.SECRET_STORE, 'SENDGRID_WEBHOOK_PUBLIC_KEY');
 const twilioAuthToken = await optionalSecret(sidecar, config.SECRET_STORE, 'TWILIO_AUTH_TOKEN');
 const idKey = await optionalSecret(sidecar, config.SECRET_STORE, config.NOTIFICATION_ID_KEY_SECRET);
@@ -111,6 +125,7 @@ const server = createIntakeServer({
   preferences,
   dataKeys,
   customers,
+  homes,
   erasures,
   webhookEndpoints: createWebhookEndpointStore(sidecar, {
     // The deliverer's health record and dead deliveries of a removed endpoint go with it.

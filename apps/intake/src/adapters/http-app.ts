@@ -9,6 +9,7 @@ import type { ApiKeyStore, Authenticator } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
 import { createAcceptServer } from './accept-path.js';
 import { answerClientError } from './client-errors.js';
+import type { CustomerHomes } from './customer-homes.js';
 import type { ErasureService } from './erasure.js';
 import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
@@ -19,7 +20,7 @@ import { mountApiKeyRoutes } from './routes/api-keys.js';
 import { acceptBatch, mountBatchRoute } from './routes/batch.js';
 import { internalError, sendAnswer } from './routes/answer.js';
 import { bodyErrorAnswer } from './routes/body-errors.js';
-import { refuseUndecodablePath, requireTenant } from './routes/common.js';
+import { inTurn, refuseUndecodablePath, requireHomeHere, requireTenant } from './routes/common.js';
 import { mountCustomerRoutes } from './routes/customers.js';
 import { mountErasureRoutes } from './routes/erasures.js';
 import { acceptNotification, mountNotificationRoutes } from './routes/notifications.js';
@@ -51,6 +52,8 @@ export interface IntakeDeps {
   dataKeys: Pick<DataKeys, 'forSealing' | 'forOpening'>;
   /** The customers' profiles (kept sealed). */
   customers: Pick<CustomerStore, 'profileEntry' | 'putProfile'>;
+  /** Where customers live, when this intake is one region of several (none: every customer is here). */
+  homes?: CustomerHomes | undefined;
   /** Customers' erasures (`DELETE /v1/customers/:customerId`) and their audit records. */
   erasures: ErasureService;
   webhookEndpoints: WebhookEndpointStore;
@@ -81,10 +84,15 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   mountBatchRoute(router, auth, express.json({ limit: deps.batchBodyLimitBytes, strict: false, type: () => true }), { ...deps, now });
   mountNotificationRoutes(router, auth, json, { ...deps, now });
   mountAdmissionRoute(router, auth, { admission: deps.admission, now });
-  mountCustomerRoutes(router, auth, json, { ...deps, now });
+  // The routes of one customer: authenticated, then refused (421) when the customer lives in
+  // another region; a route that writes makes a customer no region has yet this region's, once
+  // its body has parsed.
+  const customerAuth = inTurn(auth, requireHomeHere(deps.homes, false));
+  const claimed = (parser: express.RequestHandler) => inTurn(parser, requireHomeHere(deps.homes, true));
+  mountCustomerRoutes(router, customerAuth, claimed(json), { ...deps, now });
   const profileJson = express.json({ limit: deps.profileBodyLimitBytes ?? PROFILE_BODY_LIMIT_BYTES, strict: false, type: () => true });
-  mountProfileRoutes(router, auth, profileJson, { profiles: createProfiles({ customers: deps.customers, dataKeys: deps.dataKeys, log: deps.log, now }), log: deps.log });
-  mountErasureRoutes(router, auth, json, { erasures: deps.erasures, log: deps.log });
+  mountProfileRoutes(router, customerAuth, claimed(profileJson), { profiles: createProfiles({ customers: deps.customers, dataKeys: deps.dataKeys, log: deps.log, now }), log: deps.log });
+  mountErasureRoutes(router, customerAuth, json, { erasures: deps.erasures, log: deps.log });
   mountWebhookRoutes(router, auth, json, { endpoints: deps.webhookEndpoints, checkUrl: (url) => deps.checkWebhookUrl(url), log: deps.log });
   mountApiKeyRoutes(router, auth, json, { keys: deps.apiKeys, authenticator: deps.authenticator, log: deps.log });
   app.use(router);

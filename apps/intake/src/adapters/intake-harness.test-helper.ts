@@ -36,6 +36,7 @@ import type { ApiError } from '../domain/api-error.js';
 import { thresholdsFor, type LaneBacklog } from '../domain/admission.js';
 import { createAdmissionControl } from './admission-control.js';
 import { createApiKeyStore, createAuthenticator } from './api-keys.js';
+import { createCustomerHomes, DIRECTORY_KEYS } from './customer-homes.js';
 import type { BacklogMonitor } from './backlog-monitor.js';
 import { newErasureId, type ErasureService } from './erasure.js';
 import { createIntakeServer } from './http-app.js';
@@ -60,6 +61,9 @@ export const KEY_B = 'key-for-tenant-b-0123456789';
 /** Tenant C may send 3 notifications a day. */
 export const KEY_C = 'key-for-tenant-c-0123456789';
 /** The provider callbacks' secrets: the routes are configured, so they verify signatures. */
+/** This intake is region `us` of two; `eu` is the other (customer-homes.ts). */
+export const REGIONS = { us: 'https://us.herald.example', eu: 'https://eu.herald.example' };
+const HOME_DIRECTORY_KEY = randomBytes(32);
 export const TWILIO_AUTH_TOKEN = 'twilio-auth-token-for-tests';
 export const PUBLIC_BASE_URL = 'https://herald.example.com';
 
@@ -359,8 +363,10 @@ export interface IntakeHarness {
   preferences: MemoryPreferences;
   webhookEndpoints: MemoryWebhookEndpoints;
   erasures: MemoryErasures;
-  /** The state store behind the data keys and the profiles. */
+  /** The state store behind the data keys, the profiles and the customers' homes (store `homes`). */
   state: MemoryState;
+  /** Makes a customer region `eu`'s, as that region's intake would on first meeting them. */
+  homeInEu(tenantId: string, customerId: string): Promise<void>;
   /** The real data keys, on `state`, under a key ring of the harness's own. */
   dataKeys: DataKeys;
   /** What the provider callbacks recorded. */
@@ -392,11 +398,21 @@ export async function startIntake(): Promise<IntakeHarness> {
   const log = createLogger('intake-test', 'silent');
   const sendgrid = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const apiKeys = createApiKeyStore(state);
+  const homes = createCustomerHomes({ state, region: 'us', regions: REGIONS, key: HOME_DIRECTORY_KEY });
+  // The directory as a running deployment has it (its marker, and this region's copy of it), put
+  // in place without counting as a write: a test's first claim then writes only the home.
+  const seedDirectory = (): void => {
+    const marker = { value: { id: 'directory-1', createdAt: NOW.toISOString() }, etag: '0' };
+    state.entries.set(`homes\u0000${DIRECTORY_KEYS.marker}`, marker);
+    state.entries.set(`records\u0000${DIRECTORY_KEYS.regionMarker}`, marker);
+  };
+  seedDirectory();
   const authenticator = createAuthenticator({ configured: JSON.stringify({ [KEY_A]: 'tenant-a', [KEY_B]: 'tenant-b', [KEY_C]: 'tenant-c' }), store: apiKeys });
   const server = createIntakeServer({
     sidecar,
     authenticator,
     apiKeys,
+    homes,
     log,
     bodyLimitBytes: 64 * 1024,
     batchBodyLimitBytes: 1024 * 1024,
@@ -447,6 +463,11 @@ export async function startIntake(): Promise<IntakeHarness> {
     webhookEndpoints,
     erasures,
     state,
+    async homeInEu(tenantId, customerId) {
+      const eu = createCustomerHomes({ state, region: 'eu', regions: REGIONS, key: HOME_DIRECTORY_KEY, recordStore: 'records-eu' });
+      const home = await eu.homeOf(tenantId, customerId, { claim: true });
+      if (!home.here) throw new Error(`${customerId} already lives in ${home.region}`);
+    },
     dataKeys,
     providerEvents,
     async openRequest(data) {
@@ -465,7 +486,9 @@ export async function startIntake(): Promise<IntakeHarness> {
     signSendGrid: (body, timestamp) => sign('sha256', Buffer.concat([Buffer.from(timestamp), body]), sendgrid.privateKey).toString('base64'),
     writes: () =>
       sidecar.published.length + idempotency.claims.size + preferences.writes + webhookEndpoints.writes + providerEvents.length + erasures.asked.length +
-      [...state.writes.values()].reduce((a, b) => a + b, 0),
+      // A customer's home is not what a request writes: a test of a refused request that must
+      // claim no one reads state.writes.get('homes') itself.
+      [...state.writes].reduce((a, [store, n]) => (store === 'homes' ? a : a + n), 0),
     reset() {
       sidecar.published = [];
       sidecar.actorCalls = [];
@@ -487,6 +510,7 @@ export async function startIntake(): Promise<IntakeHarness> {
       erasures.erasures.clear();
       erasures.asked.length = 0;
       state.reset();
+      seedDirectory();
       dataKeys.forget();
     },
     close: () => closeServer(server),

@@ -7,7 +7,18 @@ export interface ApiError {
     message: string;
     field?: string;
     details?: Array<{ field: string; code: string; message: string }>;
+    /** `insufficient_scope`: the scope the API key lacks. */
+    scope?: string;
+    /** `wrong_region`: the customer's home region and its base URL. */
+    region?: string;
+    baseUrl?: string | null;
   };
+}
+
+/** A customer who lives in another region: where, and where to send the request instead. */
+export function wrongRegion(customerId: string, region: string, baseUrl: string | undefined, field = 'customerId'): ApiError {
+  const where = baseUrl ? ` (${baseUrl})` : '';
+  return { error: { ...apiError('wrong_region', `customer ${customerId} lives in region ${region}: send this to that region's intake${where}`, field).error, region, baseUrl: baseUrl ?? null } };
 }
 
 export function apiError(code: string, message: string, field?: string): ApiError {

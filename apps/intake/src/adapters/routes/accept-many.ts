@@ -11,7 +11,8 @@ import { errMessage, type Logger } from '@herald/service';
 import { sealRequest, type DataKey, type DataKeys } from '@herald/stores';
 import { acceptedEvent } from '../../domain/accept.js';
 import { channelWithoutQueue, NO_QUEUE_RETRY_AFTER_SECONDS } from '../../domain/admission.js';
-import { apiError, type ApiError } from '../../domain/api-error.js';
+import { apiError, wrongRegion, type ApiError } from '../../domain/api-error.js';
+import type { CustomerHomes, Home } from '../customer-homes.js';
 import type { AdmissionControl } from '../admission-control.js';
 import type { IdempotencyStore } from '../idempotency-store.js';
 import type { LanePublisher } from '../lane-publisher.js';
@@ -26,7 +27,7 @@ export interface Candidate {
 
 export type ItemResult =
   | { ok: true; id: string }
-  | { ok: false; status: 409 | 429 | 503; error: ApiError['error']; retryAfterSeconds?: number };
+  | { ok: false; status: 409 | 421 | 429 | 503; error: ApiError['error']; retryAfterSeconds?: number };
 
 export interface AcceptManyDeps {
   idempotency: IdempotencyStore;
@@ -36,6 +37,8 @@ export interface AcceptManyDeps {
   admission: AdmissionControl;
   /** The customers' data keys: every request is sealed under its customer's before it goes on. */
   dataKeys: Pick<DataKeys, 'forSealing'>;
+  /** Where customers live, when Herald runs as one of several regions; a customer of another region is refused (421). */
+  homes?: Pick<CustomerHomes, 'homeOf'> | undefined;
   log: Logger;
 }
 
@@ -76,6 +79,24 @@ export async function acceptMany(
     return key;
   };
 
+  // Where each customer lives, once a customer: after the checks that write nothing (a shed lane
+  // claims no customer), before anything of theirs is made or written (their data key, an
+  // Idempotency-Key claim), so a customer of another region leaves nothing here.
+  const homes = new Map<string, Promise<Home | 'unavailable'>>();
+  const homeOf = (customerId: string): Promise<Home | 'unavailable'> => {
+    let home = homes.get(customerId);
+    if (!home) {
+      home = deps.homes
+        ? deps.homes.homeOf(tenantId, customerId, { claim: true }).catch((err: unknown) => {
+            deps.log.error({ tenantId, err: errMessage(err) }, 'customer directory unavailable');
+            return 'unavailable' as const;
+          })
+        : Promise.resolve({ here: true as const });
+      homes.set(customerId, home);
+    }
+    return home;
+  };
+
   // Keys and claims run in parallel (a round trip each, when the key is not in memory); only
   // keyed requests make a claim. The key comes first, so a request refused for want of it has
   // claimed nothing. The claim keeps a hash of the request, never the request itself.
@@ -84,6 +105,9 @@ export async function acceptMany(
     if (lane.state === 'shedding') return { kind: 'shed' as const, retryAfterSeconds: lane.retryAfterSeconds ?? 1 };
     const noQueue = channelWithoutQueue(lane, requestChannels(c.request));
     if (noQueue) return { kind: 'no_queue' as const, channel: noQueue };
+    const home = await homeOf(c.request.customerId);
+    if (home === 'unavailable') return { kind: 'unavailable' as const };
+    if (!home.here) return { kind: 'elsewhere' as const, region: home.region, baseUrl: home.baseUrl };
     let sealed: SealedRequest;
     try {
       sealed = sealRequest(await keyOf(c.request.customerId), tenantId, c.request);
@@ -123,6 +147,9 @@ export async function acceptMany(
           retryAfterSeconds: NO_QUEUE_RETRY_AFTER_SECONDS,
           error: apiError('unavailable', `the ${claim.channel} channel is not ready for the ${request.priority} lane (its queue is not declared yet); retry shortly`, 'channel').error,
         };
+        return;
+      case 'elsewhere':
+        results[index] = { ok: false, status: 421, error: wrongRegion(request.customerId, claim.region, claim.baseUrl).error };
         return;
       case 'conflict':
         results[index] = {

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { apiError } from '../../domain/api-error.js';
+import { apiError, type ApiError } from '../../domain/api-error.js';
 import type { QuotaVerdict } from '../../domain/admission.js';
 import type { Scope } from '../../domain/api-keys.js';
 import { KeysUnavailable, type Authenticate, type Caller } from '../api-keys.js';
@@ -26,7 +26,7 @@ export const unauthorized: Answer = { status: 401, headers: { 'WWW-Authenticate'
 export const insufficientScope = (scope: Scope): Answer => ({
   status: 403,
   headers: { 'WWW-Authenticate': `Bearer error="insufficient_scope", scope="${scope}"` },
-  json: { error: { ...apiError('insufficient_scope', `this API key lacks the scope "${scope}"`, 'Authorization').error, scope } },
+  json: { error: { ...apiError('insufficient_scope', `this API key lacks the scope "${scope}"`, 'Authorization').error, scope } } satisfies ApiError,
 });
 /** The key records could not be read (api-keys.ts, KeysUnavailable): nothing was done. */
 export const keysUnavailable: Answer = { status: 503, headers: { 'Retry-After': '2' }, json: apiError('unavailable', 'API keys cannot be checked now; retry later') };

@@ -21,7 +21,7 @@ type BatchItem =
   | { index: number; status: 'rejected'; error: ApiError['error']; retryAfterSeconds?: number };
 
 /** When nothing was accepted, the batch's status is its items' most telling one. */
-const STATUS_ORDER = [503, 429, 409, 400] as const;
+const STATUS_ORDER = [503, 429, 421, 409, 400] as const;
 
 /** Prefixes an item's error fields with its place in the batch (`notifications.3.to.email`). */
 function inItem(index: number, error: ApiError['error']): ApiError['error'] {
@@ -42,7 +42,8 @@ function inItem(index: number, error: ApiError['error']): ApiError['error'] {
  * An item may carry its own `idempotencyKey`.
  *
  * Status: 202 when at least one was accepted; otherwise the most telling of the items' own:
- * 503 (could not publish), 429 (a lane shedding load), 409 (idempotency conflicts), 400 (invalid).
+ * 503 (could not publish), 429 (a lane shedding load), 421 (customers of another region), 409
+ * (idempotency conflicts), 400 (invalid).
  * Retry-After, when present, is the longest any refused item should wait.
  */
 export function acceptBatch(deps: AcceptManyDeps & { now: () => Date }): JsonRoute {

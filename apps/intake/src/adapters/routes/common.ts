@@ -1,7 +1,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { CustomerIdSchema } from '@herald/contracts';
-import { apiError, validationError } from '../../domain/api-error.js';
+import { apiError, validationError, wrongRegion } from '../../domain/api-error.js';
+import type { CustomerHomes } from '../customer-homes.js';
 import type { Authenticate } from '../api-keys.js';
 import { scopeFor } from '../../domain/api-keys.js';
 import { callerFor, isAnswer, sendAnswer, type Answer } from './answer.js';
@@ -24,6 +25,33 @@ export function requireTenant(authenticate: Authenticate): RequestHandler {
       next();
     }, next);
   };
+}
+
+/**
+ * On a route with `:customerId`, after requireTenant: a customer of another region is answered
+ * `421 wrong_region` before the route runs, so nothing of theirs is read or written here. With
+ * `claim` (after the body parser of a route that writes), a customer no region has yet becomes
+ * this region's; without, such a customer is let through as this region's and no one is
+ * claimed. Without `homes` (one region) every customer is here.
+ */
+export function requireHomeHere(homes: Pick<CustomerHomes, 'homeOf'> | undefined, claim: boolean): RequestHandler {
+  return (req, res, next) => {
+    const customer = CustomerIdSchema.safeParse(req.params.customerId);
+    // No customer in the path, or an invalid one (the route answers that): nothing to check.
+    if (!homes || !customer.success) {
+      next();
+      return;
+    }
+    homes.homeOf(String(res.locals.tenantId), customer.data, { claim }).then((home) => {
+      if (home.here) next();
+      else res.status(421).json(wrongRegion(customer.data, home.region, home.baseUrl));
+    }, () => unavailable(res, 'the customer directory cannot be read now; retry later'));
+  };
+}
+
+/** `first`, then (unless it failed or answered) `second`: two handlers as one. */
+export function inTurn(first: RequestHandler, second: RequestHandler): RequestHandler {
+  return (req, res, next) => first(req, res, (err?: unknown) => (err ? next(err) : second(req, res, next)));
 }
 
 export const invalidPath: Answer = { status: 400, json: apiError('invalid_path', 'the path has a percent-escape that does not decode as UTF-8', '(path)') };

@@ -128,7 +128,7 @@ describe('PUT and GET /v1/customers/:customerId', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).not.toBeNull();
     expect(res.body.error.code).toBe('unavailable');
-    expect(intake.h.state.texts(RECORD_STORE)).toEqual([]);
+    expect(intake.h.state.entries.has(storeKey)).toBe(false);
   });
 });
 
