@@ -32,7 +32,7 @@ port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 # on 127.0.0.1:5432 with trust authentication for the user postgres.
 HERALD_PG_HOST="${HERALD_PG_HOST:-127.0.0.1}" HERALD_PG_PORT="${HERALD_PG_PORT:-5432}" HERALD_PG_USER="${HERALD_PG_USER:-postgres}"
 export HERALD_PG_HOST HERALD_PG_PORT HERALD_PG_USER
-herald_psql() { psql -h "$HERALD_PG_HOST" -p "$HERALD_PG_PORT" -U "$HERALD_PG_USER" -v ON_ERROR_STOP=1 -qAt "$@"; }
+herald_psql() { PGOPTIONS='--client-min-messages=warning' psql -h "$HERALD_PG_HOST" -p "$HERALD_PG_PORT" -U "$HERALD_PG_USER" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 herald_check_services() {
   command -v redis-server >/dev/null || die "redis-server is required (Herald runs its own append-only Redis for the lanes): apt-get install redis-server"

@@ -3,8 +3,10 @@
 #
 # 1. If the user already has Dapr (`dapr` on PATH and ~/.dapr/bin/daprd, as `dapr init`
 #    leaves it), use theirs.
-# 2. Otherwise build daprd, placement, scheduler and the dapr CLI at pinned versions from
-#    the Go module proxy into a cache outside the repo, once; later runs reuse it.
+# 2. Otherwise build daprd, placement, scheduler, sentry and the dapr CLI at pinned versions
+#    from the Go module proxy into a cache outside the repo, once; later runs reuse it.
+# Sentry (the certificate authority that makes mTLS between sidecars) is always ours: `dapr init`
+# runs none outside Kubernetes.
 #
 # Why build by hand: dapr/dapr's go.mod has replace directives, so `go install ...@v` refuses;
 # we download the module, copy it out of the read-only module cache and build inside it.
@@ -35,6 +37,7 @@ emit() {
   printf 'export HERALD_DAPRD=%q\n' "$1/.dapr/bin/daprd"
   printf 'export HERALD_PLACEMENT=%q\n' "$3/placement"
   printf 'export HERALD_SCHEDULER=%q\n' "$3/scheduler"
+  printf 'export HERALD_SENTRY=%q\n' "$BIN/sentry"
 }
 
 ONLY_CONTROL_PLANE=0
@@ -45,7 +48,7 @@ if [[ "${HERALD_USE_SYSTEM_DAPR:-auto}" != "never" ]] && command -v dapr >/dev/n
   if [[ "${user_version%.*}" != "${DAPR_VERSION%.*}" ]]; then
     log "warning: the installed daprd is $user_version; Herald is built and tested with $DAPR_VERSION"
   fi
-  if [[ -x "$user_bin/placement" && -x "$user_bin/scheduler" ]]; then
+  if [[ -x "$user_bin/placement" && -x "$user_bin/scheduler" && -x "$BIN/sentry" ]]; then
     log "using the installed Dapr $user_version from $user_bin"
     emit "$HOME" "$(dirname "$(command -v dapr)")" "$user_bin"
     exit 0
@@ -57,7 +60,7 @@ if [[ "${HERALD_USE_SYSTEM_DAPR:-auto}" != "never" ]] && command -v dapr >/dev/n
 fi
 
 need_build() { [[ ! -x "$BIN/$1" ]]; }
-wanted=(placement scheduler)
+wanted=(placement scheduler sentry)
 (( ONLY_CONTROL_PLANE )) || wanted+=(daprd dapr)
 missing=()
 for c in "${wanted[@]}"; do need_build "$c" && missing+=("$c"); done
@@ -85,7 +88,7 @@ if (( ${#missing[@]} )); then
         download_module github.com/dapr/dapr "$DAPR_VERSION" "$src"
         log "building daprd $DAPR_VERSION (several minutes on a cold cache)"
         (cd "$src" && go build -tags stablecomponents -ldflags "$ldflags" -o "$BIN/daprd.tmp" ./cmd/daprd) ;;
-      placement|scheduler)
+      placement|scheduler|sentry)
         download_module github.com/dapr/dapr "$DAPR_VERSION" "$src"
         log "building $c $DAPR_VERSION"
         (cd "$src" && go build -ldflags "$ldflags" -o "$BIN/$c.tmp" "./cmd/$c") ;;

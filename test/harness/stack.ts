@@ -112,6 +112,11 @@ export interface StackOptions {
    * told): a sidecar then takes calls only from its app, and the app only from its sidecar.
    */
   tokens?: boolean;
+  /**
+   * Run the stack's own sentry and mTLS between every sidecar, placement and the scheduler, as
+   * production does (true unless told); the access policies of config.yaml then hold.
+   */
+  mtls?: boolean;
 }
 
 /** The header a call straight to an app's sidecar needs when the stack runs with tokens. */
@@ -133,29 +138,32 @@ export function withComponentSetting(yaml: string, setting: string, value: strin
     .join('---');
 }
 
-/** The sidecars' configuration: the local one, or the run's own copy with another tracing rate. */
-function runConfig(dir: string, samplingRate: string | undefined): string {
-  const local = join(ROOT, 'components/local/config.yaml');
+/**
+ * A sidecar configuration of the local stack (`config.yaml`, or intake's `config-intake.yaml`):
+ * the file itself, or the run's own copy with another tracing rate.
+ */
+function runConfig(dir: string, file: string, samplingRate: string | undefined): string {
+  const local = join(ROOT, 'components/local', file);
   if (samplingRate === undefined) return local;
   const text = readFileSync(local, 'utf8');
   const rate = /^(\s*samplingRate:\s*)"[^"]*"/m;
   if (!rate.test(text)) throw new Error(`${local}: no tracing samplingRate to change`);
-  const copy = join(dir, 'config.yaml');
+  const copy = join(dir, file);
   writeFileSync(copy, text.replace(rate, `$1"${samplingRate}"`));
   return copy;
 }
 
 /** daprd, placement and scheduler, as scripts/setup-dapr.sh finds or builds them. */
-export function daprBinaries(): { daprd: string; placement: string; scheduler: string } {
+export function daprBinaries(): { daprd: string; placement: string; scheduler: string; sentry: string } {
   const out = execFileSync('bash', [join(ROOT, 'scripts/setup-dapr.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const env: Record<string, string> = {};
   for (const line of out.split('\n')) {
     const m = /^export (\w+)=(.*)$/.exec(line);
     if (m?.[1] && m[2] !== undefined) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
   }
-  const { HERALD_DAPRD, HERALD_PLACEMENT, HERALD_SCHEDULER } = env;
-  if (!HERALD_DAPRD || !HERALD_PLACEMENT || !HERALD_SCHEDULER) throw new Error(`setup-dapr.sh printed no binaries:\n${out}`);
-  return { daprd: HERALD_DAPRD, placement: HERALD_PLACEMENT, scheduler: HERALD_SCHEDULER };
+  const { HERALD_DAPRD, HERALD_PLACEMENT, HERALD_SCHEDULER, HERALD_SENTRY } = env;
+  if (!HERALD_DAPRD || !HERALD_PLACEMENT || !HERALD_SCHEDULER || !HERALD_SENTRY) throw new Error(`setup-dapr.sh printed no binaries:\n${out}`);
+  return { daprd: HERALD_DAPRD, placement: HERALD_PLACEMENT, scheduler: HERALD_SCHEDULER, sentry: HERALD_SENTRY };
 }
 
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -210,7 +218,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
-  const config = runConfig(dir, opts.tracingSamplingRate);
+  const configs = { intake: runConfig(dir, 'config-intake.yaml', opts.tracingSamplingRate), other: runConfig(dir, 'config.yaml', opts.tracingSamplingRate) };
 
   const apps = Object.fromEntries(
     APPS.map((name, i) => [
@@ -235,6 +243,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   if (simulatorPort) ports.push(simulatorPort);
   const profilePorts = opts.profile ? Object.fromEntries(instances.map(({ name }, i) => [name, base + 60 + i])) : undefined;
   if (profilePorts) ports.push(...Object.values(profilePorts));
+  const mtls = opts.mtls === false ? undefined : { dir: join(dir, 'sentry'), address: `127.0.0.1:${base + 90}` };
+  if (mtls) ports.push(base + 90, base + 91, base + 92);
 
   for (const port of ports) {
     if (await portOpen(port)) throw new Error(`port ${port} is in use: is another test stack running? (HERALD_TEST_PORT_BASE moves it)`);
@@ -266,18 +276,33 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     ...secretEnv,
     HERALD_API_KEYS: JSON.stringify(apiKeys),
   };
-  const sidecarEnv = { ...process.env, ...sidecarOwnEnv };
+  const sidecarEnv = (): NodeJS.ProcessEnv => ({ ...process.env, ...sidecarOwnEnv });
   const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => spawnLogged(info, name, cmd, args, env);
 
   try {
+    // The stack's certificate authority: sentry makes its CA in the run's folder on first start,
+    // and every sidecar, placement and the scheduler get their certificates from it.
+    if (mtls) {
+      mkdirSync(mtls.dir);
+      info.launch.sentry = { cmd: bins.sentry, env: {}, args: [
+        '--config', configs.other, '--issuer-credentials', mtls.dir, '--trust-domain', 'localhost', '--listen-address', '127.0.0.1',
+        '--port', String(base + 90), '--healthz-port', String(base + 91), '--metrics-port', String(base + 92), '--log-level', 'warn',
+      ] };
+      start('sentry', bins.sentry, info.launch.sentry.args, process.env);
+      await waitFor('sentry', async () => ((await fetch(`http://127.0.0.1:${base + 91}/healthz`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+      sidecarOwnEnv.DAPR_TRUST_ANCHORS = readFileSync(join(mtls.dir, 'ca.crt'), 'utf8');
+    }
+    const tls = mtls ? ['--tls-enabled', '--trust-anchors-file', join(mtls.dir, 'ca.crt'), '--trust-domain', 'localhost', '--sentry-address', mtls.address] : [];
     info.launch.placement = { cmd: bins.placement, env: {}, args: [
       '--port', String(placementPort), '--healthz-port', String(base + 2), '--metrics-port', String(base + 3),
-      '--initial-cluster', `dapr-placement-0=127.0.0.1:${base + 4}`, '--log-level', 'warn',
+      '--initial-cluster', `dapr-placement-0=127.0.0.1:${base + 4}`, '--log-level', 'warn', ...tls,
     ] };
     info.launch.scheduler = { cmd: bins.scheduler, env: {}, args: [
       '--port', String(schedulerPort), '--healthz-port', String(base + 6), '--metrics-port', String(base + 7),
       '--etcd-client-port', String(base + 8), '--etcd-initial-cluster', `dapr-scheduler-server-0=http://localhost:${base + 9}`,
-      '--etcd-data-dir', join(dir, 'scheduler-data'), '--log-level', 'warn',
+      '--etcd-data-dir', join(dir, 'scheduler-data'), '--log-level', 'warn', ...tls,
+      // Where it keeps its certificate: one folder a start under it, so the run's own.
+      ...(mtls ? ['--identity-directory-write', join(dir, 'scheduler-identity')] : []),
     ] };
     for (const name of ['placement', 'scheduler']) start(name, bins[name as 'placement'], info.launch[name]!.args, process.env);
     // Append-only, fsync every second: what the local start command runs (scripts/start.sh).
@@ -300,13 +325,14 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
         '--dapr-http-port', String(p.daprHttp), '--dapr-grpc-port', String(p.daprGrpc),
         '--dapr-internal-grpc-port', String(p.internalGrpc), '--metrics-port', String(p.metrics),
         '--placement-host-address', `127.0.0.1:${placementPort}`, '--scheduler-host-address', `127.0.0.1:${schedulerPort}`,
-        '--resources-path', resources, '--config', config, '--log-level', 'info',
+        '--resources-path', resources, '--config', appId === 'intake' ? configs.intake : configs.other, '--log-level', 'info',
+        ...(mtls ? ['--enable-mtls', '--sentry-address', mtls.address] : []),
         ...(profilePorts ? ['--enable-profiling', '--profile-port', String(profilePorts[name])] : []),
       ];
       const tokens = info.tokens?.[appId];
       const tokenEnv: Record<string, string> = tokens ? { DAPR_API_TOKEN: tokens.dapr, APP_API_TOKEN: tokens.app } : {};
       info.launch[`${name}-daprd`] = { cmd: bins.daprd, args: daprdArgs, env: { ...sidecarOwnEnv, ...tokenEnv } };
-      start(`${name}-daprd`, bins.daprd, daprdArgs, { ...sidecarEnv, ...tokenEnv });
+      start(`${name}-daprd`, bins.daprd, daprdArgs, { ...sidecarEnv(), ...tokenEnv });
       const launch = {
         args: ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', appId, 'dist/main.js')],
         env: {

@@ -52,6 +52,25 @@ describe('each app takes requests from its own sidecar only (app token)', () => 
   });
 });
 
+describe('service invocation between apps (mTLS and access policies)', () => {
+  it.each([
+    ['dispatcher', 'channel-email', 'queues/bulk'],
+    ['channel-email', 'dispatcher', 'healthz'],
+    ['intake', 'channel-sms', 'dapr/subscribe'],
+  ] as const)('%s may not invoke %s: its sidecar answers 403', async (caller, target, method) => {
+    const res = await request(`${sidecar(caller)}/v1.0/invoke/${target}/method/${method}`, { method: 'POST', body: '{}', headers: sidecarHeaders(stack, caller) });
+    expect(res.status).toBe(403);
+    expect(JSON.stringify(res.body)).toContain(`access control policy has denied access to id: spiffe://public/ns/default/${caller}`);
+  });
+
+  it('lets another app invoke intake\'s API', async () => {
+    const res = await request(`${sidecar('dispatcher')}/v1.0/invoke/intake/method/v1/admission`, {
+      headers: { ...sidecarHeaders(stack, 'dispatcher'), authorization: `Bearer ${Object.keys(stack.apiKeys)[0]}` },
+    });
+    expect(res.status).toBe(200);
+  });
+});
+
 describe('each sidecar reaches only the components its app uses (component scopes)', () => {
   it('refuses a channel app the store of record and the records', async () => {
     for (const store of ['statestore', 'records']) {
