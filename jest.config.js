@@ -17,7 +17,7 @@ export default {
   // Integration tests wait on a real stack (bounded by their own deadlines); jest's is global.
   testTimeout: 60_000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,packages}/*/src/**/*.test.ts', '<rootDir>/test/bench/**/*.test.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,packages}/*/src/**/*.test.ts', '<rootDir>/test/{bench,tools}/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',

@@ -1,4 +1,4 @@
--- The bookkeeping tables of Herald's three PostgreSQL state components, made with the database
+-- The bookkeeping tables of Herald's PostgreSQL state components, made with the database
 -- and exactly as Dapr makes them (components-contrib 1.18, its PostgreSQL migrations). Several
 -- sidecars start at once on a new database, and each runs `CREATE TABLE IF NOT EXISTS` on these
 -- before it takes its migration lock: two doing it at the same moment can fail one of them with
@@ -7,3 +7,4 @@
 CREATE TABLE IF NOT EXISTS dapr_metadata (key text NOT NULL PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS records_metadata (key text NOT NULL PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS data_keys_metadata (key text NOT NULL PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS homes_metadata (key text NOT NULL PRIMARY KEY, value text NOT NULL);
