@@ -2,6 +2,7 @@
 // key of its Redis, whatever the type; every row of every table of its database; the messages
 // waiting in its channel queues; every file under its directory (logs, Redis's append-only
 // file, the scheduler's data). Each finding names where, never the data around it.
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import amqp from 'amqplib';
@@ -59,35 +60,43 @@ export function scanPostgres(stack: StackInfo, markers: string[]): { rows: numbe
   return { rows, findings };
 }
 
+/** The stack's channel queues: for a region, every queue of its virtual host; otherwise the run's six. */
+function queuesOf(stack: StackInfo): string[] {
+  if (stack.region) {
+    const out = execFileSync('rabbitmqctl', ['-q', 'list_queues', '-p', stack.region.vhost, '--no-table-headers', 'name'], { encoding: 'utf8' });
+    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+  }
+  return (['email', 'sms', 'push'] as const).flatMap((channel) => (['critical', 'bulk'] as const).map((lane) => `channel-${channel}-${channelTopic(channel, lane, stack.topicPrefix)}`));
+}
+
 /**
  * The messages waiting in the stack's channel queues: taken without acknowledging, then handed
  * back (closing the channel returns every unacknowledged message to its queue).
  */
-export async function scanQueues(stack: StackInfo, markers: string[]): Promise<{ messages: number; bodies: Map<string, string[]>; findings: Finding[] }> {
-  const conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
+export async function scanQueues(stack: StackInfo, markers: string[]): Promise<{ queues: number; messages: number; bodies: Map<string, string[]>; findings: Finding[] }> {
+  const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:5672${stack.region ? `/${stack.region.vhost}` : ''}`);
   const findings: Finding[] = [];
   const bodies = new Map<string, string[]>();
   let messages = 0;
+  const queues = queuesOf(stack);
   try {
     const ch = await conn.createChannel();
-    for (const channel of ['email', 'sms', 'push'] as const) {
-      for (const lane of ['critical', 'bulk'] as const) {
-        const queue = `channel-${channel}-${channelTopic(channel, lane, stack.topicPrefix)}`;
-        const texts: string[] = [];
-        for (let msg = await ch.get(queue, { noAck: false }); msg; msg = await ch.get(queue, { noAck: false })) {
-          const text = msg.content.toString('utf8');
-          texts.push(text);
-          findings.push(...found(`rabbitmq ${queue}`, text, markers));
-        }
-        messages += texts.length;
-        bodies.set(queue, texts);
+    for (const queue of queues) {
+      findings.push(...found(`rabbitmq queue name ${queue}`, queue, markers));
+      const texts: string[] = [];
+      for (let msg = await ch.get(queue, { noAck: false }); msg; msg = await ch.get(queue, { noAck: false })) {
+        const text = msg.content.toString('utf8');
+        texts.push(text);
+        findings.push(...found(`rabbitmq ${queue}`, text, markers));
       }
+      messages += texts.length;
+      bodies.set(queue, texts);
     }
     await ch.close();
   } finally {
     await conn.close();
   }
-  return { messages, bodies, findings };
+  return { queues: queues.length, messages, bodies, findings };
 }
 
 /** Every file under the stack's directory but those named in `except` (the provider simulator's own log: it is the outside world). */

@@ -52,6 +52,8 @@ export interface StackInfo {
   launch: Record<string, { cmd: string; args: string[]; env: Record<string, string> }>;
   /** Where this description is kept (see StackOptions.stateFile). */
   stateFile?: string;
+  /** The region it runs as, and its own RabbitMQ virtual host (dropped by cleanBrokers). */
+  region?: { name: string; vhost: string };
   fixtures: Record<string, string>;
   /** The provider simulator's port, when it runs. */
   simulatorPort?: number;
@@ -107,6 +109,8 @@ export interface StackOptions {
   componentSettings?: Record<string, string>;
   /** Keep the store of record on this PostgreSQL server instead of the machine's (a fault scenario's own). */
   postgres?: PgServer;
+  /** Run as one region of several, from its folder components/<name>/ (see RegionOptions). */
+  region?: RegionOptions;
   /**
    * Give each app a Dapr API token and an app token of its own, as production runs (true unless
    * told): a sidecar then takes calls only from its app, and the app only from its sidecar.
@@ -117,6 +121,20 @@ export interface StackOptions {
    * production does (true unless told); the access policies of config.yaml then hold.
    */
   mtls?: boolean;
+}
+
+/**
+ * One region of several: the stack runs from the region's folder (components/<name>/), with a
+ * RabbitMQ virtual host of its own, and shares only the customer directory with the others.
+ */
+export interface RegionOptions {
+  name: string;
+  /** Every region's intake URL by name (intake's REGIONS). */
+  regions: Record<string, string>;
+  /** The customer directory's database, shared by the regions (made and dropped by the caller). */
+  directoryDatabase: string;
+  /** The secret HOME_DIRECTORY_KEY, the same in every region. */
+  homeDirectoryKey: string;
 }
 
 /** The header a call straight to an app's sidecar needs when the stack runs with tokens. */
@@ -142,8 +160,8 @@ export function withComponentSetting(yaml: string, setting: string, value: strin
  * A sidecar configuration of the local stack (`config.yaml`, or intake's `config-intake.yaml`):
  * the file itself, or the run's own copy with another tracing rate.
  */
-function runConfig(dir: string, file: string, samplingRate: string | undefined): string {
-  const local = join(ROOT, 'components/local', file);
+function runConfig(dir: string, folder: string, file: string, samplingRate: string | undefined): string {
+  const local = join(folder, file);
   if (samplingRate === undefined) return local;
   const text = readFileSync(local, 'utf8');
   const rate = /^(\s*samplingRate:\s*)"[^"]*"/m;
@@ -210,15 +228,24 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const postgres = opts.postgres ?? PG;
   const resources = join(dir, 'resources');
   mkdirSync(resources);
-  const srcResources = join(ROOT, 'components/local/resources');
+  const folder = join(ROOT, 'components', opts.region?.name ?? 'local');
+  const srcResources = join(folder, 'resources');
+  // A region's own virtual host: its channel queues, and nothing of any other stack's.
+  const vhost = opts.region ? `herald-${runId}-${opts.region.name}` : undefined;
+  const amqpUrl = `amqp://guest:guest@127.0.0.1:5672${vhost ? `/${vhost}` : ''}`;
+  if (vhost) {
+    execFileSync('rabbitmqctl', ['-q', 'add_vhost', vhost], { stdio: 'ignore' });
+    execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'], { stdio: 'ignore' });
+  }
   for (const file of readdirSync(srcResources)) {
     let text = readFileSync(join(srcResources, file), 'utf8');
     text = withComponentSetting(text, 'redisHost', `127.0.0.1:${redisPort}`);
-    text = withDatabase(text, database, postgres);
+    text = withDatabase(text, file === 'homes.yaml' && opts.region ? opts.region.directoryDatabase : database, postgres);
+    text = withComponentSetting(text, 'connectionString@pubsub.rabbitmq', amqpUrl);
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
-  const configs = { intake: runConfig(dir, 'config-intake.yaml', opts.tracingSamplingRate), other: runConfig(dir, 'config.yaml', opts.tracingSamplingRate) };
+  const configs = { intake: runConfig(dir, folder, 'config-intake.yaml', opts.tracingSamplingRate), other: runConfig(dir, folder, 'config.yaml', opts.tracingSamplingRate) };
 
   const apps = Object.fromEntries(
     APPS.map((name, i) => [
@@ -256,6 +283,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     ...(simulatorPort ? { simulatorPort } : {}),
     ...(profilePorts ? { profilePorts } : {}),
     metricsPorts: Object.fromEntries(instances.map(({ name, ports: p }) => [name, p.metrics])),
+    ...(opts.region && vhost ? { region: { name: opts.region.name, vhost } } : {}),
     ...(opts.tokens === false ? {} : { tokens: Object.fromEntries(APPS.map((app) => [app, { dapr: randomBytes(24).toString('hex'), app: randomBytes(24).toString('hex') }])) }),
   };
   const sim = simulatorPort ? `http://127.0.0.1:${simulatorPort}` : undefined;
@@ -275,6 +303,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     HERALD_KEY_ENCRYPTION_KEYS: keyRingSecret({ k1: randomBytes(32) }, 'k1'),
     ...secretEnv,
     HERALD_API_KEYS: JSON.stringify(apiKeys),
+    ...(opts.region ? { HERALD_HOME_DIRECTORY_KEY: opts.region.homeDirectoryKey } : {}),
   };
   const sidecarEnv = (): NodeJS.ProcessEnv => ({ ...process.env, ...sidecarOwnEnv });
   const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => spawnLogged(info, name, cmd, args, env);
@@ -344,6 +373,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
           KEY_PREFIX: info.keyPrefix,
           REDIS_URL: `redis://127.0.0.1:${redisPort}`,
           PUBLIC_BASE_URL: `http://127.0.0.1:${apps.intake.app}`,
+          AMQP_URL: amqpUrl,
+          ...(opts.region ? { REGION: opts.region.name, REGIONS: JSON.stringify(opts.region.regions) } : {}),
           LOG_LEVEL: opts.logLevel ?? 'warn',
           ...tokenEnv,
         },
@@ -496,6 +527,12 @@ export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Pro
 export async function cleanBrokers(info: StackInfo): Promise<void> {
   // The channels' queues and exchanges (components/local/resources/channel-queues.yaml): one
   // exchange per topic, one queue per (app id, topic).
+  if (info.region) {
+    // The region's own virtual host holds all its queues and exchanges: it goes whole.
+    execFileSync('rabbitmqctl', ['-q', 'delete_vhost', info.region.vhost], { stdio: 'ignore' });
+    if (info.database) dropDatabase(info.database, info.postgres);
+    return;
+  }
   const conn = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
   try {
     const ch = await conn.createChannel();
