@@ -96,6 +96,8 @@ if (opts.attach) {
     appEnv: opts.appEnv,
     replicas: opts.replicas,
     ...(opts.samplingRate !== undefined ? { tracingSamplingRate: opts.samplingRate } : {}),
+    mtls: opts.mtls,
+    tokens: opts.tokens,
     ...(simulated ? { simulator: true, channelEnv: { PROVIDER_RATE_PER_SEC: String(opts.providerLimit) } } : {}),
     ...(profileDir ? { profile: true, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
   });

@@ -9,6 +9,7 @@ export const USAGE = `npm run bench -- [--scenario steady|ramp|flood|outage] [op
   every scenario   --concurrency N (in flight per lane, 256)  --warmup N (3000)  --drain-timeout S (300)
                    --json FILE  --html FILE  --profile [--profile-seconds S]  --env KEY=VALUE …
                    --replicas APP=N …  --sampling-rate R (the sidecars' tracing; the local config's "1")
+                   --no-mtls (no sentry, no mTLS between sidecars)  --no-tokens (no Dapr API or app tokens)
                    --attach [--url URL --key KEY --redis-url URL --database NAME] (sandbox scenarios only;
                      the lanes' Redis: $REDIS_URL or redis://127.0.0.1:6380, npm start's; the database: herald)
   steady           --rate N (1000)  --duration S (60) | --count N  --critical-share X (0.05)
@@ -35,6 +36,9 @@ export interface BenchOptions {
   replicas: Record<string, number>;
   /** The sidecars' tracing samplingRate, when not the local configuration's. */
   samplingRate?: string;
+  /** mTLS between the sidecars (sentry), and Dapr's API and app tokens: on, as production runs, unless turned off to measure them. */
+  mtls: boolean;
+  tokens: boolean;
   attach: boolean;
   url: string;
   key: string;
@@ -90,6 +94,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       env: { type: 'string', multiple: true, default: [] },
       replicas: { type: 'string', multiple: true, default: [] },
       'sampling-rate': { type: 'string' },
+      'no-mtls': { type: 'boolean', default: false },
+      'no-tokens': { type: 'boolean', default: false },
       attach: { type: 'boolean', default: false },
       url: { type: 'string', default: 'http://127.0.0.1:3000' },
       key: { type: 'string', default: 'herald-local-dev-key' },
@@ -162,6 +168,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     if (v.attach) throw new UsageError('--sampling-rate sets the sidecars of the stack the bench starts; with --attach, change components/local/config.yaml and restart');
   }
 
+  if (v.attach && (v['no-mtls'] || v['no-tokens'])) throw new UsageError('--no-mtls and --no-tokens set the stack the bench starts; an attached stack runs as it was started');
+
   return {
     scenario,
     plan,
@@ -175,6 +183,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     appEnv: pairs('env', v.env ?? [], (s) => s),
     replicas: pairs('replicas', v.replicas ?? [], (s) => num('replicas', s, { integer: true })),
     ...(samplingRate !== undefined ? { samplingRate: String(Number(samplingRate)) } : {}),
+    mtls: !(v['no-mtls'] ?? false),
+    tokens: !(v['no-tokens'] ?? false),
     attach: v.attach ?? false,
     url: v.url ?? '',
     key: v.key ?? '',
