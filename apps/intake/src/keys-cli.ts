@@ -17,7 +17,7 @@ import { createSidecar } from '@herald/dapr';
 import { createDataKeys, dataKeysByVersion, KeyRingSecretSchema, loadKeyRing, rewrapAll } from '@herald/stores';
 
 const env = process.env;
-const sidecar = createSidecar(env.DAPR_HOST ?? '127.0.0.1', Number(env.DAPR_HTTP_PORT ?? 3500), { defaultTimeoutMs: 30_000, apiToken: env.DAPR_API_TOKEN });
+const sidecar = createSidecar(env.DAPR_HOST ?? '127.0.0.1', Number(env.DAPR_HTTP_PORT ?? 3500), { defaultTimeoutMs: 30_000, apiToken: env.DAPR_API_TOKEN, secretNames: env.SECRET_NAME_STYLE === 'dashes' ? 'dashes' : 'as-is' });
 const store = env.SECRET_STORE ?? 'secretstore';
 const admin = { sidecar, binding: env.HISTORY_SQL_BINDING ?? 'statestore-sql', table: env.DATA_KEYS_TABLE ?? 'data_keys' };
 const ringFile = env.HERALD_KEY_RING_FILE;

@@ -29,7 +29,7 @@ import { loadConfig } from './config.js';
 
 const config = loadConfig();
 const log = createLogger('intake', config.LOG_LEVEL);
-const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN });
+const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN, secretNames: config.SECRET_NAME_STYLE });
 const redis = await createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
 

@@ -50,7 +50,7 @@ export type ProviderFactory = (ctx: ProviderContext) => Promise<ProviderPort | u
 export async function runChannelApp(channel: Channel, defaultPort: number, makeProvider?: ProviderFactory): Promise<void> {
   const config = parseEnv(channelEnvSchema.extend({ APP_PORT: portSchema.default(defaultPort) }));
   const log = createLogger(`channel-${channel}`, config.LOG_LEVEL);
-  const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN });
+  const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN, secretNames: config.SECRET_NAME_STYLE });
   await sidecar.waitUntilReady(60_000);
   const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
   const real = await makeProvider?.({ secret: (name) => optionalSecret(sidecar, config.SECRET_STORE, name), env: process.env, log });

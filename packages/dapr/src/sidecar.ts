@@ -92,6 +92,12 @@ export interface SidecarOptions {
   defaultTimeoutMs?: number;
   /** Dapr's API token (DAPR_API_TOKEN), when the sidecar has one. */
   apiToken?: string | undefined;
+  /**
+   * How a secret's name is spelled in the secret store: as Herald names it (`KEY_ENCRYPTION_KEYS`),
+   * or with dashes for underscores (`KEY-ENCRYPTION-KEYS`), for Azure Key Vault, whose names allow
+   * only letters, digits and dashes. The answer is keyed by Herald's name either way.
+   */
+  secretNames?: 'as-is' | 'dashes' | undefined;
 }
 
 export function createSidecar(host: string, port: number, opts: SidecarOptions = {}): Sidecar {
@@ -143,8 +149,11 @@ export function createSidecar(host: string, port: number, opts: SidecarOptions =
       return call('binding', 'POST', `/v1.0/bindings/${enc(name)}`, { operation, ...(data !== undefined ? { data } : {}), ...(metadata ? { metadata } : {}) });
     },
     async getSecret(store, key) {
-      const text = await call('secret', 'GET', `/v1.0/secrets/${enc(store)}/${enc(key)}`, undefined);
-      return JSON.parse(text) as Record<string, string>;
+      const stored = opts.secretNames === 'dashes' ? key.replaceAll('_', '-') : key;
+      const text = await call('secret', 'GET', `/v1.0/secrets/${enc(store)}/${enc(stored)}`, undefined);
+      const answer = JSON.parse(text) as Record<string, string>;
+      const value = answer[stored];
+      return stored === key || value === undefined ? answer : { [key]: value };
     },
     async waitUntilReady(timeoutMs) {
       const deadline = Date.now() + timeoutMs;

@@ -35,6 +35,8 @@ export const baseEnvSchema = z.object({
   DAPR_API_TOKEN: z.string().min(1).optional(),
   /** Dapr's app token (the same variable daprd reads): the dispatcher and the channel apps take requests only with it (requireAppToken). */
   APP_API_TOKEN: z.string().min(1).optional(),
+  /** `dashes`: secrets are asked for as `KEY-ENCRYPTION-KEYS` rather than `KEY_ENCRYPTION_KEYS` (Azure Key Vault's names). */
+  SECRET_NAME_STYLE: z.enum(['as-is', 'dashes']).default('as-is'),
 });
 
 /** An on/off setting given as `true` or `false` (off when unset). */
