@@ -12,7 +12,7 @@ const secrets: Record<string, string> = { 'KEY-ENCRYPTION-KEYS': 'ring', API_KEY
 beforeAll(async () => {
   server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '').split('/').pop() ?? '');
-    asked.push(`${req.headers['dapr-api-token'] ?? '-'} ${name}`);
+    asked.push(`${String(req.headers['dapr-api-token'] ?? '-')} ${name}`);
     const value = secrets[name];
     if (value === undefined) res.writeHead(500).end('{"errorCode":"ERR_SECRET_GET"}');
     else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ [name]: value }));
