@@ -8,16 +8,17 @@ set -euo pipefail
 [[ -n "${HERALD_DAPRD_BINARY:-}" ]] || { echo "daprd.sh: HERALD_DAPRD_BINARY is not set (start Herald with npm start)" >&2; exit 1; }
 [[ -n "${HERALD_SENTRY_ADDRESS:-}" ]] || exec "$HERALD_DAPRD_BINARY" "$@"
 args=()
-mtls=0
+mtls=0 sentry=0
 while (( $# )); do
   case "$1" in
-    --sentry-address) args+=("$1" "$HERALD_SENTRY_ADDRESS"); shift ;;
-    --sentry-address=*) args+=("--sentry-address=$HERALD_SENTRY_ADDRESS") ;;
+    --sentry-address) sentry=1; args+=("$1" "$HERALD_SENTRY_ADDRESS"); shift ;;
+    --sentry-address=*) sentry=1; args+=("--sentry-address=$HERALD_SENTRY_ADDRESS") ;;
     --enable-mtls) mtls=1; args+=("$1") ;;
     --version) exec "$HERALD_DAPRD_BINARY" --version ;;
     *) args+=("$1") ;;
   esac
   shift
 done
-(( mtls )) || args=(--enable-mtls --sentry-address "$HERALD_SENTRY_ADDRESS" "${args[@]}")
+(( mtls )) || args=(--enable-mtls "${args[@]}")
+(( sentry )) || args=(--sentry-address "$HERALD_SENTRY_ADDRESS" "${args[@]}")
 exec "$HERALD_DAPRD_BINARY" "${args[@]}"

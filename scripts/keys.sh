@@ -4,8 +4,11 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 herald_install_and_build
-# The running stack's Dapr API token (its sidecars take no call without it): start.sh keeps it here.
-if [[ -z "${DAPR_API_TOKEN:-}" && -f "$HERALD_ROOT/.herald/run/local.env" ]]; then
-  set -a; source "$HERALD_ROOT/.herald/run/local.env"; set +a
+# The running stack's Dapr API token (its sidecars take no call without it) and intake's sidecar
+# port: start.sh keeps them in .herald/run/<stack>.env while the stack runs. HERALD_STACK names
+# a region of `npm run start:regions` (us, eu); the local stack otherwise.
+env_file="$HERALD_ROOT/.herald/run/${HERALD_STACK:-local}.env"
+if [[ -z "${DAPR_API_TOKEN:-}" && -f "$env_file" ]]; then
+  set -a; source "$env_file"; set +a
 fi
 exec node "$HERALD_ROOT/apps/intake/dist/keys-cli.js" "$@"

@@ -28,6 +28,7 @@ cleanup() {
   trap - EXIT INT TERM
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f "$RUN_DIR"/*.env
   say "stopped"
 }
 trap cleanup EXIT INT TERM
@@ -154,9 +155,10 @@ start_stack() {
     # channel apps take requests only from a sidecar that shows it), made anew for each start.
     # `dapr run -f` gives every sidecar and app this shell's environment, so locally the five apps
     # share one pair; on Kubernetes each app has its own (its own secret). Tools that talk to a
-    # running stack's sidecars (npm run keys) read the API token from .herald/run/<stack>.env.
+    # running stack's sidecars (npm run keys) read the API token and intake's sidecar port from
+    # .herald/run/<stack>.env, removed when the stack stops.
     export DAPR_API_TOKEN="${DAPR_API_TOKEN:-$(random_hex 24)}" APP_API_TOKEN="${APP_API_TOKEN:-$(random_hex 24)}"
-    (umask 077 && printf 'DAPR_API_TOKEN=%s\n' "$DAPR_API_TOKEN" >"$RUN_DIR/$name.env")
+    (umask 077 && printf 'DAPR_API_TOKEN=%s\nDAPR_HTTP_PORT=%s\n' "$DAPR_API_TOKEN" $((3500 + o)) >"$RUN_DIR/$name.env")
     say "$name: starting the apps (${run_file})"
     cd "$HERALD_ROOT"
     exec "$HERALD_DAPR_CLI" run -f "$run_file"
@@ -192,11 +194,15 @@ else
   fi
   HERALD_HOME_DIRECTORY_KEY="$(cat "$dir_key_file")"
   export HERALD_HOME_DIRECTORY_KEY
-  herald_database "$(node -p 'require("./components/regions.json").directoryDatabase')"
+  directory_db=$(node -p 'require("./components/regions.json").directoryDatabase') || die "cannot read components/regions.json"
+  herald_database "$directory_db"
   # Read first: what a stack starts must not read the rest of the list from the loop's input.
-  mapfile -t regions < <(node -e '
+  region_list=$(node -e '
     const { regions } = require("./components/regions.json");
-    for (const [name, r] of Object.entries(regions)) console.log([name, r.portOffset, r.redisPort, r.database, r.vhost, r.publicUrl].join(" "));')
+    for (const [name, r] of Object.entries(regions)) console.log([name, r.portOffset, r.redisPort, r.database, r.vhost, r.publicUrl].join(" "));') \
+    || die "cannot read the regions of components/regions.json"
+  mapfile -t regions <<<"$region_list"
+  (( ${#regions[@]} > 0 )) || die "components/regions.json names no region"
   for line in "${regions[@]}"; do
     read -r name offset redis_port database vhost url <<<"$line"
     say "region $name: intake on $url (API key: herald-local-dev-key)"

@@ -241,7 +241,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     let text = readFileSync(join(srcResources, file), 'utf8');
     text = withComponentSetting(text, 'redisHost', `127.0.0.1:${redisPort}`);
     text = withDatabase(text, file === 'homes.yaml' && opts.region ? opts.region.directoryDatabase : database, postgres);
-    text = withComponentSetting(text, 'connectionString@pubsub.rabbitmq', amqpUrl);
+    if (vhost) text = withComponentSetting(text, 'connectionString@pubsub.rabbitmq', amqpUrl);
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
@@ -373,7 +373,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
           KEY_PREFIX: info.keyPrefix,
           REDIS_URL: `redis://127.0.0.1:${redisPort}`,
           PUBLIC_BASE_URL: `http://127.0.0.1:${apps.intake.app}`,
-          AMQP_URL: amqpUrl,
+          // Where intake reads the queues' depth: the region's virtual host (a test's own broker may say otherwise).
+          AMQP_URL: opts.appEnv?.AMQP_URL ?? amqpUrl,
           ...(opts.region ? { REGION: opts.region.name, REGIONS: JSON.stringify(opts.region.regions) } : {}),
           LOG_LEVEL: opts.logLevel ?? 'warn',
           ...tokenEnv,

@@ -57,6 +57,8 @@ export function regionResource(file: string, text: string, name: string, spec: R
   // The customer directory is the regions' shared store; everything else is the region's own.
   out = withDatabase(out, file === 'homes.yaml' ? regions.directoryDatabase : spec.database, LOCAL_PG);
   out = out.replaceAll(`value: ${LOCAL_AMQP}\n`, `value: ${LOCAL_AMQP}/${spec.vhost}\n`);
+  // Any other spelling of the broker's address would keep the default virtual host, shared by every region.
+  if (/pubsub\.rabbitmq/.test(out) && !out.includes(`${LOCAL_AMQP}/${spec.vhost}`)) throw new Error(`${LOCAL}/resources/${file}: no broker address to give region ${name}'s virtual host`);
   const header = `# Region ${name}: made by \`npm run components\` from ${LOCAL}/resources/${file} with the region's\n# addresses (components/regions.json). Edit those, and run it again.\n`;
   return header + out;
 }

@@ -125,6 +125,46 @@ describe('API keys made through the API', () => {
     expect(await authenticate(`Bearer ${k.key}`)).toBeUndefined();
   });
 
+  it('does not keep a read that began before this replica revoked a key', async () => {
+    const k = made('acme', ['send']);
+    let release: (keys: StoredApiKey[]) => void = () => undefined;
+    let reads = 0;
+    const store = { read: () => { reads++; return reads === 1 ? new Promise<StoredApiKey[]>((r) => (release = r)) : Promise.resolve([{ ...k.stored, revokedAt: new Date().toISOString() }]); } };
+    const auth = createAuthenticator({ configured, store, cacheMs: 5_000 });
+    const before = auth.authenticate(`Bearer ${k.key}`);
+    auth.forget('acme');
+    release([k.stored]);
+    await before;
+    expect(await auth.authenticate(`Bearer ${k.key}`)).toBeUndefined();
+  });
+
+  it('asks a failing store again only after a moment, going on meanwhile with what it read', async () => {
+    let t = 0;
+    const k = made('acme', ['send']);
+    const store = countingStore({ acme: [k.stored] });
+    const { authenticate } = createAuthenticator({ configured, store, cacheMs: 5_000, now: () => t });
+    await authenticate(`Bearer ${k.key}`);
+    store.failing = true;
+    t = 5_000;
+    expect(await authenticate(`Bearer ${k.key}`)).toBeDefined();
+    t = 5_500;
+    expect(await authenticate(`Bearer ${k.key}`)).toBeDefined();
+    expect(store.reads).toBe(2);
+    t = 6_000;
+    await authenticate(`Bearer ${k.key}`);
+    expect(store.reads).toBe(3);
+  });
+
+  it('reads at most 100 tenants a second that it has not met: a flood of made-up keys costs no more', async () => {
+    const t = 0;
+    const store = countingStore({});
+    const { authenticate } = createAuthenticator({ configured, store, now: () => t });
+    const forged = (i: number) => `Bearer ${mintApiKey(`made-up-${i}`, randomBytes(8), randomBytes(32)).key}`;
+    for (let i = 0; i < 100; i++) expect(await authenticate(forged(i))).toBeUndefined();
+    await expect(authenticate(forged(100))).rejects.toBeInstanceOf(KeysUnavailable);
+    expect(store.reads).toBe(100);
+  });
+
   it('goes on with what it read for a while when the store fails, then says it cannot tell', async () => {
     let t = 0;
     const k = made('acme', ['send']);

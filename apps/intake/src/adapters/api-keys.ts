@@ -92,11 +92,15 @@ export interface ApiKeyStore {
   revoke(tenantId: string, id: string, revokedBy: string): Promise<StoredApiKey | undefined>;
 }
 
-/** Entries that no longer parse are skipped: one bad entry must not lock a tenant out. */
-function keysIn(value: unknown): StoredApiKey[] {
+/** The record's entries, as they are kept. */
+const entriesIn = (value: unknown): unknown[] => {
   const list = (value as { keys?: unknown } | undefined)?.keys;
-  if (!Array.isArray(list)) return [];
-  return list.flatMap((k) => {
+  return Array.isArray(list) ? list : [];
+};
+
+/** Entries that do not parse (a newer replica's, in a rolling upgrade) are skipped: one bad entry must not lock a tenant out. */
+function keysIn(value: unknown): StoredApiKey[] {
+  return entriesIn(value).flatMap((k) => {
     const parsed = StoredApiKeySchema.safeParse(k);
     return parsed.success ? [parsed.data] : [];
   });
@@ -109,7 +113,9 @@ export function createApiKeyStore(state: StatePort, opts: { store?: string; now?
     changeRecord(state, store, recordKeys.apiKeys(tenantId), (current) => {
       const at = now();
       const { keys, result } = edit(keysToKeep(keysIn(current), at), at);
-      return { ...(keys ? { value: { keys } } : {}), result };
+      // What this replica cannot read is written back as it was, not dropped.
+      const unread = entriesIn(current).filter((k) => !StoredApiKeySchema.safeParse(k).success);
+      return { ...(keys ? { value: { keys: [...keys, ...unread] } } : {}), result };
     });
 
   return {
@@ -163,11 +169,19 @@ export interface Authenticator {
 
 interface CachedRecord {
   keys: StoredApiKey[];
+  /** When the read that got these keys began: they are as of then. */
   readAt: number;
+  /** When the last read of them failed, if it did. */
+  failedAt?: number;
 }
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** An id not found is looked for again at most this often per tenant (a key made moments ago on another replica). */
 const MISS_REREAD_MS = 1_000;
+/** After a failed read, what was read before serves this long before the store is asked again. */
+const FAILURE_BACKOFF_MS = 1_000;
+/** Reads of tenants not in memory, per second, at most (and at once): a flood of made-up keys costs no more. */
+const UNKNOWN_TENANT_READS_PER_SECOND = 100;
 
 export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
   const configured = configuredKeys(opts.configured);
@@ -177,24 +191,58 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
   const now = opts.now ?? Date.now;
   const cache = new Map<string, CachedRecord>();
   const reading = new Map<string, Promise<StoredApiKey[]>>();
+  // Bumped by forget(): a read begun before it is not cached (it may predate a revocation).
+  const generation = new Map<string, number>();
+  const unknownReads = { tokens: UNKNOWN_TENANT_READS_PER_SECOND, at: now() };
+
+  function mayReadUnknownTenant(): boolean {
+    const t = now();
+    unknownReads.tokens = Math.min(UNKNOWN_TENANT_READS_PER_SECOND, unknownReads.tokens + ((t - unknownReads.at) / 1000) * UNKNOWN_TENANT_READS_PER_SECOND);
+    unknownReads.at = t;
+    if (unknownReads.tokens < 1) return false;
+    unknownReads.tokens -= 1;
+    return true;
+  }
+
+  function startRead(tenantId: string, store: Pick<ApiKeyStore, 'read'>): Promise<StoredApiKey[]> {
+    const gen = generation.get(tenantId) ?? 0;
+    const startedAt = now();
+    const read = store
+      .read(tenantId)
+      .then((keys) => {
+        if ((generation.get(tenantId) ?? 0) === gen) {
+          cache.delete(tenantId);
+          if (cache.size >= maxTenants) cache.delete(cache.keys().next().value as string);
+          cache.set(tenantId, { keys, readAt: startedAt });
+        }
+        return keys;
+      })
+      .finally(() => {
+        if (reading.get(tenantId) === read) reading.delete(tenantId);
+      });
+    reading.set(tenantId, read);
+    return read;
+  }
 
   /** A tenant's keys, read when what was read is `maxAgeMs` old or older (and kept while the store fails, up to staleMs). */
   async function keysOf(tenantId: string, store: Pick<ApiKeyStore, 'read'>, maxAgeMs: number): Promise<StoredApiKey[]> {
     const cached = cache.get(tenantId);
-    if (cached && now() - cached.readAt < maxAgeMs) return cached.keys;
+    const t = now();
+    if (cached && t - cached.readAt < maxAgeMs) return cached.keys;
+    const usable = cached && t - cached.readAt < cacheMs + staleMs;
+    // The store failed a moment ago: go on with what was read, rather than wait on it again at once.
+    if (usable && cached.failedAt !== undefined && t - cached.failedAt < FAILURE_BACKOFF_MS) return cached.keys;
     let read = reading.get(tenantId);
     if (!read) {
-      read = store.read(tenantId).finally(() => reading.delete(tenantId));
-      reading.set(tenantId, read);
+      if (!cached && !mayReadUnknownTenant()) throw new KeysUnavailable('too many API key lookups of tenants not in memory at once; retry shortly');
+      read = startRead(tenantId, store);
     }
     try {
-      const keys = await read;
-      cache.delete(tenantId);
-      if (cache.size >= maxTenants) cache.delete(cache.keys().next().value as string);
-      cache.set(tenantId, { keys, readAt: now() });
-      return keys;
+      return await read;
     } catch (err) {
-      if (cached && now() - cached.readAt < cacheMs + staleMs) return cached.keys;
+      const last = cache.get(tenantId);
+      if (last) last.failedAt = now();
+      if (last && now() - last.readAt < cacheMs + staleMs) return last.keys;
       throw new KeysUnavailable(`API keys of the tenant could not be read: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -206,13 +254,13 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
       const named = opts.store && key.length <= 512 ? parseApiKey(key) : undefined;
       if (!named || !opts.store) return configured.get(keyDigest(key))?.caller;
       // A key made moments ago on another replica is not in a record read before it: an id not
-      // found is looked for again, at most once a second per tenant (a flood of made-up ids
-      // costs no more reads than that).
+      // found is looked for again, at most once a second per tenant.
       const stored =
         (await keysOf(named.tenantId, opts.store, cacheMs)).find((k) => k.id === named.id) ??
         (await keysOf(named.tenantId, opts.store, Math.min(cacheMs, MISS_REREAD_MS))).find((k) => k.id === named.id);
-      if (!stored || stored.revokedAt || !digestMatches(key, stored.digest)) return undefined;
-      return { tenantId: named.tenantId, keyId: stored.id, scopes: new Set(stored.scopes) };
+      if (stored && !stored.revokedAt && digestMatches(key, stored.digest)) return { tenantId: named.tenantId, keyId: stored.id, scopes: new Set(stored.scopes) };
+      // A configured key may happen to have a made key's form.
+      return configured.get(keyDigest(key))?.caller;
     },
 
     async list(tenantId) {
@@ -222,7 +270,9 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
     },
 
     forget(tenantId) {
+      generation.set(tenantId, (generation.get(tenantId) ?? 0) + 1);
       cache.delete(tenantId);
+      reading.delete(tenantId);
     },
   };
 }

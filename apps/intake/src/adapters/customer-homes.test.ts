@@ -56,6 +56,8 @@ describe('customer homes', () => {
     await sidecar.deleteState(DIRECTORY, DIRECTORY_KEYS.marker);
     try {
       await expect(us.homeOf('t1', 'frank', { claim: true })).rejects.toBeInstanceOf(HomeUnavailable);
+      // A read (an erasure, say) of a customer it cannot find does not take them for its own either.
+      await expect(us.homeOf('t1', 'frank', { claim: false })).rejects.toBeInstanceOf(HomeUnavailable);
       await expect(us.verifyDirectory()).rejects.toThrow(/lost its marker/);
       expect(await us.homeOf('t1', 'erin', { claim: true })).toEqual({ here: true });
       // Another marker (a directory made anew) is refused alike.

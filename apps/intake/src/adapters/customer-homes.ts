@@ -51,6 +51,8 @@ export interface CustomerHomesOptions {
 }
 
 const MARKER_KEY = 'home|directory';
+/** How long a read that finds no home trusts a marker it found right. */
+const VERIFIED_FOR_MS = 5_000;
 const REGION_MARKER_KEY = 'herald|home-directory';
 
 interface Marker {
@@ -112,6 +114,14 @@ export function createCustomerHomes(opts: CustomerHomesOptions): CustomerHomes {
     }
   }
 
+  // When the marker was last found right: a read that finds no home trusts the directory this long.
+  let verifiedAt = Number.NEGATIVE_INFINITY;
+  async function verifiedRecently(): Promise<void> {
+    if (now().getTime() - verifiedAt < VERIFIED_FOR_MS) return;
+    await verifyDirectory();
+    verifiedAt = now().getTime();
+  }
+
   async function lookUp(key: string): Promise<string | undefined> {
     return regionIn((await opts.state.getState<unknown>(store, key))?.value);
   }
@@ -141,7 +151,14 @@ export function createCustomerHomes(opts: CustomerHomesOptions): CustomerHomes {
       if (cached) return answer(cached);
       let region: string | undefined;
       try {
-        region = (await lookUp(key)) ?? (mayClaim ? await claim(key) : undefined);
+        region = await lookUp(key);
+        // No home: a new customer, or a directory that lost them. A claim checks the marker; so
+        // does a read, before it answers "here" (an erasure sent to the wrong region of an emptied
+        // directory would otherwise report done while the data stays at home).
+        if (!region) {
+          if (mayClaim) region = await claim(key);
+          else await verifiedRecently();
+        }
       } catch (err) {
         if (err instanceof HomeUnavailable) throw err;
         throw new HomeUnavailable(`the customer directory cannot be read: ${err instanceof Error ? err.message : String(err)}`);

@@ -87,8 +87,8 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   // The routes of one customer: authenticated, then refused (421) when the customer lives in
   // another region; a route that writes makes a customer no region has yet this region's, once
   // its body has parsed.
-  const customerAuth = inTurn(auth, requireHomeHere(deps.homes, false));
-  const claimed = (parser: express.RequestHandler) => inTurn(parser, requireHomeHere(deps.homes, true));
+  const customerAuth = inTurn(auth, requireHomeHere(deps.homes, false, deps.log));
+  const claimed = (parser: express.RequestHandler) => inTurn(parser, requireHomeHere(deps.homes, true, deps.log));
   mountCustomerRoutes(router, customerAuth, claimed(json), { ...deps, now });
   const profileJson = express.json({ limit: deps.profileBodyLimitBytes ?? PROFILE_BODY_LIMIT_BYTES, strict: false, type: () => true });
   mountProfileRoutes(router, customerAuth, claimed(profileJson), { profiles: createProfiles({ customers: deps.customers, dataKeys: deps.dataKeys, log: deps.log, now }), log: deps.log });

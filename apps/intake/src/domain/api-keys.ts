@@ -17,8 +17,12 @@ export const ScopeSchema = z.enum(SCOPES);
 /**
  * The scope a request needs, from its method and path (before the router decodes them): one
  * table for every route, so a new route gets `read` or `send` by its method unless named here.
+ * The method as node gives it: upper case.
  */
-export function scopeFor(method: string, path: string): Scope {
+export function scopeFor(method: string, rawPath: string): Scope {
+  // The router matches paths whatever their case (express's default): so must this, or
+  // `POST /V1/API-KEYS` would be judged a `send` and served as the admin route it is.
+  const path = rawPath.toLowerCase();
   if (path === '/v1/api-keys' || path.startsWith('/v1/api-keys/')) return 'admin';
   if (method === 'GET' || method === 'HEAD') return 'read';
   if (path === '/v1/webhooks' || path.startsWith('/v1/webhooks/')) return 'admin';
@@ -87,9 +91,16 @@ export const MAX_ACTIVE_KEYS = 50;
 /** A revoked key stays listed, for the audit, this long. */
 export const REVOKED_KEPT_MS = 90 * 86_400_000;
 
-/** The keys worth keeping: every active one, and the revoked ones of the last 90 days. */
+/** Revoked keys listed at most, the most recent: the record every cache miss reads stays small. */
+export const MAX_REVOKED_KEPT = 100;
+
+/** The keys worth keeping: every active one, and the revoked ones of the last 90 days (the latest 100). */
 export function keysToKeep(keys: readonly StoredApiKey[], now: Date): StoredApiKey[] {
-  return keys.filter((k) => k.revokedAt === undefined || now.getTime() - Date.parse(k.revokedAt) < REVOKED_KEPT_MS);
+  const recent = keys
+    .filter((k) => k.revokedAt !== undefined && now.getTime() - Date.parse(k.revokedAt) < REVOKED_KEPT_MS)
+    .sort((a, b) => Date.parse(b.revokedAt ?? '') - Date.parse(a.revokedAt ?? ''))
+    .slice(0, MAX_REVOKED_KEPT);
+  return keys.filter((k) => k.revokedAt === undefined || recent.includes(k));
 }
 
 /** A key as the API shows it. `source`: made through the API, or configured in the secret store. */

@@ -44,6 +44,10 @@ describe('/v1/api-keys', () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ error: { code: 'insufficient_scope', scope: 'read' } });
     expect((await call('POST', '/v1/api-keys', { key: sendOnly.key, body: { scopes: ['admin'] } })).body).toMatchObject({ error: { scope: 'admin' } });
+    // The router takes a path in any case: so does the scope check.
+    for (const [method, path] of [['POST', '/V1/API-KEYS'], ['POST', '/v1/Webhooks'], ['DELETE', '/v1/Customers/c-1']] as const) {
+      expect((await call(method, path, { key: sendOnly.key, body: method === 'POST' ? { scopes: ['admin'], url: 'https://hooks.example.com/x' } : undefined })).status).toBe(403);
+    }
     const reader = await makeKey(['read']);
     expect((await call('GET', '/v1/admission', { key: reader.key })).status).toBe(200);
     const notification = { customerId: 'c-1', channel: 'email', to: { email: 'a@example.com' }, content: { subject: 's', text: 't' } };

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { CustomerIdSchema } from '@herald/contracts';
+import { errMessage, type Logger } from '@herald/service';
 import { apiError, validationError, wrongRegion } from '../../domain/api-error.js';
 import type { CustomerHomes } from '../customer-homes.js';
 import type { Authenticate } from '../api-keys.js';
@@ -34,7 +35,7 @@ export function requireTenant(authenticate: Authenticate): RequestHandler {
  * this region's; without, such a customer is let through as this region's and no one is
  * claimed. Without `homes` (one region) every customer is here.
  */
-export function requireHomeHere(homes: Pick<CustomerHomes, 'homeOf'> | undefined, claim: boolean): RequestHandler {
+export function requireHomeHere(homes: Pick<CustomerHomes, 'homeOf'> | undefined, claim: boolean, log?: Logger): RequestHandler {
   return (req, res, next) => {
     const customer = CustomerIdSchema.safeParse(req.params.customerId);
     // No customer in the path, or an invalid one (the route answers that): nothing to check.
@@ -45,7 +46,10 @@ export function requireHomeHere(homes: Pick<CustomerHomes, 'homeOf'> | undefined
     homes.homeOf(String(res.locals.tenantId), customer.data, { claim }).then((home) => {
       if (home.here) next();
       else res.status(421).json(wrongRegion(customer.data, home.region, home.baseUrl));
-    }, () => unavailable(res, 'the customer directory cannot be read now; retry later'));
+    }, (err: unknown) => {
+      log?.error({ err: errMessage(err) }, 'customer directory unavailable');
+      unavailable(res, 'the customer directory cannot be read now; retry later');
+    });
   };
 }
 
