@@ -44,7 +44,7 @@ import {
 import { retryDelayMs, type RetryPolicy } from './backoff.js';
 import { nextHandoffDelayMs, type DispatchPolicy } from './dispatch-deadline.js';
 import type { Channel } from '@herald/contracts';
-import { bareEntry, currentChannel, entry, erasedState, sendOf, type Effect, type NotificationState, type PreferencesLookup } from './notification-state.js';
+import { bareEntry, CUSTOMER_ERASED, currentChannel, entry, erasedState, sendOf, type Effect, type NotificationState, type PreferencesLookup } from './notification-state.js';
 import { quietHoursEnd } from './quiet-hours.js';
 
 export type { Effect, NotificationState, PreferencesLookup } from './notification-state.js';
@@ -68,7 +68,7 @@ export type NotificationEvent =
 /** Reasons Herald gives in the timeline for its own decisions, stable for callers to match on. */
 export const REASONS = {
   /** The customer was erased (their data key destroyed) before it went out. */
-  customerErased: 'customer_erased',
+  customerErased: CUSTOMER_ERASED,
   /** The sealed recipient or content failed to open: tampered with, or sealed under another key. */
   undecryptable: 'undecryptable',
   /** Neither the request nor the customer's profile says where the channel's message goes. */

@@ -213,6 +213,12 @@ describe('erase', () => {
     expect(s.timeline.map((e) => e.status)).toEqual(['accepted', 'dispatched', 'sent', 'delivered']);
   });
 
+  it('keeps the reason customer_erased of an end the channel reported before the erasure reached the actor', () => {
+    const endedByChannel = must(decide(dispatched(), result(1, { kind: 'erased', provider: 'sendgrid' }), ctx()).state);
+    const s = expectStripped(decide(endedByChannel, erase(), ctx()).state);
+    expect(s.timeline.at(-1)).toEqual({ at: t0.toISOString(), status: 'canceled', channel: 'email', attempt: 1, reason: 'customer_erased' });
+  });
+
   it('is idempotent: a second erase changes nothing', () => {
     const once = must(decide(later(), erase(), ctx()).state);
     expect(decide(once, erase(), ctx({ now: at(60_000) }))).toEqual({ state: once, effects: [], changed: false });

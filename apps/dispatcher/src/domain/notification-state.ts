@@ -152,12 +152,18 @@ export function bareEntry(e: TimelineEntry): TimelineEntry {
   return entry({ at: e.at, status: e.status, channel: e.channel, attempt: e.attempt });
 }
 
+/** The reason of an entry that ended a notification because its customer was erased: Herald's code, quoting nothing. */
+export const CUSTOMER_ERASED = 'customer_erased';
+
 /**
  * The notification with its customer's data gone: recipient, content and metadata deleted, the
  * customer id emptied (the customer's history finds notifications by it, and must find none),
- * and each timeline entry bare (a provider's reason may quote an address).
+ * and each timeline entry bare (a provider's reason may quote an address), but for the reason
+ * `customer_erased`. A channel that found the customer's key gone may have ended the
+ * notification so before the erasure reached its actor; the end keeps saying why.
  */
 export function erasedState(state: NotificationState): NotificationState {
   const { to: _to, content: _content, metadata: _metadata, ...rest } = state;
-  return { ...rest, customerId: '', erased: true, timeline: state.timeline.map(bareEntry) };
+  const bare = (e: TimelineEntry): TimelineEntry => (e.reason === CUSTOMER_ERASED ? { ...bareEntry(e), reason: CUSTOMER_ERASED } : bareEntry(e));
+  return { ...rest, customerId: '', erased: true, timeline: state.timeline.map(bare) };
 }
