@@ -62,7 +62,10 @@ random_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # Everything it exports stays in its own subshell (the CLI gives daprd this environment).
 start_stack() {
   local name=$1 o=$2 redis_port=$3 database=$4 vhost=$5 run_file=$6 ring_file=$7
-  local sentry_port=$((50010 + o)) placement_port=$((50005 + o)) scheduler_port=$((50006 + o))
+  # Placement and scheduler on Dapr's own ports, the scheduler's etcd on etcd's (2379, 2380, as
+  # before: an etcd keeps its peer address in its data); sentry and placement's raft port below
+  # Linux's ephemeral range (32768-60999), where no outgoing connection can take one first.
+  local sentry_port=$((30010 + o)) placement_port=$((50005 + o)) scheduler_port=$((50006 + o))
   local cache="$HERALD_CACHE_DIR/stack-$name"
   [[ "$name" == local ]] && cache="$HERALD_CACHE_DIR"
 
@@ -120,7 +123,7 @@ start_stack() {
   # Placement (actor placement) and scheduler (actor reminders), with their certificates from sentry.
   need_free "$name placement" "$placement_port"
   "$HERALD_PLACEMENT" --port "$placement_port" --healthz-port $((58080 + o)) --metrics-port $((59090 + o)) \
-    --initial-cluster "dapr-placement-0=127.0.0.1:$((50013 + o))" --log-level warn "${tls[@]}" >"$LOG_DIR/$name-placement.log" 2>&1 &
+    --initial-cluster "dapr-placement-0=127.0.0.1:$((30013 + o))" --log-level warn "${tls[@]}" >"$LOG_DIR/$name-placement.log" 2>&1 &
   pids+=($!)
   need_free "$name scheduler" "$scheduler_port"
   # Reminders live in the scheduler's etcd: keep its data where a restart finds it again. Its
@@ -128,7 +131,7 @@ start_stack() {
   mkdir -p "$cache/scheduler-data" "$cache/scheduler-identity"
   find "$cache/scheduler-identity" -mindepth 1 -maxdepth 1 -name '*-tls' -mmin +60 -exec rm -rf {} + 2>/dev/null || true
   "$HERALD_SCHEDULER" --port "$scheduler_port" --healthz-port $((58081 + o)) --metrics-port $((59091 + o)) \
-    --etcd-client-port $((50011 + o)) --etcd-initial-cluster "dapr-scheduler-server-0=http://localhost:$((50012 + o))" \
+    --etcd-client-port $((2379 + o)) --etcd-initial-cluster "dapr-scheduler-server-0=http://localhost:$((2380 + o))" \
     --etcd-data-dir "$cache/scheduler-data" --identity-directory-write "$cache/scheduler-identity/tls" \
     --log-level warn "${tls[@]}" >"$LOG_DIR/$name-scheduler.log" 2>&1 &
   pids+=($!)
