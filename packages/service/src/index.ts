@@ -1,4 +1,5 @@
 export * from './app-token.js';
+export * from './bounded-map.js';
 export * from './config.js';
 export * from './http-server.js';
 export * from './log.js';

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { StatePort } from '@herald/dapr';
+import { setBounded } from '@herald/service';
 import { changeRecord, RECORD_STORE, recordKeys } from '@herald/stores';
 import {
   keysToKeep,
@@ -211,9 +212,7 @@ export function createAuthenticator(opts: AuthenticatorOptions): Authenticator {
       .read(tenantId)
       .then((keys) => {
         if ((generation.get(tenantId) ?? 0) === gen) {
-          cache.delete(tenantId);
-          if (cache.size >= maxTenants) cache.delete(cache.keys().next().value as string);
-          cache.set(tenantId, { keys, readAt: startedAt });
+          setBounded(cache, tenantId, { keys, readAt: startedAt }, maxTenants);
         }
         return keys;
       })

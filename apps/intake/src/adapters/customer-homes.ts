@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { StateConflict, type StatePort } from '@herald/dapr';
+import { setBounded } from '@herald/service';
 import { RECORD_STORE } from '@herald/stores';
 
 // Where each customer lives. Herald runs one independent stack per region, and a customer's
@@ -77,11 +78,6 @@ export function createCustomerHomes(opts: CustomerHomesOptions): CustomerHomes {
     `home|${createHmac('sha256', opts.key).update(tenantId).update('\u0000').update(customerId).digest('hex').slice(0, 40)}`;
 
   const answer = (region: string): Home => (region === opts.region ? { here: true } : { here: false, region, baseUrl: opts.regions[region] });
-
-  function remember(key: string, region: string): void {
-    if (known.size >= cacheSize) known.delete(known.keys().next().value as string);
-    known.set(key, region);
-  }
 
   async function verifyDirectory(): Promise<void> {
     const [directory, ours] = await Promise.all([opts.state.getState<unknown>(store, MARKER_KEY), opts.state.getState<unknown>(recordStore, REGION_MARKER_KEY)]);
@@ -164,7 +160,7 @@ export function createCustomerHomes(opts: CustomerHomesOptions): CustomerHomes {
         throw new HomeUnavailable(`the customer directory cannot be read: ${err instanceof Error ? err.message : String(err)}`);
       }
       if (!region) return { here: true };
-      remember(key, region);
+      setBounded(known, key, region, cacheSize);
       return answer(region);
     },
   };

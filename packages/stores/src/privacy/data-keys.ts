@@ -5,6 +5,7 @@
 // happens; with no announcements to trust (none configured, or Redis unreachable) it keeps
 // nothing beyond that TTL.
 import { StateConflict, type StatePort } from '@herald/dapr';
+import { setBounded } from '@herald/service';
 import { newDataKey, sealedKeyId, Undecryptable, type DataKey, type SealContext } from './envelope.js';
 import type { KeyDrops } from './key-drops.js';
 import { WrappedDataKeySchema, type KeyRing, type WrappedDataKey } from './key-ring.js';
@@ -107,10 +108,7 @@ export function createDataKeys(opts: DataKeysOptions): DataKeys {
 
   function remember(k: string, key: DataKey): void {
     if (!trusted()) return;
-    cache.delete(k);
-    cache.set(k, { key, until: now() + ttl });
-    // Oldest first: Map keeps insertion order.
-    while (cache.size > maxCached) cache.delete(cache.keys().next().value as string);
+    setBounded(cache, k, { key, until: now() + ttl }, maxCached);
   }
 
   async function read(tenantId: string, customerId: string): Promise<DataKey | undefined> {

@@ -42,6 +42,19 @@ export interface AcceptManyDeps {
   log: Logger;
 }
 
+/** `make` for each customer once: later calls for the same customer share its promise. */
+function oncePerCustomer<T>(make: (customerId: string) => Promise<T>): (customerId: string) => Promise<T> {
+  const made = new Map<string, Promise<T>>();
+  return (customerId) => {
+    let answer = made.get(customerId);
+    if (!answer) {
+      answer = make(customerId);
+      made.set(customerId, answer);
+    }
+    return answer;
+  };
+}
+
 /**
  * Accepts validated requests of one tenant, whose quota the caller has already checked: lane
  * admission, sealing under the customer's data key, the Idempotency-Key claims, one publish for
@@ -68,34 +81,23 @@ export async function acceptMany(
   deps.admission.reserve(tenantId, candidates.length, now);
 
   // A batch often holds several notifications of one customer: their key is read once.
-  const keys = new Map<string, Promise<DataKey>>();
-  const keyOf = (customerId: string): Promise<DataKey> => {
-    let key = keys.get(customerId);
-    if (!key) {
-      key = deps.dataKeys.forSealing(tenantId, customerId);
-      keys.set(customerId, key);
-      void key.catch((err: unknown) => deps.log.error({ tenantId, err: errMessage(err) }, 'data key unavailable'));
-    }
+  const keyOf = oncePerCustomer((customerId): Promise<DataKey> => {
+    const key = deps.dataKeys.forSealing(tenantId, customerId);
+    void key.catch((err: unknown) => deps.log.error({ tenantId, err: errMessage(err) }, 'data key unavailable'));
     return key;
-  };
+  });
 
   // Where each customer lives, once a customer: after the checks that write nothing (a shed lane
   // claims no customer), before anything of theirs is made or written (their data key, an
   // Idempotency-Key claim), so a customer of another region leaves nothing here.
-  const homes = new Map<string, Promise<Home | 'unavailable'>>();
-  const homeOf = (customerId: string): Promise<Home | 'unavailable'> => {
-    let home = homes.get(customerId);
-    if (!home) {
-      home = deps.homes
-        ? deps.homes.homeOf(tenantId, customerId, { claim: true }).catch((err: unknown) => {
-            deps.log.error({ tenantId, err: errMessage(err) }, 'customer directory unavailable');
-            return 'unavailable' as const;
-          })
-        : Promise.resolve({ here: true as const });
-      homes.set(customerId, home);
-    }
-    return home;
-  };
+  const homeOf = oncePerCustomer((customerId): Promise<Home | 'unavailable'> =>
+    deps.homes
+      ? deps.homes.homeOf(tenantId, customerId, { claim: true }).catch((err: unknown) => {
+          deps.log.error({ tenantId, err: errMessage(err) }, 'customer directory unavailable');
+          return 'unavailable' as const;
+        })
+      : Promise.resolve({ here: true as const }),
+  );
 
   // Keys and claims run in parallel (a round trip each, when the key is not in memory); only
   // keyed requests make a claim. The key comes first, so a request refused for want of it has
