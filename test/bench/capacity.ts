@@ -1,5 +1,10 @@
 // npm run capacity -- --daily 50000000 --peak 2000 [--retention-days 90] [--cloud azure|aws|both]
 //                     [--bench FILE.json] [--prices-azure FILE.json] [--prices-aws FILE.json]
+// npm run capacity -- --k8s write|check [--bench FILE.json]
+//
+// With --k8s, sizes each region's Kubernetes overlay instead (k8s/overlays/<region>/capacity.yaml:
+// requests, limits, replicas, autoscaler bounds) for the region's daily volume and peak in
+// components/regions.json: `write` writes the files, `check` fails naming those that differ.
 //
 // Sizes Herald for a daily volume, a peak rate and a retention from what a bench run measured
 // per notification (default: the committed reference run, test/bench/reference/steady.json),
@@ -8,7 +13,7 @@
 // total beside the reviewed design's own figures, and, for 50M and 150M a day, the reviewed
 // design's broker messages and state writes beside Herald's measured ones. docs/capacity.md
 // explains the model.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../harness/stack.js';
@@ -28,6 +33,8 @@ import {
   type CloudCost,
   type PriceTable,
 } from './capacity-model.js';
+import { capacityPatch, podSizes } from './k8s-capacity.js';
+import { readRegions } from '../tools/components.js';
 
 function main(): void {
   const { values: args } = parseArgs({
@@ -45,6 +52,7 @@ function main(): void {
       'postgres-cpu-ms': { type: 'string', default: String(DEFAULT_ASSUMPTIONS.postgresCpuMsAssumed) },
       'single-postgres': { type: 'boolean', default: false },
       'stream-maxlen': { type: 'string', default: String(DEFAULT_ASSUMPTIONS.streamMaxLenPerLane) },
+      k8s: { type: 'string' },
     },
   });
 
@@ -70,6 +78,15 @@ function main(): void {
   if (clouds.length === 0) throw new Error(`--cloud is azure, aws or both (got ${args.cloud})`);
 
   const measured = measuredFrom(JSON.parse(readFileSync(args.bench, 'utf8')));
+  if (args.k8s !== undefined) {
+    if (args.k8s !== 'write' && args.k8s !== 'check') throw new Error(`--k8s is write or check (got ${args.k8s})`);
+    const stale = k8sOverlays(measured, args.bench, assumptions, args.k8s);
+    if (stale.length > 0) {
+      console.error(`not what \`npm run capacity -- --k8s write\` makes from ${relative(ROOT, args.bench)}:\n  ${stale.join('\n  ')}`);
+      process.exitCode = 1;
+    }
+    return;
+  }
   const pricesPath = (c: Cloud) => (c === 'azure' ? args['prices-azure'] : args['prices-aws']);
   const tables = new Map<Cloud, PriceTable>(
     clouds.map((c) => {
@@ -247,9 +264,33 @@ function main(): void {
   console.log('  (the review gave no CPU figure for its design, so only the amplification is compared)');
 }
 
-try {
-  main();
-} catch (e) {
-  console.error(`capacity: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
+/**
+ * Each region overlay's capacity.yaml as the model sizes it from `measured`: writes them, or
+ * answers those whose committed copy differs.
+ */
+export function k8sOverlays(measured: ReturnType<typeof measuredFrom>, bench: string, a: Assumptions, mode: 'write' | 'check'): string[] {
+  const stale: string[] = [];
+  for (const [region, spec] of Object.entries(readRegions().regions)) {
+    const { daily, peak } = spec.kubernetes;
+    const what = `${measured.scenario} run of ${measured.date.slice(0, 10)}${measured.gitCommit ? `, commit ${measured.gitCommit}` : ''}: ${measured.cpuMsPerNotification.toFixed(2)} CPU-ms per notification`;
+    const text = capacityPatch(region, podSizes(plan(measured, daily, peak, a), a), { bench: relative(ROOT, bench), what, daily, peak });
+    const path = join(ROOT, 'k8s/overlays', region, 'capacity.yaml');
+    if (mode === 'write') {
+      writeFileSync(path, text);
+      console.log(`wrote ${relative(ROOT, path)}`);
+    } else if (!existsSync(path) || readFileSync(path, 'utf8') !== text) {
+      stale.push(relative(ROOT, path));
+    }
+  }
+  if (mode === 'check' && stale.length === 0) console.log('the overlays\' capacity is what the model makes');
+  return stale;
+}
+
+if (process.argv[1] && import.meta.filename === process.argv[1]) {
+  try {
+    main();
+  } catch (e) {
+    console.error(`capacity: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  }
 }

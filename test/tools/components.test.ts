@@ -12,10 +12,10 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-/** Each region's folders: its local stack, and its Azure stack where there is one. */
+/** Each region's folders: its local stack, its Kubernetes overlay, and its Azure stack where there is one. */
 function regionFolders(): Array<{ region: string; folder: string }> {
   return Object.keys(readRegions().regions).flatMap((region) =>
-    [`components/${region}`, `components/azure/${region}`].filter((f) => existsSync(join(ROOT, f))).map((folder) => ({ region, folder })),
+    [`components/${region}`, `k8s/overlays/${region}`, `components/azure/${region}`].filter((f) => existsSync(join(ROOT, f))).map((folder) => ({ region, folder })),
   );
 }
 
@@ -36,7 +36,7 @@ describe('the region folders', () => {
     }
     expect(foreign).toEqual([]);
     // Both regions have a local folder, and the check saw them.
-    expect(regionFolders().map((f) => f.folder)).toEqual(expect.arrayContaining(['components/us', 'components/eu']));
+    expect(regionFolders().map((f) => f.folder)).toEqual(expect.arrayContaining(['components/us', 'components/eu', 'k8s/overlays/us', 'k8s/overlays/eu']));
   });
 
   it('keep each region on its own Redis, database and virtual host, and share only the customer directory', () => {

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { withComponentSetting } from '../harness/stack.js';
 import { withDatabase } from '../harness/postgres.js';
 import { ROOT } from '../harness/root.js';
+import { madeK8sFiles, type KubernetesDirectory, type KubernetesRegion } from './k8s-manifests.js';
 
 export interface RegionSpec {
   /** Added to every port of the local stack (apps, sidecars, control plane). */
@@ -22,11 +23,15 @@ export interface RegionSpec {
   publicUrl: string;
   /** Names that belong to this region alone: no other region's folder may contain one. */
   markers: string[];
+  /** What the region's Kubernetes overlay names (k8s-manifests.ts). */
+  kubernetes: KubernetesRegion;
 }
 
 export interface Regions {
   /** The customer directory's database, the one store every region shares (homes.yaml). */
   directoryDatabase: string;
+  /** The customer directory's server on Kubernetes. */
+  kubernetesDirectory: KubernetesDirectory;
   regions: Record<string, RegionSpec>;
 }
 
@@ -147,6 +152,7 @@ export function madeFiles(root = ROOT): Map<string, string> {
     }
     files.set(`${dir}/dapr.yaml`, runFile(root, name, spec, regions));
   }
+  for (const [path, content] of madeK8sFiles(root, regions.regions, regions.kubernetesDirectory, intakeConfig)) files.set(path, content);
   return files;
 }
 
@@ -160,8 +166,7 @@ export function staleFiles(root = ROOT): string[] {
       return true;
     }
   }).map(([path]) => path);
-  const extra = Object.keys(readRegions(root).regions).flatMap((name) => {
-    const dir = `components/${name}/resources`;
+  const extra = Object.keys(readRegions(root).regions).flatMap((name) => [`components/${name}/resources`, `k8s/overlays/${name}/dapr`]).flatMap((dir) => {
     let present: string[] = [];
     try {
       present = readdirSync(join(root, dir));

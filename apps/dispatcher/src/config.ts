@@ -18,6 +18,8 @@ const count = (fallback: number, max: number) => z.coerce.number().int().min(1).
 
 const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend(dataKeysEnvSchema.shape).extend({
   APP_PORT: portSchema.default(3001),
+  /** Where the app listens: its sidecar's side only, unless a pod's probes must reach it (0.0.0.0 on Kubernetes). */
+  APP_HOST: z.string().default('127.0.0.1'),
   TOPIC_PREFIX: z.string().default(''),
   RETRY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   RETRY_BASE_DELAY_MS: z.coerce.number().int().min(10).default(2_000),

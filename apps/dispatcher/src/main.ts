@@ -74,7 +74,7 @@ const subscriptions = createLaneSubscriptions({
 // A bulk delivery carries a whole batch of accepted notifications: room for the largest.
 // Every route but the health check is for the sidecar alone: with an app token, nothing else is served.
 const sidecarOnly = requireAppToken(config.APP_API_TOKEN, (path) => path === '/healthz');
-const server = await startHttpServer({ host: '127.0.0.1', port: config.APP_PORT, routes: [sidecarOnly, actorHost, subscriptions], log, maxBodyBytes: 16 * 1024 * 1024 });
+const server = await startHttpServer({ host: config.APP_HOST, port: config.APP_PORT, routes: [sidecarOnly, actorHost, subscriptions], log, maxBodyBytes: 16 * 1024 * 1024 });
 webhooks.start();
 const watchdog = createDispatchWatchdog({ list: deadlines, sidecar, log, intervalMs: config.WATCHDOG_INTERVAL_MS });
 watchdog.start();
