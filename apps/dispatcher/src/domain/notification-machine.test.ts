@@ -117,7 +117,7 @@ describe('delivery results', () => {
     const retrying = decide(dispatched(), transient(1), ctx({ random: 0.5 })).state;
     const again = decide(retrying, transient(1), ctx({ random: 0.9, now: at(100) }));
     expect(again.changed).toBe(false);
-    expect(again.effects).toEqual([{ type: 'schedule-wake', at: '2026-11-25T10:00:00.500Z' }, { type: 'notify', index: 2 }]);
+    expect(again.effects).toEqual([{ type: 'watch', at: '2026-11-25T10:01:05.500Z' }, { type: 'schedule-wake', at: '2026-11-25T10:00:00.500Z' }, { type: 'notify', index: 2 }]);
   });
 
   it('changes nothing on a duplicate result', () => {
@@ -152,7 +152,8 @@ describe('retries', () => {
     expect(d.state?.status).toBe('retrying');
     expect(d.state?.timeline.at(-1)).toMatchObject({ status: 'retrying', attempt: 1, reason: 'HTTP 503' });
     expect(d.state?.wakeAt).toBe('2026-11-25T10:00:00.500Z');
-    expect(d.effects).toEqual([{ type: 'schedule-wake', at: '2026-11-25T10:00:00.500Z' }, { type: 'notify', index: 2 }, { type: 'unwatch' }]);
+    // The watchdog looks 65 s after the wake-up time, in case the reminder is lost.
+    expect(d.effects).toEqual([{ type: 'watch', at: '2026-11-25T10:01:05.500Z' }, { type: 'schedule-wake', at: '2026-11-25T10:00:00.500Z' }, { type: 'notify', index: 2 }]);
     const next = decide(d.state, wake(), ctx({ now: at(500) }));
     expect(next.state?.status).toBe('dispatched');
     expect(next.state?.attempt).toBe(2);
@@ -168,7 +169,7 @@ describe('retries', () => {
     const retrying = decide(dispatched(), transient(1, 10_000), ctx()).state;
     const early = decide(retrying, wake(), ctx({ now: at(2_000) }));
     expect(early.changed).toBe(false);
-    expect(early.effects[0]).toEqual({ type: 'schedule-wake', at: '2026-11-25T10:00:10.000Z' });
+    expect(early.effects.slice(0, 2)).toEqual([{ type: 'watch', at: '2026-11-25T10:01:15.000Z' }, { type: 'schedule-wake', at: '2026-11-25T10:00:10.000Z' }]);
     const redispatched = decide(retrying, wake(), ctx({ now: at(10_000) })).state;
     expect(decide(redispatched, wake(), ctx({ now: at(10_001) }))).toEqual({ state: redispatched, effects: [], changed: false });
   });
@@ -239,13 +240,28 @@ describe('dispatch deadlines and hand-offs', () => {
     expect(decide(state, { type: 'accept', accepted, preferences: none }, ctx()).effects[0]).toEqual({ type: 'watch', at: state.dueBy });
   });
 
-  it('wakes a waiting notification whose reminder is long overdue, and otherwise only leaves the list', () => {
+  it('wakes a waiting notification whose reminder is long overdue, looks again at one not yet overdue, and otherwise only leaves the list', () => {
     const retrying = must(decide(dispatched(), transient(1), ctx()).state);
-    expect(decide(retrying, overdue, ctx({ now: at(10_000) })).effects).toEqual([{ type: 'unwatch' }]);
+    expect(decide(retrying, overdue, ctx({ now: at(10_000) })).effects).toEqual([{ type: 'watch', at: '2026-11-25T10:01:05.500Z' }]);
     expect(decide(retrying, overdue, ctx({ now: at(120_000) })).state).toMatchObject({ status: 'dispatched', attempt: 2 });
     const done = must(decide(dispatched(), sent(1), ctx()).state);
     expect(decide(done, overdue, ctx())).toEqual({ state: done, effects: [{ type: 'unwatch' }], changed: false });
     expect(decide(undefined, overdue, ctx())).toEqual({ state: undefined, effects: [{ type: 'unwatch' }], changed: false });
+  });
+
+  it('puts a waiting notification on the watchdog list, so a reminder that is lost (its host died as it fell due) still wakes it', () => {
+    // Scheduled for 12:00: the watchdog looks at 12:01:05, and its overdue call then sends.
+    const scheduled = decide(undefined, { type: 'accept', accepted: acceptedOf({ sendAt: '2026-11-25T12:00:00Z' }), preferences: none }, ctx());
+    expect(scheduled.effects[0]).toEqual({ type: 'watch', at: '2026-11-25T12:01:05.000Z' });
+    // No reminder ever fired.
+    const woken = decide(scheduled.state, overdue, ctx({ now: new Date('2026-11-25T12:01:05Z') }));
+    expect(woken.state).toMatchObject({ status: 'dispatched', attempt: 1 });
+    expect(woken.effects.map((e) => e.type)).toEqual(['watch', 'send', 'notify']);
+    // A redelivered accept re-issues the watch with the reminder.
+    expect(decide(scheduled.state, { type: 'accept', accepted: acceptedOf({ sendAt: '2026-11-25T12:00:00Z' }), preferences: none }, ctx()).effects.slice(0, 2)).toEqual([
+      { type: 'watch', at: '2026-11-25T12:01:05.000Z' },
+      { type: 'schedule-wake', at: '2026-11-25T12:00:00.000Z' },
+    ]);
   });
 
   it('announces on a redelivery the last change of status, not a hand-over note', () => {
@@ -280,7 +296,7 @@ describe('fallback', () => {
     const d = decide(dispatched(multi), { ...permanent(1, 'push') }, ctx());
     expect(d.state?.status).toBe('retrying');
     expect(d.state?.timeline.at(-1)?.reason).toBe('push failed: invalid address; falling back to sms');
-    expect(d.effects[0]).toEqual({ type: 'schedule-wake', at: t0.toISOString() });
+    expect(d.effects.slice(0, 2)).toEqual([{ type: 'watch', at: '2026-11-25T10:01:05.000Z' }, { type: 'schedule-wake', at: t0.toISOString() }]);
     const next = decide(d.state, wake(), ctx());
     // Each channel's dispatch carries its own field only.
     expect(next.effects[1]).toMatchObject({ type: 'send', dispatch: { channel: 'sms', attempt: 2, to: { phone: to.phone } } });
@@ -323,7 +339,7 @@ describe('scheduled sends, expiry and cancel', () => {
     const d = accept(later);
     expect(d.state?.status).toBe('scheduled');
     expect(d.state?.wakeAt).toBe('2026-11-25T12:00:00.000Z');
-    expect(d.effects).toEqual([{ type: 'notify', index: 0 }, { type: 'schedule-wake', at: '2026-11-25T12:00:00.000Z' }, { type: 'notify', index: 1 }]);
+    expect(d.effects).toEqual([{ type: 'watch', at: '2026-11-25T12:01:05.000Z' }, { type: 'notify', index: 0 }, { type: 'schedule-wake', at: '2026-11-25T12:00:00.000Z' }, { type: 'notify', index: 1 }]);
     const fired = decide(d.state, wake(), ctx({ now: new Date('2026-11-25T12:00:00.050Z') }));
     expect(fired.state?.status).toBe('dispatched');
   });
@@ -337,7 +353,7 @@ describe('scheduled sends, expiry and cancel', () => {
     expect(d.state?.wakeAt).toBe('2026-11-25T11:00:00.000Z');
     const fired = decide(d.state, wake(), ctx({ now: new Date('2026-11-25T11:00:00Z') }));
     expect(fired.state?.status).toBe('expired');
-    expect(fired.effects).toEqual([{ type: 'notify', index: 2 }]);
+    expect(fired.effects).toEqual([{ type: 'notify', index: 2 }, { type: 'unwatch' }]);
   });
 
   it('expires at accept when the event arrives after expiresAt (a backlog)', () => {
@@ -355,7 +371,7 @@ describe('scheduled sends, expiry and cancel', () => {
     const d = decide(accept(later).state, { type: 'cancel', tenantId: 'tenant-a' }, ctx());
     expect(d.state?.status).toBe('canceled');
     expect(d.state?.wakeAt).toBeUndefined();
-    expect(d.effects).toEqual([{ type: 'cancel-wake' }, { type: 'notify', index: 2 }]);
+    expect(d.effects).toEqual([{ type: 'cancel-wake' }, { type: 'notify', index: 2 }, { type: 'unwatch' }]);
     expect(decide(d.state, wake(), ctx({ now: new Date('2026-11-25T12:00:00Z') })).changed).toBe(false);
   });
 

@@ -102,9 +102,22 @@ export function decide(state: NotificationState | undefined, event: Notification
 }
 
 /**
+ * When the watchdog must look at a notification, if its own timer fails: a dispatch's deadline
+ * (no report from the channel by then), or a while after a waiting notification's wake-up time,
+ * in case its reminder never fires. A reminder can be lost: one that falls due while placement
+ * still routes its actor to a dispatcher host that just died fails, and the scheduler gives it
+ * up after its retries.
+ */
+export function watchdogAt(state: NotificationState): string | undefined {
+  if (state.status === 'dispatched') return state.dueBy;
+  if (isWaiting(state) && state.wakeAt) return new Date(Date.parse(state.wakeAt) + OVERDUE_WAKE_MS + WATCH_MARGIN_MS).toISOString();
+  return undefined;
+}
+
+/**
  * Keeps the watchdog's list in step with the state: a deadline that is new or moved is watched
- * (performed before the save), one that is gone with the dispatch is unwatched, and a state
- * that leaves `dispatched` drops the dispatch's bookkeeping.
+ * (performed before the save), one that is gone is unwatched, and a state that leaves
+ * `dispatched` drops the dispatch's bookkeeping.
  */
 function withDeadline(before: NotificationState | undefined, d: Decision): Decision {
   if (!d.changed || !d.state) return d;
@@ -113,8 +126,10 @@ function withDeadline(before: NotificationState | undefined, d: Decision): Decis
     const { dueBy: _due, handoffs: _h, failedHandoffs: _f, ...rest } = state;
     state = rest;
   }
-  if (state.dueBy !== undefined && state.dueBy !== before?.dueBy) return { ...d, state, effects: [{ type: 'watch', at: state.dueBy }, ...d.effects] };
-  if (state.dueBy === undefined && before?.dueBy !== undefined) return { ...d, state, effects: [...d.effects, { type: 'unwatch' }] };
+  const watchAt = watchdogAt(state);
+  const watchedAt = before ? watchdogAt(before) : undefined;
+  if (watchAt !== undefined && watchAt !== watchedAt) return { ...d, state, effects: [{ type: 'watch', at: watchAt }, ...d.effects] };
+  if (watchAt === undefined && watchedAt !== undefined) return { ...d, state, effects: [...d.effects, { type: 'unwatch' }] };
   return { ...d, state };
 }
 
@@ -364,15 +379,21 @@ function onOverdue(state: NotificationState | undefined, preferences: Preference
     const decided = handoffNoted(next, at, `no report from the ${channel} channel by ${dueBy}: attempt ${state.attempt} handed to its queue again`);
     return { ...decided, effects: [{ type: 'send', dispatch: sendOf(next) }] };
   }
-  if (state && isWaiting(state) && state.wakeAt && now - Date.parse(state.wakeAt) > OVERDUE_WAKE_MS) {
-    const { wakeAt: _missed, ...rest } = state;
-    return release(rest, at, ctx, preferences);
+  if (state && isWaiting(state) && state.wakeAt) {
+    if (now - Date.parse(state.wakeAt) > OVERDUE_WAKE_MS) {
+      const { wakeAt: _missed, ...rest } = state;
+      return release(rest, at, ctx, preferences);
+    }
+    // Not lost yet (its wake-up time moved, or the watchdog looked early): look again later.
+    return unchanged(state, [{ type: 'watch', at: watchdogAt(state)! }]);
   }
   return unchanged(state, [{ type: 'unwatch' }]);
 }
 
 /** A waiting notification's reminder this late is taken as lost (the scheduler fires within seconds). */
 const OVERDUE_WAKE_MS = 60_000;
+/** The watchdog looks this long after a wake-up is taken as lost, so the look finds it so. */
+const WATCH_MARGIN_MS = 5_000;
 
 /**
  * A hand-over of the attempt in flight, on the timeline as `dispatched` again with why: not a
@@ -403,7 +424,7 @@ export function owedEffects(state: NotificationState): Effect[] {
     const watch: Effect[] = state.dueBy ? [{ type: 'watch', at: state.dueBy }] : [];
     return [...watch, { type: 'send', dispatch: sendOf(state) }, notify(state)];
   }
-  if (isWaiting(state) && state.wakeAt) return [{ type: 'schedule-wake', at: state.wakeAt }, notify(state)];
+  if (isWaiting(state) && state.wakeAt) return [{ type: 'watch', at: watchdogAt(state)! }, { type: 'schedule-wake', at: state.wakeAt }, notify(state)];
   return [notify(state)];
 }
 

@@ -104,7 +104,7 @@ describe('no contact point', () => {
       attempt: 1,
       reason: 'no email contact point (no_contact_point); falling back to sms',
     });
-    expect(d.effects).toEqual([{ type: 'schedule-wake', at: t0.toISOString() }, { type: 'notify', index: 2 }, { type: 'unwatch' }]);
+    expect(d.effects).toEqual([{ type: 'watch', at: '2026-11-25T10:01:05.000Z' }, { type: 'schedule-wake', at: t0.toISOString() }, { type: 'notify', index: 2 }]);
     const next = decide(d.state, wake(), ctx());
     expect(next.state).toMatchObject({ status: 'dispatched', attempt: 2 });
     expect(sendIn(next.effects)).toMatchObject({ channel: 'sms', attempt: 2 });
@@ -181,7 +181,7 @@ describe('erase', () => {
       { at: t0.toISOString(), status: 'scheduled', channel: 'email', attempt: 0 },
       { at: at(5).toISOString(), status: 'canceled', channel: 'email', attempt: 0, reason: 'customer_erased' },
     ]);
-    expect(d.effects).toEqual([{ type: 'cancel-wake' }, { type: 'notify', index: 2 }]);
+    expect(d.effects).toEqual([{ type: 'cancel-wake' }, { type: 'notify', index: 2 }, { type: 'unwatch' }]);
     expect(isSettled(s)).toBe(true);
   });
 
@@ -198,7 +198,7 @@ describe('erase', () => {
     const retrying = must(decide(dispatched(), transient(1), ctx()).state);
     const d = decide(retrying, erase(), ctx());
     expect(expectStripped(d.state).status).toBe('canceled');
-    expect(d.effects).toEqual([{ type: 'cancel-wake' }, { type: 'notify', index: 3 }]);
+    expect(d.effects).toEqual([{ type: 'cancel-wake' }, { type: 'notify', index: 3 }, { type: 'unwatch' }]);
   });
 
   it('strips a settled notification without a new status: no effects, every entry bare', () => {
