@@ -12,6 +12,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDatabase, dropDatabase, PG, withDatabase, type PgServer } from './postgres.js';
+import { createHosts, destroyHosts, FORWARDER, hostsUnavailable, inHost, planHosts, type AppHost, type HostsInfo } from './hosts.js';
 
 export { ROOT } from './root.js';
 import { ROOT } from './root.js';
@@ -25,6 +26,17 @@ export interface AppPorts {
   daprGrpc: number;
   metrics: number;
   internalGrpc: number;
+}
+
+/** One running instance of an app (an app and its sidecar), and where it runs. */
+export interface InstanceInfo {
+  name: string;
+  appId: AppName;
+  ports: AppPorts;
+  /** The app host it runs on (StackOptions.hosts), absent on the machine itself. */
+  host?: string;
+  /** Where the app and its sidecar answer: 127.0.0.1, or its host's address. */
+  address: string;
 }
 
 export interface StackInfo {
@@ -66,6 +78,12 @@ export interface StackInfo {
    * sidecar shows the app), when the stack runs with them (StackOptions.tokens).
    */
   tokens?: Partial<Record<AppName, { dapr: string; app: string }>>;
+  /** Every app instance (the apps, replicas, and each app host's), with where it answers. */
+  instances?: InstanceInfo[];
+  /** With StackOptions.hosts: the bridge, the app hosts and the forwarded ports (see hosts.ts). */
+  hosts?: HostsInfo;
+  /** The address of every process (instance, `<instance>-daprd`) that does not answer on 127.0.0.1. */
+  addresses?: Record<string, string>;
 }
 
 export interface StackOptions {
@@ -121,6 +139,15 @@ export interface StackOptions {
    * production does (true unless told); the access policies of config.yaml then hold.
    */
   mtls?: boolean;
+  /**
+   * Run as a small cluster on this machine: the control plane, Redis, intake and the provider
+   * simulator on the machine itself (the infrastructure host), and the dispatcher and the three
+   * channel apps, each with its sidecar, on each of this many app hosts, every host a Linux
+   * network namespace with an address of its own on a bridge (hosts.ts). Host 1's instances keep
+   * the apps' names (`dispatcher`), host i's are `<app>-h<i>`. Needs root; startStack throws,
+   * saying so, when namespaces cannot be made. Not with `replicas` or `region`.
+   */
+  hosts?: number;
 }
 
 /**
@@ -217,6 +244,15 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   // Below Linux's ephemeral range (32768-60999), so no outgoing connection can hold a port first.
   const base = opts.portBase ?? Number(process.env.HERALD_TEST_PORT_BASE ?? 21000);
   const runId = `t${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  // App hosts (StackOptions.hosts): refused here, before anything is made, when they cannot be.
+  if (opts.hosts !== undefined) {
+    const why = hostsUnavailable();
+    if (why) throw new Error(`cannot run the stack on ${opts.hosts} app hosts: ${why}`);
+    if (opts.replicas || opts.region) throw new Error('StackOptions.hosts runs without replicas and region');
+  }
+  const hostsInfo = opts.hosts === undefined ? undefined : planHosts(runId, base, opts.hosts);
+  // Where the infrastructure host answers: the bridge's address when there are app hosts.
+  const infra = hostsInfo?.address ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), `herald-${runId}-`));
   const logDir = join(dir, 'logs');
   mkdirSync(logDir);
@@ -239,9 +275,12 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   }
   for (const file of readdirSync(srcResources)) {
     let text = readFileSync(join(srcResources, file), 'utf8');
-    text = withComponentSetting(text, 'redisHost', `127.0.0.1:${redisPort}`);
-    text = withDatabase(text, file === 'homes.yaml' && opts.region ? opts.region.directoryDatabase : database, postgres);
+    text = withComponentSetting(text, 'redisHost', `${infra}:${redisPort}`);
+    // App hosts reach PostgreSQL and RabbitMQ through the forwarder on the bridge.
+    const componentsPg = hostsInfo ? { ...postgres, host: infra, port: String(hostsInfo.forwards.postgres) } : postgres;
+    text = withDatabase(text, file === 'homes.yaml' && opts.region ? opts.region.directoryDatabase : database, componentsPg);
     if (vhost) text = withComponentSetting(text, 'connectionString@pubsub.rabbitmq', amqpUrl);
+    if (hostsInfo) text = withComponentSetting(text, 'connectionString@pubsub.rabbitmq', `amqp://guest:guest@${infra}:${hostsInfo.forwards.rabbitmq}`);
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
@@ -258,19 +297,32 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const apiKeys = { 'test-key-tenant-a-0123456789': 'tenant-a', 'test-key-tenant-b-0123456789': 'tenant-b' };
   const ports = [placementPort, base + 2, base + 3, base + 4, schedulerPort, base + 6, base + 7, base + 8, base + 9, redisPort];
   // Every app instance: the five apps, then any replicas, each on ports of its own.
-  const instances: Array<{ name: string; appId: AppName; ports: AppPorts }> = APPS.map((name) => ({ name, appId: name, ports: apps[name] }));
+  const instances: InstanceInfo[] = APPS.map((name) => ({ name, appId: name, ports: apps[name], address: '127.0.0.1' }));
   for (const [appId, count] of Object.entries(opts.replicas ?? {}) as Array<[AppName, number]>) {
     for (let r = 2; r <= count; r++) {
       const b = base + 100 + instances.length * 5;
-      instances.push({ name: `${appId}-r${r}`, appId, ports: { app: b, daprHttp: b + 1, daprGrpc: b + 2, metrics: b + 3, internalGrpc: b + 4 } });
+      instances.push({ name: `${appId}-r${r}`, appId, ports: { app: b, daprHttp: b + 1, daprGrpc: b + 2, metrics: b + 3, internalGrpc: b + 4 }, address: '127.0.0.1' });
     }
   }
+  if (hostsInfo) {
+    // Intake stays on the infrastructure host; every app host runs the other four apps.
+    instances.splice(1);
+    for (const [k, host] of hostsInfo.hosts.entries()) {
+      for (const appId of APPS.filter((a) => a !== 'intake')) {
+        const b = base + 100 + instances.length * 5;
+        const ports = k === 0 ? apps[appId] : { app: b, daprHttp: b + 1, daprGrpc: b + 2, metrics: b + 3, internalGrpc: b + 4 };
+        instances.push({ name: k === 0 ? appId : `${appId}-${host.name}`, appId, ports, host: host.name, address: host.address });
+      }
+    }
+    ports.push(hostsInfo.forwards.postgres, hostsInfo.forwards.rabbitmq);
+  }
+  const hostByName = new Map<string, AppHost>((hostsInfo?.hosts ?? []).map((h) => [h.name, h]));
   for (const { ports: p } of instances) ports.push(p.app, p.daprHttp, p.daprGrpc, p.metrics, p.internalGrpc);
   const simulatorPort = opts.simulator ? base + 99 : undefined;
   if (simulatorPort) ports.push(simulatorPort);
   const profilePorts = opts.profile ? Object.fromEntries(instances.map(({ name }, i) => [name, base + 60 + i])) : undefined;
   if (profilePorts) ports.push(...Object.values(profilePorts));
-  const mtls = opts.mtls === false ? undefined : { dir: join(dir, 'sentry'), address: `127.0.0.1:${base + 90}` };
+  const mtls = opts.mtls === false ? undefined : { dir: join(dir, 'sentry'), address: `${infra}:${base + 90}` };
   if (mtls) ports.push(base + 90, base + 91, base + 92);
 
   for (const port of ports) {
@@ -285,8 +337,15 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     metricsPorts: Object.fromEntries(instances.map(({ name, ports: p }) => [name, p.metrics])),
     ...(opts.region && vhost ? { region: { name: opts.region.name, vhost } } : {}),
     ...(opts.tokens === false ? {} : { tokens: Object.fromEntries(APPS.map((app) => [app, { dapr: randomBytes(24).toString('hex'), app: randomBytes(24).toString('hex') }])) }),
+    instances,
+    ...(hostsInfo
+      ? {
+          hosts: hostsInfo,
+          addresses: Object.fromEntries(instances.filter((i) => i.host).flatMap((i) => [[i.name, i.address], [`${i.name}-daprd`, i.address]])),
+        }
+      : {}),
   };
-  const sim = simulatorPort ? `http://127.0.0.1:${simulatorPort}` : undefined;
+  const sim = simulatorPort ? `http://${infra}:${simulatorPort}` : undefined;
   // Credentials for the simulator (it checks their shape, not their value).
   const simSecrets: Record<string, string> = sim
     ? {
@@ -309,12 +368,30 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   const start = (name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess => spawnLogged(info, name, cmd, args, env);
 
   try {
+    if (hostsInfo) {
+      // Before anything listens on the bridge; the state file names them first, so a run killed
+      // from here on still has them removed (reapOrphans).
+      if (info.stateFile) writeFileSync(info.stateFile, JSON.stringify(info));
+      createHosts(hostsInfo);
+      // The machine's PostgreSQL and RabbitMQ (and the simulator) listen on loopback only: the
+      // app hosts reach them through this, on the bridge's address.
+      const forwards = [
+        `${hostsInfo.forwards.postgres}=${postgres.host}:${postgres.port}`,
+        `${hostsInfo.forwards.rabbitmq}=127.0.0.1:5672`,
+        ...(simulatorPort ? [`${simulatorPort}=127.0.0.1:${simulatorPort}`] : []),
+      ];
+      info.launch.forwarder = { cmd: process.execPath, env: {}, args: ['--input-type=commonjs', '-e', FORWARDER, infra, ...forwards] };
+      start('forwarder', process.execPath, info.launch.forwarder.args, process.env);
+      for (const port of [hostsInfo.forwards.postgres, hostsInfo.forwards.rabbitmq]) {
+        await waitFor(`the forwarder on ${infra}:${port}`, async () => ((await portOpen(port, infra)) ? true : undefined), 15_000);
+      }
+    }
     // The stack's certificate authority: sentry makes its CA in the run's folder on first start,
     // and every sidecar, placement and the scheduler get their certificates from it.
     if (mtls) {
       mkdirSync(mtls.dir);
       info.launch.sentry = { cmd: bins.sentry, env: {}, args: [
-        '--config', configs.other, '--issuer-credentials', mtls.dir, '--trust-domain', 'localhost', '--listen-address', '127.0.0.1',
+        '--config', configs.other, '--issuer-credentials', mtls.dir, '--trust-domain', 'localhost', '--listen-address', infra,
         '--port', String(base + 90), '--healthz-port', String(base + 91), '--metrics-port', String(base + 92), '--log-level', 'warn',
       ] };
       start('sentry', bins.sentry, info.launch.sentry.args, process.env);
@@ -325,19 +402,22 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     info.launch.placement = { cmd: bins.placement, env: {}, args: [
       '--port', String(placementPort), '--healthz-port', String(base + 2), '--metrics-port', String(base + 3),
       '--initial-cluster', `dapr-placement-0=127.0.0.1:${base + 4}`, '--log-level', 'warn', ...tls,
+      // Its tables on its healthz port (GET /placement/state): which host has which actors.
+      ...(hostsInfo ? ['--metadata-enabled'] : []),
     ] };
-    info.launch.scheduler = { cmd: bins.scheduler, env: {}, args: [
+    // The address the scheduler tells the sidecars to reach it on: the bridge's, with app hosts.
+    info.launch.scheduler = { cmd: bins.scheduler, env: hostsInfo ? { DAPR_HOST_IP: infra } : {}, args: [
       '--port', String(schedulerPort), '--healthz-port', String(base + 6), '--metrics-port', String(base + 7),
       '--etcd-client-port', String(base + 8), '--etcd-initial-cluster', `dapr-scheduler-server-0=http://localhost:${base + 9}`,
       '--etcd-data-dir', join(dir, 'scheduler-data'), '--log-level', 'warn', ...tls,
       // Where it keeps its certificate: one folder a start under it, so the run's own.
       ...(mtls ? ['--identity-directory-write', join(dir, 'scheduler-identity')] : []),
     ] };
-    for (const name of ['placement', 'scheduler']) start(name, bins[name as 'placement'], info.launch[name]!.args, process.env);
+    for (const name of ['placement', 'scheduler']) start(name, bins[name as 'placement'], info.launch[name]!.args, { ...process.env, ...info.launch[name]!.env });
     // Append-only, fsync every second: what the local start command runs (scripts/start.sh).
     mkdirSync(join(dir, 'redis'));
     info.launch.redis = { cmd: 'redis-server', env: {}, args: [
-      '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', join(dir, 'redis'), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
+      '--port', String(redisPort), '--bind', '127.0.0.1', ...(hostsInfo ? [infra, '--protected-mode', 'no'] : []), '--dir', join(dir, 'redis'), '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '',
     ] };
     start('redis', 'redis-server', info.launch.redis.args, process.env);
     createDatabase(database, postgres);
@@ -348,20 +428,25 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     if (simulatorPort) {
       start('provider-sim', process.execPath, [join(ROOT, 'apps/provider-sim/dist/main.js')], { ...process.env, PORT: String(simulatorPort) });
     }
-    for (const { name, appId, ports: p } of instances) {
+    for (const { name, appId, ports: p, host: hostName } of instances) {
+      const host = hostName ? hostByName.get(hostName) : undefined;
+      // On an app host: run inside its namespace; the sidecar registers the host's address with placement.
+      const where = (cmd: string, args: string[]) => (host ? inHost(host, cmd, args) : { cmd, args });
+      const hostEnv: Record<string, string> = hostsInfo ? { DAPR_HOST_IP: host?.address ?? infra } : {};
       const daprdArgs = [
         '--app-id', appId, '--app-port', String(p.app), '--app-protocol', 'http',
         '--dapr-http-port', String(p.daprHttp), '--dapr-grpc-port', String(p.daprGrpc),
         '--dapr-internal-grpc-port', String(p.internalGrpc), '--metrics-port', String(p.metrics),
-        '--placement-host-address', `127.0.0.1:${placementPort}`, '--scheduler-host-address', `127.0.0.1:${schedulerPort}`,
+        '--placement-host-address', `${infra}:${placementPort}`, '--scheduler-host-address', `${infra}:${schedulerPort}`,
         '--resources-path', resources, '--config', appId === 'intake' ? configs.intake : configs.other, '--log-level', 'info',
         ...(mtls ? ['--enable-mtls', '--sentry-address', mtls.address] : []),
         ...(profilePorts ? ['--enable-profiling', '--profile-port', String(profilePorts[name])] : []),
       ];
       const tokens = info.tokens?.[appId];
       const tokenEnv: Record<string, string> = tokens ? { DAPR_API_TOKEN: tokens.dapr, APP_API_TOKEN: tokens.app } : {};
-      info.launch[`${name}-daprd`] = { cmd: bins.daprd, args: daprdArgs, env: { ...sidecarOwnEnv, ...tokenEnv } };
-      start(`${name}-daprd`, bins.daprd, daprdArgs, { ...sidecarEnv(), ...tokenEnv });
+      const daprd = where(bins.daprd, daprdArgs);
+      info.launch[`${name}-daprd`] = { cmd: daprd.cmd, args: daprd.args, env: { ...sidecarOwnEnv, ...tokenEnv, ...hostEnv } };
+      start(`${name}-daprd`, daprd.cmd, daprd.args, { ...sidecarEnv(), ...tokenEnv, ...hostEnv });
       const launch = {
         args: ['--enable-source-maps', ...(opts.nodeArgs ?? []), join(ROOT, 'apps', appId, 'dist/main.js')],
         env: {
@@ -371,7 +456,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
           DAPR_HTTP_PORT: String(p.daprHttp),
           TOPIC_PREFIX: info.topicPrefix,
           KEY_PREFIX: info.keyPrefix,
-          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          REDIS_URL: `redis://${infra}:${redisPort}`,
+          // On an app host: reachable from the machine too (the sandbox's record, the tests' checks).
+          ...(host ? { APP_HOST: '0.0.0.0' } : {}),
           PUBLIC_BASE_URL: `http://127.0.0.1:${apps.intake.app}`,
           // Where intake reads the queues' depth: the region's virtual host (a test's own broker may say otherwise).
           AMQP_URL: opts.appEnv?.AMQP_URL ?? amqpUrl,
@@ -380,8 +467,9 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
           ...tokenEnv,
         },
       };
-      info.launch[name] = { cmd: process.execPath, ...launch };
-      start(name, process.execPath, launch.args, { ...process.env, ...launch.env });
+      const app = where(process.execPath, launch.args);
+      info.launch[name] = { cmd: app.cmd, args: app.args, env: launch.env };
+      start(name, app.cmd, app.args, { ...process.env, ...launch.env });
     }
 
     // Ready when every sidecar reports healthy (components loaded, app reachable).
@@ -447,7 +535,7 @@ export async function killInstance(info: StackInfo, name: string): Promise<void>
   }
   await waitFor(`${name} to die`, () => (alive(old.pid) ? undefined : true), 10_000, 50);
   const port = listenPort(info, name);
-  await waitFor(`${name} port to close`, async () => ((await portOpen(port)) ? undefined : true), 10_000, 50);
+  await waitFor(`${name} port to close`, async () => ((await portOpen(port, addressOf(info, name))) ? undefined : true), 10_000, 50);
 }
 
 /**
@@ -460,7 +548,7 @@ export async function startInstance(info: StackInfo, name: string): Promise<void
   const child = spawnLogged(info, name, launch.cmd, launch.args, { ...process.env, ...launch.env });
   child.unref();
   const port = listenPort(info, name);
-  await waitFor(`${name} to listen again`, async () => ((await portOpen(port)) ? true : undefined), 30_000, 100);
+  await waitFor(`${name} to listen again`, async () => ((await portOpen(port, addressOf(info, name))) ? true : undefined), 30_000, 100);
 }
 
 /** The secret KEY_ENCRYPTION_KEYS for these keys (version → 32 bytes), `primary` wrapping new data keys. */
@@ -473,13 +561,18 @@ export async function waitSidecarHealthy(info: StackInfo, instance: string, time
   const port = listenPort(info, `${instance}-daprd`);
   const token = info.launch[`${instance}-daprd`]?.env.DAPR_API_TOKEN;
   await waitFor(`${instance} sidecar healthy`, async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/v1.0/healthz`, { signal: AbortSignal.timeout(1000), headers: token ? { 'dapr-api-token': token } : {} });
+    const res = await fetch(`http://${addressOf(info, `${instance}-daprd`)}:${port}/v1.0/healthz`, { signal: AbortSignal.timeout(1000), headers: token ? { 'dapr-api-token': token } : {} });
     return res.status === 204 ? true : undefined;
   }, timeoutMs, 250);
 }
 
+/** Where a process of the stack answers: 127.0.0.1, or the address of the app host it runs on. */
+export function addressOf(info: Pick<StackInfo, 'addresses'>, name: string): string {
+  return info.addresses?.[name] ?? '127.0.0.1';
+}
+
 /** The port an instance answers on: an app's own, a sidecar's HTTP port, placement's or the scheduler's. */
-function listenPort(info: StackInfo, name: string): number {
+export function listenPort(info: StackInfo, name: string): number {
   const launch = info.launch[name];
   const flag = ['--dapr-http-port', '--port'].find((f) => launch?.args.includes(f));
   const port = Number(launch?.env.APP_PORT ?? (flag ? launch?.args[launch.args.indexOf(flag) + 1] : undefined));
@@ -516,10 +609,15 @@ export async function stopStack(info: StackInfo, { keepLogs = false } = {}): Pro
   };
   signalAll('SIGTERM');
   try {
-    await waitFor('stack processes to exit', () => (pids.some(alive) ? undefined : true), 10_000, 100);
-  } catch {
-    signalAll('SIGKILL');
-    await waitFor('stack processes to exit after SIGKILL', () => (pids.some(alive) ? undefined : true), 5_000, 100);
+    try {
+      await waitFor('stack processes to exit', () => (pids.some(alive) ? undefined : true), 10_000, 100);
+    } catch {
+      signalAll('SIGKILL');
+      await waitFor('stack processes to exit after SIGKILL', () => (pids.some(alive) ? undefined : true), 5_000, 100);
+    }
+  } finally {
+    // The app hosts go too (what is left in them, their namespaces, veths and the bridge).
+    if (info.hosts) await destroyHosts(info.hosts);
   }
   if (!keepLogs) rmSync(info.dir, { recursive: true, force: true });
 }
@@ -554,15 +652,18 @@ export async function cleanBrokers(info: StackInfo): Promise<void> {
 
 const STATE_PREFIX = 'herald-stack-';
 
-/** The state file of a stack owned by process `owner`. */
-export function stateFileFor(owner: number = process.pid): string {
-  return join(tmpdir(), `${STATE_PREFIX}${owner}.json`);
+/**
+ * The state file of a stack owned by process `owner`; `tag` names a second stack of the same
+ * process (a test's own beside the shared one), still reaped once the owner is gone.
+ */
+export function stateFileFor(owner: number = process.pid, tag?: string): string {
+  return join(tmpdir(), `${STATE_PREFIX}${owner}${tag ? `-${tag}` : ''}.json`);
 }
 
 /** Stops stacks left by runs that died before stopping them (an interrupted test or bench). */
 export async function reapOrphans(): Promise<void> {
   for (const file of readdirSync(tmpdir()).filter((f) => f.startsWith(STATE_PREFIX) && f.endsWith('.json'))) {
-    const owner = Number(file.slice(STATE_PREFIX.length, -'.json'.length));
+    const owner = Number(file.slice(STATE_PREFIX.length, -'.json'.length).split('-')[0]);
     if (!Number.isInteger(owner) || alive(owner)) continue;
     const path = join(tmpdir(), file);
     try {

@@ -2,6 +2,7 @@ import type { NotificationView } from '@herald/contracts';
 import { psql } from '../harness/postgres.js';
 import { createClient, loadStack } from '../harness/client.js';
 import { uniqueCustomer } from '../harness/ids.js';
+import { sidecarHeaders } from '../harness/stack.js';
 
 // Fallback, scheduled sends, cancel and expiry on the real stack: reminders through the
 // scheduler, the sandbox failing on demand (packages/channel-runtime/src/sandbox-directives.ts).
@@ -58,6 +59,20 @@ describe('scheduled sends', () => {
     const dispatchedAt = Date.parse(view.timeline.find((e) => e.status === 'dispatched')?.at ?? '');
     expect(dispatchedAt).toBeGreaterThanOrEqual(Date.parse(sendAt) - 1_000);
   });
+
+  it('sends a scheduled notification whose reminder is lost, a minute after its time: the watchdog wakes it', async () => {
+    // A reminder lost as one that fell due while its dispatcher host had just died (the scheduler gives it up).
+    const sendAt = inMs(2_000);
+    const id = await send({ channel: 'email', to: { email: 'lost-reminder@example.com' }, content: email, sendAt });
+    await api.waitForStatus(id, 'scheduled', 10_000);
+    const sidecar = `http://127.0.0.1:${stack.apps.dispatcher.daprHttp}/v1.0/actors/NotificationActor/${id}/reminders/wake`;
+    const deleted = await fetch(sidecar, { method: 'DELETE', headers: sidecarHeaders(stack, 'dispatcher') });
+    expect(deleted.status).toBeLessThan(300);
+    // 65 s after its time the watchdog calls it overdue (and it looks every 5 s).
+    const view = await api.waitForStatus(id, 'sent', 90_000);
+    const dispatchedAt = Date.parse(view.timeline.find((e) => e.status === 'dispatched')?.at ?? '');
+    expect(dispatchedAt - Date.parse(sendAt)).toBeGreaterThanOrEqual(60_000);
+  }, 120_000);
 
   it('cancels a scheduled notification, which then never sends; cancel again is harmless', async () => {
     const id = await send({ channel: 'sms', to: { phone: '+14155550100' }, content: { text: 'x' }, sendAt: inMs(60_000) });
