@@ -2,12 +2,16 @@
 # (node apps/<app>/dist/main.js). Build and tag it with the repository's version, the tag the
 # Kubernetes overlays pin (k8s/overlays/<region>/kustomization.yaml, images):
 #   docker build -t <registry>/herald:0.1.0 .
+# Node.js 20: what Herald is built and tested with (package.json engines).
 FROM node:20-bookworm-slim AS build
 WORKDIR /herald
-COPY package.json package-lock.json tsconfig.base.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.base.json ./
 COPY packages packages
 COPY apps apps
-RUN npm ci --no-audit --no-fund && npx tsc -b && npm prune --omit=dev
+# The apps and the packages they reference; not the tests (the root tsconfig.json builds those too).
+RUN npm ci --no-audit --no-fund \
+ && npx tsc -b apps/intake apps/dispatcher apps/channel-email apps/channel-sms apps/channel-push \
+ && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /herald

@@ -2,9 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_ASSUMPTIONS, type CapacityPlan } from './capacity-model.js';
 import { capacityPatch, K8S_APPS, millicores, podSizes } from './k8s-capacity.js';
 
-/** A plan with every app sized as given (cores at peak, replicas at peak), at 1,000/s peak and 500/s average. */
+/** A plan with every app sized as given (cores at peak, replicas at peak). */
 function planOf(apps: Record<string, { appCores: number; sidecarCores: number; replicas: number }>): CapacityPlan {
-  return { peakPerSec: 1000, averagePerSec: 500, apps: Object.entries(apps).map(([app, x]) => ({ app, ...x, vcpuPerPod: 0 })) } as unknown as CapacityPlan;
+  return { apps: Object.entries(apps).map(([app, x]) => ({ app, ...x, vcpuPerPod: 0 })) } as unknown as CapacityPlan;
 }
 const every = (x: { appCores: number; sidecarCores: number; replicas: number }) => Object.fromEntries(K8S_APPS.map(({ app }) => [app, x]));
 
@@ -19,15 +19,15 @@ describe('podSizes', () => {
     const sizes = podSizes(planOf(every({ appCores: 1.8, sidecarCores: 3, replicas: 6 })), DEFAULT_ASSUMPTIONS);
     // 1.8 cores / 6 replicas / 0.6 = 0.5 core; 3 / 6 / 0.6 = 0.8333 → 850m.
     expect(sizes[0]).toEqual({
-      app: 'intake', replicas: 3, minReplicas: 2, maxReplicas: 12,
+      app: 'intake', minReplicas: 2, maxReplicas: 12,
       appCpuRequest: 500, appCpuLimit: 1000, sidecarCpuRequest: 850, sidecarCpuLimit: 2000,
       appMemoryRequest: 640, sidecarMemoryRequest: 384,
     });
   });
 
-  it('starts at least at the minimum, and lets the autoscaler go above it however small the load', () => {
+  it('keeps the minimum, and lets the autoscaler go above it however small the load', () => {
     const [intake] = podSizes(planOf(every({ appCores: 0.01, sidecarCores: 0.01, replicas: 2 })), DEFAULT_ASSUMPTIONS);
-    expect(intake).toMatchObject({ replicas: 2, minReplicas: 2, maxReplicas: 4, appCpuRequest: 50, sidecarCpuLimit: 1000 });
+    expect(intake).toMatchObject({ minReplicas: 2, maxReplicas: 4, appCpuRequest: 50, sidecarCpuLimit: 1000 });
   });
 
   it('refuses a bench result without one of the apps, naming it', () => {

@@ -1,7 +1,7 @@
 // What `npm run capacity -- --k8s write|check` puts in a region's overlay (k8s/overlays/<region>/
-// capacity.yaml): each app's CPU and memory requests and limits, its starting replica count and
-// its autoscaler's bounds, worked out by the capacity model from what a bench run measured per
-// notification, for the region's daily volume and peak (components/regions.json). Arithmetic and
+// capacity.yaml): each app's CPU and memory requests and limits and its autoscaler's bounds, worked out by the capacity model from what a bench run measured per
+// notification, for the region's daily volume and peak (components/regions.json). The Deployments
+// set no replica count: their autoscaler owns it (an apply would reset it). Arithmetic and
 // text only; capacity.ts reads and writes the files.
 import type { Assumptions, CapacityPlan } from './capacity-model.js';
 
@@ -16,8 +16,6 @@ export const K8S_APPS = [
 
 export interface PodSize {
   app: string;
-  /** Replicas at the average rate: where the Deployment starts before its autoscaler acts. */
-  replicas: number;
   /** The autoscaler's bounds: at least minReplicas; at most twice what the peak needs (a backlog drains, a zone can fail). */
   minReplicas: number;
   maxReplicas: number;
@@ -41,14 +39,12 @@ export const millicores = (cores: number): number => Math.max(50, Math.ceil((cor
  */
 export function podSizes(p: CapacityPlan, a: Assumptions): PodSize[] {
   const memoryMiB = a.memoryGbPerPod * 1024;
-  const scale = p.averagePerSec / p.peakPerSec;
   return K8S_APPS.map(({ app }) => {
     const x = p.apps.find((s) => s.app === app);
     if (!x) throw new Error(`the bench result measured no process of ${app}: it cannot size that app`);
     const sidecarCpuRequest = millicores(x.sidecarCores / x.replicas / a.targetUtilization);
     return {
       app,
-      replicas: Math.max(a.minReplicas, Math.ceil(x.replicas * scale)),
       minReplicas: a.minReplicas,
       maxReplicas: Math.max(a.minReplicas + 1, 2 * x.replicas),
       appCpuRequest: millicores(x.appCores / x.replicas / a.targetUtilization),
@@ -75,7 +71,6 @@ export function capacityPatch(region: string, sizes: PodSize[], source: { bench:
         'metadata:',
         `  name: ${s.app}`,
         'spec:',
-        `  replicas: ${s.replicas}`,
         '  template:',
         '    metadata:',
         '      annotations:',
@@ -100,7 +95,7 @@ export function capacityPatch(region: string, sizes: PodSize[], source: { bench:
     ];
   });
   const header = [
-    `# Region ${region}: requests, limits and replica counts for ${n(source.daily)} notifications a day, peak ${n(source.peak)}/s,`,
+    `# Region ${region}: requests, limits and autoscaler bounds for ${n(source.daily)} notifications a day, peak ${n(source.peak)}/s,`,
     `# made by \`npm run capacity -- --k8s write\` from ${source.bench}`,
     `# (${source.what}).`,
     '# Do not edit: change the volume in components/regions.json, or measure again.',

@@ -127,10 +127,17 @@ export function k8sConfig(config: string, name: string, configName: string): str
 export function kustomization(name: string, k: KubernetesRegion, regionUrls: Record<string, string>, resources: string[]): string {
   const lines = [
     `# Region ${name}: \`kubectl apply -k k8s/overlays/${name}\`. Made by \`npm run components\` from`,
-    '# components/regions.json; capacity.yaml by `npm run capacity -- --k8s --write`.',
+    '# components/regions.json; capacity.yaml by `npm run capacity -- --k8s write`.',
     'apiVersion: kustomize.config.k8s.io/v1beta1',
     'kind: Kustomization',
     'namespace: herald',
+    "# The Dapr resources before the apps: sentry refuses a sidecar whose configuration is not there",
+    '# yet, and daprd loads its components once, at start.',
+    'sortOptions:',
+    '  order: legacy',
+    '  legacySortOptions:',
+    '    orderFirst: [Namespace, ServiceAccount, Secret, ConfigMap, Configuration, Component, Resiliency, Service]',
+    '    orderLast: [PodDisruptionBudget, HorizontalPodAutoscaler, TriggerAuthentication, ScaledObject]',
     'resources:',
     '  - ../../base',
     ...resources.map((r) => `  - ${r}`),
@@ -169,20 +176,40 @@ export function kustomization(name: string, k: KubernetesRegion, regionUrls: Rec
 /** The version the image is tagged with: the repository's own (package.json). */
 export const HERALD_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** The overlay's patch for what only the region knows: the identity the pods run as. */
-export function regionPatch(name: string, k: KubernetesRegion): string {
-  return [
-    `# Region ${name}: made by \`npm run components\` from components/regions.json. The pods run as the`,
-    "# region's workload identity, which reads its key vault and signs in to its PostgreSQL.",
-    'apiVersion: v1',
-    'kind: ServiceAccount',
-    'metadata:',
-    '  name: herald',
-    '  annotations:',
-    `    azure.workload.identity/client-id: "${k.identityClientId}"`,
-    '',
-  ].join('\n');
+/**
+ * The overlay's patch for what only the region knows: the identity the pods run as (its
+ * federated client id on the service account, and the label that has the workload identity
+ * webhook give every container of the pod, daprd included, its token).
+ */
+export function regionPatch(name: string, k: KubernetesRegion, apps: readonly string[]): string {
+  const docs = [
+    [
+      `# Region ${name}: made by \`npm run components\` from components/regions.json. The pods run as the`,
+      "# region's workload identity, which reads its key vault and signs in to its PostgreSQL.",
+      'apiVersion: v1',
+      'kind: ServiceAccount',
+      'metadata:',
+      '  name: herald',
+      '  annotations:',
+      `    azure.workload.identity/client-id: "${k.identityClientId}"`,
+    ],
+    ...apps.map((app) => [
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      `  name: ${app}`,
+      'spec:',
+      '  template:',
+      '    metadata:',
+      '      labels:',
+      '        azure.workload.identity/use: "true"',
+    ]),
+  ];
+  return `${docs.map((d) => d.join('\n')).join('\n---\n')}\n`;
 }
+
+/** Every app's Deployment, as the base names them. */
+const DEPLOYMENTS = ['intake', 'dispatcher', ...CHANNELS.map(({ channel }) => `channel-${channel}`)];
 
 /** Every Kubernetes file `npm run components` makes: path from the root → content. */
 export function madeK8sFiles(
@@ -204,7 +231,7 @@ export function madeK8sFiles(
     files.set(`${dir}/dapr/config-intake.yaml`, intakeConfig(k8sConfig(config, name, 'herald-intake'), `${dir}/dapr/config.yaml`));
     const daprFiles = [...resources, 'config.yaml', 'config-intake.yaml'].map((f) => `dapr/${f}`);
     files.set(`${dir}/kustomization.yaml`, kustomization(name, k, urls, daprFiles));
-    files.set(`${dir}/region.yaml`, regionPatch(name, k));
+    files.set(`${dir}/region.yaml`, regionPatch(name, k, DEPLOYMENTS));
   }
   return files;
 }

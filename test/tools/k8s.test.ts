@@ -34,7 +34,7 @@ describe.each(Object.keys(regions))('the %s overlay', (region) => {
     const r = report(region);
     console.log(`k8s/overlays/${region}: ${r.objects.length} objects ${JSON.stringify(r.counts)}`);
     expect(r.problems).toEqual([]);
-    expect(r.counts).toMatchObject({ Deployment: 5, PodDisruptionBudget: 5, HorizontalPodAutoscaler: 1, ScaledObject: 4, Configuration: 2, Resiliency: 1 });
+    expect(r.counts).toMatchObject({ Deployment: 5, PodDisruptionBudget: 5, HorizontalPodAutoscaler: 1, ScaledObject: 4, Configuration: 2, Resiliency: 1, NetworkPolicy: 2 });
   });
 
   it("holds the same Dapr components as the local stack, each pointed at the region's own services", () => {
@@ -50,18 +50,35 @@ describe.each(Object.keys(regions))('the %s overlay', (region) => {
     expect(settings?.data).toMatchObject({ REGION: region, PUBLIC_BASE_URL: k.publicUrl, APP_HOST: '0.0.0.0' });
   });
 
+  it('applies the Dapr resources before the apps, and gives every app its own tokens and its identity', () => {
+    const objects = report(region).objects;
+    const first = (kind: string) => objects.findIndex((o) => o.kind === kind);
+    expect(first('Configuration')).toBeLessThan(first('Deployment'));
+    expect(first('Component')).toBeLessThan(first('Deployment'));
+    for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+      const pod = (d.spec as { template: { metadata: { labels: Record<string, string>; annotations: Record<string, string> }; spec: { containers: Array<{ env: Array<{ name: string; valueFrom?: { secretKeyRef?: { name: string } } }> }> } } }).template;
+      const secretOf = (name: string) => pod.spec.containers[0]!.env.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.name;
+      expect([d.metadata.name, secretOf('DAPR_API_TOKEN')]).toEqual([d.metadata.name, pod.metadata.annotations['dapr.io/api-token-secret']]);
+      if (pod.metadata.annotations['dapr.io/app-token-secret']) expect(secretOf('APP_API_TOKEN')).toBe(pod.metadata.annotations['dapr.io/app-token-secret']);
+      expect(pod.metadata.labels['azure.workload.identity/use']).toBe('true');
+      expect(pod.metadata.annotations['dapr.io/disable-builtin-k8s-secret-store']).toBe('true');
+    }
+  });
+
   it("sizes every app as the capacity model does for the region's volume, from the reference bench run", () => {
     const measured = measuredFrom(JSON.parse(readFileSync(join(ROOT, 'test/bench/reference/steady.json'), 'utf8')));
     const { daily, peak } = regions[region]!.kubernetes;
     const objects = report(region).objects;
     for (const size of podSizes(plan(measured, daily, peak, DEFAULT_ASSUMPTIONS), DEFAULT_ASSUMPTIONS)) {
       const d = find(objects, 'Deployment', size.app) as unknown as {
-        spec: { replicas: number; template: { metadata: { annotations: Record<string, string> }; spec: { containers: Array<{ resources: { requests: { cpu: string } } }> } } };
+        spec: { replicas?: number; template: { metadata: { annotations: Record<string, string> }; spec: { containers: Array<{ resources: { requests: { cpu: string } } }> } } };
       };
       const cpu = (text: string) => (text.endsWith('m') ? Number(text.slice(0, -1)) : Number(text) * 1000);
-      expect([size.app, d.spec.replicas, cpu(d.spec.template.spec.containers[0]!.resources.requests.cpu), cpu(d.spec.template.metadata.annotations['dapr.io/sidecar-cpu-request']!)]).toEqual([
-        size.app, size.replicas, size.appCpuRequest, size.sidecarCpuRequest,
+      expect([size.app, cpu(d.spec.template.spec.containers[0]!.resources.requests.cpu), cpu(d.spec.template.metadata.annotations['dapr.io/sidecar-cpu-request']!)]).toEqual([
+        size.app, size.appCpuRequest, size.sidecarCpuRequest,
       ]);
+      // The autoscaler owns the count: an apply must not reset it.
+      expect(d.spec.replicas).toBeUndefined();
       const scaler = objects.find((o) => ['HorizontalPodAutoscaler', 'ScaledObject'].includes(o.kind) && o.metadata.name === size.app)!;
       expect(scaler.spec).toMatchObject(scaler.kind === 'ScaledObject' ? { minReplicaCount: size.minReplicas, maxReplicaCount: size.maxReplicas } : { minReplicas: size.minReplicas, maxReplicas: size.maxReplicas });
     }
