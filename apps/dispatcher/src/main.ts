@@ -83,8 +83,14 @@ log.info({ port: config.APP_PORT }, 'dispatcher ready');
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'dispatcher stopping');
-    server.close();
-    void Promise.all([webhooks.stop(), watchdog.stop()]).finally(() => {
+    // Turns in progress finish before the process goes (an actor's turn answers its sidecar); a
+    // connection kept open past 10 s does not hold the exit.
+    const closed = new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      setTimeout(resolve, 10_000).unref();
+      server.closeIdleConnections();
+    });
+    void Promise.all([closed, webhooks.stop(), watchdog.stop()]).finally(() => {
       redis.destroy();
       process.exit(0);
     });
