@@ -53,7 +53,12 @@ const actorState = createActorStateCache(createSidecarActorState(config.DAPR_HOS
 const actorHost = createActorHost({
   actors: [notificationActor],
   cache: actorState,
-  config: { actorIdleTimeout: config.ACTOR_IDLE_TIMEOUT, actorScanInterval: '30s', drainOngoingCallTimeout: '30s', drainRebalancedActors: true },
+  // When the actors move (a host joins or dies), each sidecar waits for their calls in progress
+  // before it acknowledges placement's new table. Placement waits 8 s for every sidecar (its
+  // disseminateTimeout) and resets a slower one's stream: with 30 s here, a survivor still waiting
+  // on calls to a dead host was reset, and some actors stayed unreachable for minutes. A turn takes
+  // well under a second (its bound is the resiliency actorCall timeout).
+  config: { actorIdleTimeout: config.ACTOR_IDLE_TIMEOUT, actorScanInterval: '30s', drainOngoingCallTimeout: '5s', drainRebalancedActors: true },
   log,
 });
 
