@@ -30,7 +30,9 @@ beforeAll(async () => {
     // The dispatch deadline's safety net within the test's time (an unanswered dispatch is handed over again after 10 s).
     appEnv: { DISPATCH_TIMEOUT_MS: '10000', WATCHDOG_INTERVAL_MS: '1000' },
     // A lane message held by the dead host's dispatcher sidecar is claimed again after seconds, not a minute.
-    componentSettings: { processingTimeout: '8s', redeliverInterval: '2s' },
+    // A few PostgreSQL connections per component: the server allows 100, and the suite's own stack
+    // holds about 45 of them while this runs (its pools keep what they opened).
+    componentSettings: { processingTimeout: '8s', redeliverInterval: '2s', maxConns: '4' },
   });
 }, 120_000);
 

@@ -32,7 +32,9 @@ beforeAll(async () => {
       region: { name, regions: urls, directoryDatabase, homeDirectoryKey },
       appEnv: { RETRY_BASE_DELAY_MS: '200', RETRY_MAX_DELAY_MS: '1000' },
       // A lane message held by a Redis that stopped is claimed again after seconds, not a minute.
-      componentSettings: { processingTimeout: '8s', redeliverInterval: '2s' },
+      // A few PostgreSQL connections per component: the server allows 100, and the suite's own stack
+      // holds about 45 of them while this runs (its pools keep what they opened).
+      componentSettings: { processingTimeout: '8s', redeliverInterval: '2s', maxConns: '4' },
     });
   }
 }, 300_000);
