@@ -270,9 +270,9 @@ function main(): void {
  */
 export function k8sOverlays(measured: ReturnType<typeof measuredFrom>, bench: string, a: Assumptions, mode: 'write' | 'check'): string[] {
   const stale: string[] = [];
+  const what = `${measured.scenario} run of ${measured.date.slice(0, 10)}${measured.gitCommit ? `, commit ${measured.gitCommit}` : ''}: ${measured.cpuMsPerNotification.toFixed(2)} CPU-ms per notification`;
   for (const [region, spec] of Object.entries(readRegions().regions)) {
     const { daily, peak } = spec.kubernetes;
-    const what = `${measured.scenario} run of ${measured.date.slice(0, 10)}${measured.gitCommit ? `, commit ${measured.gitCommit}` : ''}: ${measured.cpuMsPerNotification.toFixed(2)} CPU-ms per notification`;
     const text = capacityPatch(region, podSizes(plan(measured, daily, peak, a), a), { bench: relative(ROOT, bench), what, daily, peak });
     const path = join(ROOT, 'k8s/overlays', region, 'capacity.yaml');
     if (mode === 'write') {

@@ -273,11 +273,15 @@ export async function clusterRun(stack: StackInfo, load: ClusterLoad): Promise<C
     ...[...scheduled].map(([id, s]) => [id, s.acceptedAt] as const),
   ]);
   const ownerAfter = kill ? placementRing(tableBefore.filter((n) => hostNamed(stack, n) !== victim?.name)) : ownerBefore;
+  /** Whether a notification was accepted after the kill, and the host its actor was placed on then. */
+  const placement = (id: string): { afterKill: boolean; owner: string } => {
+    const afterKill = kill !== undefined && (acceptedAt.get(id) ?? 0) > kill.at;
+    return { afterKill, owner: hostNamed(stack, (afterKill ? ownerAfter : ownerBefore)(id)) };
+  };
   const settleTimes: number[] = [];
   const deadHosts: NotificationView[] = [];
   for (const [id, view] of views) {
-    const afterKill = kill !== undefined && (acceptedAt.get(id) ?? 0) > kill.at;
-    const owner = hostNamed(stack, (afterKill ? ownerAfter : ownerBefore)(id));
+    const { afterKill, owner } = placement(id);
     const figures = hosts[owner];
     if (figures) figures[afterKill ? 'placedAfterKill' : 'placedBeforeKill']++;
     if (typeof view === 'string') continue;
@@ -302,11 +306,10 @@ export async function clusterRun(stack: StackInfo, load: ClusterLoad): Promise<C
   const rel = (ms: number) => round((ms - origin) / 1000);
   for (const id of ids.filter((x) => !SETTLED.has(statuses.get(x) ?? '')).slice(0, 20)) {
     const view = views.get(id);
-    const afterKill = kill !== undefined && (acceptedAt.get(id) ?? 0) > kill.at;
     const sendAt = scheduled.get(id)?.sendAt;
     outcome.unsettled.push({
       id,
-      host: hostNamed(stack, (afterKill ? ownerAfter : ownerBefore)(id)),
+      host: placement(id).owner,
       acceptedAt: rel(acceptedAt.get(id) ?? NaN),
       ...(sendAt ? { sendAt: rel(sendAt) } : {}),
       timeline: typeof view === 'string' ? [view] : view ? view.timeline.map((e) => `${e.status}@${rel(Date.parse(e.at))}`) : [],

@@ -198,16 +198,24 @@ function runConfig(dir: string, folder: string, file: string, samplingRate: stri
   return copy;
 }
 
+/**
+ * What a setup script of scripts/ (setup-dapr.sh, setup-k8s.sh) exports: it finds or builds its
+ * tools and prints shell-quoted `export HERALD_…=…` lines, which the shell reads back here.
+ */
+export function setupExports(script: string): Record<string, string> {
+  const out = execFileSync('bash', ['-c', 'eval "$(bash "$0")" && env -0', join(ROOT, 'scripts', script)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const env: Record<string, string> = {};
+  for (const entry of out.split('\0')) {
+    const eq = entry.indexOf('=');
+    if (entry.startsWith('HERALD_') && eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}
+
 /** daprd, placement and scheduler, as scripts/setup-dapr.sh finds or builds them. */
 export function daprBinaries(): { daprd: string; placement: string; scheduler: string; sentry: string } {
-  const out = execFileSync('bash', [join(ROOT, 'scripts/setup-dapr.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const env: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const m = /^export (\w+)=(.*)$/.exec(line);
-    if (m?.[1] && m[2] !== undefined) env[m[1]] = m[2].replace(/^'(.*)'$/, '$1');
-  }
-  const { HERALD_DAPRD, HERALD_PLACEMENT, HERALD_SCHEDULER, HERALD_SENTRY } = env;
-  if (!HERALD_DAPRD || !HERALD_PLACEMENT || !HERALD_SCHEDULER || !HERALD_SENTRY) throw new Error(`setup-dapr.sh printed no binaries:\n${out}`);
+  const { HERALD_DAPRD, HERALD_PLACEMENT, HERALD_SCHEDULER, HERALD_SENTRY } = setupExports('setup-dapr.sh');
+  if (!HERALD_DAPRD || !HERALD_PLACEMENT || !HERALD_SCHEDULER || !HERALD_SENTRY) throw new Error('setup-dapr.sh printed no binaries');
   return { daprd: HERALD_DAPRD, placement: HERALD_PLACEMENT, scheduler: HERALD_SCHEDULER, sentry: HERALD_SENTRY };
 }
 

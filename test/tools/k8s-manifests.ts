@@ -57,11 +57,15 @@ export function channelBaseFiles(root = ROOT): Map<string, string> {
   return files;
 }
 
+/** `entry`'s lines (one metadata entry or several) at `indent`, as a component's metadata list holds them. */
+function atIndent(entry: string, indent: string): string {
+  return entry.split('\n').filter((line) => line !== '').map((line) => `${indent}${line}\n`).join('');
+}
+
 /** Inserts `entry` (metadata lines, indented as the others) after the entry named `after` in every matching component. */
 function addAfter(yaml: string, after: string, entry: string): string {
-  const re = new RegExp(`(\\n(\\s*)- name: ${after}\\n\\s*value: [^\\n]*\\n)`, 'g');
-  const lines = entry.split('\n').filter((line) => line !== '');
-  return yaml.replace(re, (_m, whole: string, indent: string) => `${whole}${lines.map((line) => `${indent.replace(/^\n/, '')}${line}\n`).join('')}`);
+  const re = new RegExp(`\\n([ \\t]*)- name: ${after}\\n\\s*value: [^\\n]*\\n`, 'g');
+  return yaml.replace(re, (whole: string, indent: string) => whole + atIndent(entry, indent));
 }
 
 /** A `secretKeyRef` entry: Dapr on Kubernetes reads it from the Kubernetes secret of that name. */
@@ -89,7 +93,7 @@ export function k8sResource(file: string, text: string, name: string, k: Kuberne
   }
   if (out.includes(LOCAL_AMQP)) {
     // The broker runs in the region's cluster; its address and password are a Kubernetes secret.
-    out = out.replace(new RegExp(`- name: connectionString\\n(\\s*)value: ${LOCAL_AMQP}\\n`, 'g'), (_m, indent: string) => secretEntry('connectionString', 'herald-rabbitmq', 'url').replace(/\n(?=.)/g, `\n${indent.slice(2)}`));
+    out = out.replace(new RegExp(`\\n([ \\t]*)- name: connectionString\\n\\s*value: ${LOCAL_AMQP}\\n`, 'g'), (_m, indent: string) => `\n${atIndent(secretEntry('connectionString', 'herald-rabbitmq', 'url'), indent)}`);
   }
   if (/type: secretstores\.local\.env/.test(out)) {
     out = out

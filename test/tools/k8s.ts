@@ -5,6 +5,7 @@
 // overlay; exits 1 naming each object and field that fails. The tools and the schemas come from
 // scripts/setup-k8s.sh, built from the Go module proxy once and cached.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { setupExports } from '../harness/stack.js';
 import { join } from 'node:path';
 import { ROOT } from '../harness/root.js';
 import { readRegions } from './components.js';
@@ -19,16 +20,8 @@ export interface K8sTools {
 
 /** kustomize, kubeconform and the schemas, as scripts/setup-k8s.sh finds or builds them. */
 export function k8sTools(): K8sTools {
-  // The script prints shell-quoted exports: let the shell read them, and print them plainly.
-  const script = 'eval "$(bash "$0")" && env -0';
-  const out = execFileSync('bash', ['-c', script, join(ROOT, 'scripts/setup-k8s.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const env: Record<string, string> = {};
-  for (const entry of out.split('\0')) {
-    const eq = entry.indexOf('=');
-    if (entry.startsWith('HERALD_') && eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
-  }
-  const { HERALD_KUSTOMIZE, HERALD_KUBECONFORM, HERALD_K8S_SCHEMA_LOCATION_BUILTIN, HERALD_K8S_SCHEMA_LOCATION_CUSTOM } = env;
-  if (!HERALD_KUSTOMIZE || !HERALD_KUBECONFORM || !HERALD_K8S_SCHEMA_LOCATION_BUILTIN || !HERALD_K8S_SCHEMA_LOCATION_CUSTOM) throw new Error(`setup-k8s.sh printed no tools:\n${out}`);
+  const { HERALD_KUSTOMIZE, HERALD_KUBECONFORM, HERALD_K8S_SCHEMA_LOCATION_BUILTIN, HERALD_K8S_SCHEMA_LOCATION_CUSTOM } = setupExports('setup-k8s.sh');
+  if (!HERALD_KUSTOMIZE || !HERALD_KUBECONFORM || !HERALD_K8S_SCHEMA_LOCATION_BUILTIN || !HERALD_K8S_SCHEMA_LOCATION_CUSTOM) throw new Error('setup-k8s.sh printed no tools');
   return {
     kustomize: HERALD_KUSTOMIZE,
     kubeconform: HERALD_KUBECONFORM,
