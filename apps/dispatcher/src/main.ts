@@ -1,10 +1,11 @@
-import { createLogger, requireAppToken, startHttpServer } from '@herald/service';
+import { createLogger, createMetricsRegistry, createTracing, metricsRoute, requireAppToken, startHttpServer } from '@herald/service';
 import { createActorHost, createActorStateCache, createGroupPublisher, createSidecar, createSidecarActorState, deadLetterTopic, laneTopic } from '@herald/dapr';
 import { createAppDataKeys, createCustomerStore, createRedis, createWebhookEndpointStore, keyRingAtStart, redisKeys } from '@herald/stores';
 import { createAcceptedHandler } from './adapters/accepted-subscription.js';
 import { createLaneSubscriptions } from './adapters/bulk-subscription.js';
 import { createDeadLetters } from './adapters/dead-letters.js';
 import { createDeadlineList, createDispatchWatchdog } from './adapters/dispatch-watchdog.js';
+import { createDispatcherMetrics } from './adapters/metrics.js';
 import { createNotificationActor } from './adapters/notification-actor.js';
 import { createCustomerReader } from './adapters/customer-reader.js';
 import { createWebhookDeliverer } from './adapters/webhook-deliverer.js';
@@ -13,6 +14,8 @@ import { createLaneGate } from './domain/lane-gate.js';
 
 const config = loadConfig();
 const log = createLogger('dispatcher', config.LOG_LEVEL);
+// Spans to ZIPKIN_ENDPOINT, named as the sidecar names this app; none when it is unset.
+const tracing = await createTracing('dispatcher', config);
 const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN, secretNames: config.SECRET_NAME_STYLE });
 const redis = await createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
@@ -21,7 +24,11 @@ const keys = redisKeys(config.KEY_PREFIX);
 await sidecar.waitUntilReady(60_000);
 const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
 
+const registry = createMetricsRegistry('dispatcher');
+const metrics = createDispatcherMetrics(registry, { redis, keys, topicPrefix: config.TOPIC_PREFIX });
+
 const webhooks = createWebhookDeliverer({
+  metrics: metrics.webhooks,
   redis,
   keys,
   endpoints: createWebhookEndpointStore(sidecar),
@@ -45,6 +52,8 @@ const notificationActor = createNotificationActor({
   customers: createCustomerReader(createCustomerStore(sidecar), log),
   retentionSeconds: config.HISTORY_RETENTION_DAYS * 86_400,
   statusEvents: webhooks,
+  metrics: metrics.actor,
+  tracing,
 });
 const actorState = createActorStateCache(createSidecarActorState(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN }), {
   idleMs: Math.min(config.ACTOR_CACHE_IDLE_MS, goDurationMs(config.ACTOR_IDLE_TIMEOUT) ?? 0),
@@ -63,7 +72,7 @@ const actorHost = createActorHost({
 });
 
 const deadLetters = createDeadLetters({ sidecar, pubsubName: config.PUBSUB_NAME, topic: deadLetterTopic(config.TOPIC_PREFIX), redis, keys });
-const handlerFor = (lane: 'critical' | 'bulk') => createAcceptedHandler({ sidecar, log, deadLetters, topic: laneTopic(lane, config.TOPIC_PREFIX) });
+const handlerFor = (lane: 'critical' | 'bulk') => createAcceptedHandler({ sidecar, log, deadLetters, topic: laneTopic(lane, config.TOPIC_PREFIX), tracing });
 const subscriptions = createLaneSubscriptions({
   pubsubName: config.PUBSUB_NAME,
   topicPrefix: config.TOPIC_PREFIX,
@@ -77,9 +86,10 @@ const subscriptions = createLaneSubscriptions({
 });
 
 // A bulk delivery carries a whole batch of accepted notifications: room for the largest.
-// Every route but the health check is for the sidecar alone: with an app token, nothing else is served.
+// Every route but the health check and /metrics (served first, with its own access settings) is
+// for the sidecar alone: with an app token, nothing else is served.
 const sidecarOnly = requireAppToken(config.APP_API_TOKEN, (path) => path === '/healthz');
-const server = await startHttpServer({ host: config.APP_HOST, port: config.APP_PORT, routes: [sidecarOnly, actorHost, subscriptions], log, maxBodyBytes: 16 * 1024 * 1024 });
+const server = await startHttpServer({ host: config.APP_HOST, port: config.APP_PORT, routes: [metricsRoute(registry, config), sidecarOnly, actorHost, subscriptions], log, maxBodyBytes: 16 * 1024 * 1024 });
 webhooks.start();
 const watchdog = createDispatchWatchdog({ list: deadlines, sidecar, log, intervalMs: config.WATCHDOG_INTERVAL_MS });
 watchdog.start();
@@ -95,7 +105,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       setTimeout(resolve, 10_000).unref();
       server.closeIdleConnections();
     });
-    void Promise.all([closed, webhooks.stop(), watchdog.stop()]).finally(() => {
+    void Promise.allSettled([closed, webhooks.stop(), watchdog.stop()]).then(() => tracing.shutdown()).finally(() => {
       redis.destroy();
       process.exit(0);
     });

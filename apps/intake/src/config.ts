@@ -48,7 +48,7 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend(dataKeysEnvSche
   TENANT_CRITICAL_RESERVE: criticalReserveSchema.default(0.1),
   /**
    * Per-tenant quotas as JSON:
-   * `{"<tenant>": {"requestsPerSecond": 50, "notificationsPerDay": 100000, "criticalReserve": 0.2}}`.
+   * `{"<tenant>": {"requestsPerSecond": 50, "notificationsPerDay": 100000, "criticalReserve": 0.2, "class": "enterprise"}}`.
    */
   TENANT_QUOTAS: jsonEnv(
     z.record(
@@ -58,6 +58,8 @@ const schema = baseEnvSchema.extend(redisEnvSchema.shape).extend(dataKeysEnvSche
           requestsPerSecond: z.number().int().positive().optional(),
           notificationsPerDay: z.number().int().positive().optional(),
           criticalReserve: criticalReserveSchema.optional(),
+          /** The tenant's class in the metrics (`herald_notifications_accepted_total`); `standard` unless set. */
+          class: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a class name: lower-case letters, digits, - and _').optional(),
         })
         .strict(),
     ),

@@ -1,4 +1,4 @@
-import { createLogger, errMessage } from '@herald/service';
+import { createLogger, createMetricsRegistry, createTracing, errMessage, metricsRoute } from '@herald/service';
 import { createSidecar, NOTIFICATION_ACTOR, optionalSecret, requiredSecret } from '@herald/dapr';
 import {
   createCustomerStore,
@@ -20,6 +20,7 @@ import { createErasureService } from './adapters/erasure.js';
 import { createIntakeServer } from './adapters/http-app.js';
 import { createIdempotencyStore } from './adapters/idempotency-store.js';
 import { createLanePublisher } from './adapters/lane-publisher.js';
+import { createIntakeMetrics } from './adapters/metrics.js';
 import { createNotificationIds, processLocalIdKey } from './adapters/notification-ids.js';
 import { createProviderCallbackRouter } from './adapters/provider-callbacks.js';
 import { createQuotaCounter } from './adapters/quota-counter.js';
@@ -29,6 +30,8 @@ import { loadConfig } from './config.js';
 
 const config = loadConfig();
 const log = createLogger('intake', config.LOG_LEVEL);
+// Spans to ZIPKIN_ENDPOINT, named as the sidecar names this app; none when it is unset.
+const tracing = await createTracing('intake', config);
 const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN, secretNames: config.SECRET_NAME_STYLE });
 const redis = await createRedis(config.REDIS_URL);
 const keys = redisKeys(config.KEY_PREFIX);
@@ -107,7 +110,16 @@ quotas.start();
 // the readings as they come.
 await Promise.race([monitor.firstReading(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
 
+const registry = createMetricsRegistry('intake');
+const metrics = createIntakeMetrics(registry, {
+  tenantClassOf: (tenantId) => config.TENANT_QUOTAS[tenantId]?.class ?? 'standard',
+  backlog: () => monitor.snapshot(),
+});
+
 const server = createIntakeServer({
+  metrics,
+  tracing,
+  metricsRoute: metricsRoute(registry, config),
   sidecar,
   authenticator,
   apiKeys,
@@ -150,7 +162,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'intake stopping');
     server.close(() => {
-      void Promise.allSettled([monitor.stop(), quotas.stop(), erasures.stop()]).finally(() => {
+      void Promise.allSettled([monitor.stop(), quotas.stop(), erasures.stop(), tracing.shutdown()]).finally(() => {
         redis.destroy();
         process.exit(0);
       });

@@ -1,14 +1,15 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { baseEnvSchema, createLogger, type Logger, parseEnv, portSchema } from '@herald/service';
+import { baseEnvSchema, createLogger, createMetricsRegistry, createTracing, type Logger, metricsRoute, parseEnv, portSchema } from '@herald/service';
 import type { Channel } from '@herald/contracts';
 import { createSidecar, optionalSecret } from '@herald/dapr';
 import { createAppDataKeys, createInHandCounter, createRedis, dataKeysEnvSchema, keyRingAtStart, redisEnvSchema, redisKeys } from '@herald/stores';
 import { startChannelServer } from './channel-server.js';
-import { createChannelWorker, type BreakerPort, type RateLimiterPort } from './channel-worker.js';
+import { createChannelWorker, type RateLimiterPort } from './channel-worker.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
 import { createSendLedger } from './dedup.js';
 import { createDispatchOpener } from './dispatch-opener.js';
+import { createChannelMetrics } from './metrics.js';
 import type { ProviderPort } from './provider-port.js';
 import { createTokenBucket } from './rate-limiter.js';
 import { createSandboxProvider } from './sandbox-provider.js';
@@ -50,6 +51,8 @@ export type ProviderFactory = (ctx: ProviderContext) => Promise<ProviderPort | u
 export async function runChannelApp(channel: Channel, defaultPort: number, makeProvider?: ProviderFactory): Promise<void> {
   const config = parseEnv(channelEnvSchema.extend({ APP_PORT: portSchema.default(defaultPort) }));
   const log = createLogger(`channel-${channel}`, config.LOG_LEVEL);
+  // Spans to ZIPKIN_ENDPOINT, named as the sidecar names this app; none when it is unset.
+  const tracing = await createTracing(`channel-${channel}`, config);
   const sidecar = createSidecar(config.DAPR_HOST, config.DAPR_HTTP_PORT, { apiToken: config.DAPR_API_TOKEN, secretNames: config.SECRET_NAME_STYLE });
   await sidecar.waitUntilReady(60_000);
   const ring = (await keyRingAtStart(sidecar, config.SECRET_STORE, log)) ?? process.exit(1);
@@ -73,8 +76,10 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
       ? createTokenBucket(redis, keys, { name: account, ratePerSec: config.PROVIDER_RATE_PER_SEC, burst, criticalReserve })
       : undefined;
   if (real && !limiter) log.warn({ provider: provider.name }, 'no PROVIDER_RATE_PER_SEC: sending without a rate limit');
-  const breaker: BreakerPort | undefined =
+  const breaker =
     (config.BREAKER ?? (real ? 'on' : 'off')) === 'on' ? createCircuitBreaker(redis, keys, { name: account, openMs: config.BREAKER_OPEN_MS }) : undefined;
+  const registry = createMetricsRegistry(`channel-${channel}`);
+  const metrics = createChannelMetrics(registry, { channel, provider: provider.name, ...(breaker ? { breakerState: () => breaker.state() } : {}) });
 
   const worker = createChannelWorker({
     channel,
@@ -85,10 +90,13 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
     ledger: createSendLedger(redis, keys),
     ...(limiter ? { limiter } : {}),
     ...(breaker ? { breaker } : {}),
+    metrics,
+    tracing,
   });
   // `/sandbox/count` is what a poller (the bench, every 250 ms while it waits) asks for: the
   // full record is up to 1,000 messages of JSON, and serialising it on every poll cost the
-  // channel apps more than their own work at 80 notifications/s.
+  // channel apps more than their own work in a bench run (docs/performance.md, "The local stack
+  // and the bench").
   const routes = real
     ? {}
     : { '/sandbox/messages': () => ({ total: sandbox.count(), recent: sandbox.recent() }), '/sandbox/count': () => ({ total: sandbox.count() }) };
@@ -103,6 +111,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
     log,
     routes,
     appToken: config.APP_API_TOKEN,
+    metricsRoute: metricsRoute(registry, config),
   });
   log.info({ port: config.APP_PORT, provider: provider.name, kekVersions: ring.versions, ratePerSec: config.PROVIDER_RATE_PER_SEC, breaker: breaker !== undefined }, `channel-${channel} ready`);
 
@@ -112,7 +121,7 @@ export async function runChannelApp(channel: Channel, defaultPort: number, makeP
       // Leaving: its counts go now, not once the last connection has closed (which may be never).
       const counted = inHand.stop();
       server.close(() => {
-        void counted.finally(() => {
+        void Promise.allSettled([counted, tracing.shutdown()]).finally(() => {
           redis.destroy();
           process.exit(0);
         });

@@ -24,6 +24,8 @@ export interface ChannelServerOptions {
    * health check, the counts, the sandbox's record) stay open.
    */
   appToken?: string | undefined;
+  /** `GET /metrics` (metricsRoute of @herald/service), served before the app token's check with its own access settings. */
+  metricsRoute?: Route;
 }
 
 /** Where the sidecar delivers a lane's queue messages. */
@@ -72,7 +74,8 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
       const body = await req.json();
       if (body === undefined) throw new Error('empty queue message');
       const event = cloudEventData(body);
-      const ack = await opts.worker.handle(event.data, event.traceparent ?? header(req.headers, 'traceparent'));
+      // The sidecar's delivery span (its header) before the envelope's trace, which that span continues.
+      const ack = await opts.worker.handle(event.data, header(req.headers, 'traceparent') ?? event.traceparent);
       opts.inHand?.end(lane, ack === 'ack');
       return { status: 200, json: { status: ack === 'ack' ? 'SUCCESS' : 'RETRY' } };
     } catch (err) {
@@ -98,7 +101,7 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
   return startHttpServer({
     host: opts.host,
     port: opts.port,
-    routes: [requireAppToken(opts.appToken, (path) => path === '/healthz' || path === '/stats' || Object.hasOwn(opts.routes ?? {}, path)), route],
+    routes: [...(opts.metricsRoute ? [opts.metricsRoute] : []), requireAppToken(opts.appToken, (path) => path === '/healthz' || path === '/stats' || Object.hasOwn(opts.routes ?? {}, path)), route],
     log: opts.log,
     maxBodyBytes: opts.maxBodyBytes,
     answers: { notFound: { status: 404, json: { error: { code: 'route_not_found', message: 'no such route' } } } },

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import type { ChannelDispatch, DeliveryOutcome, SealedDispatch } from '@herald/contracts';
 import type { ActorPort } from '@herald/dapr';
-import { createLogger } from '@herald/service';
+import { createLogger, createTracing } from '@herald/service';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { newDataKey, seal, type DataKeys } from '@herald/stores';
 import { createChannelWorker, type BreakerPort, type RateLimiterPort, type SendLedgerPort } from './channel-worker.js';
 import type { LedgerClaim } from './dedup.js';
@@ -362,5 +363,36 @@ describe('channel worker', () => {
       expect(tokens).toBe(3);
       expect(recorded).toEqual(['failure', 'success', 'success']);
     });
+  });
+});
+
+describe('channel worker traces', () => {
+  const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+
+  it("sends in the dispatch's trace, under the sidecar's delivery span, the provider's call a span of its own", async () => {
+    const spans: ReadableSpan[] = [];
+    const exporter: SpanExporter = { export: (batch, done) => (spans.push(...batch), done({ code: 0 })), shutdown: () => Promise.resolve() };
+    const tracing = await createTracing('channel-sms', {}, exporter);
+    const provider = fakeProvider(() => ({ kind: 'permanent', provider: 'fake', reason: 'invalid number' }));
+    const reported: Array<string | undefined> = [];
+    const sidecar: ActorPort = { invokeActor: async (_t, _id, _m, _b, opts) => (reported.push(opts?.traceparent), { status: 'failed' }) };
+    const worker = createChannelWorker({ channel: 'sms', provider, opener, sidecar, log, now, tracing });
+    const carried = { ...message, traceparent: `00-${TRACE}-00f067aa0ba902b7-01` };
+    // The sidecar's span of this delivery, in the dispatch's trace.
+    await expect(worker.handle(carried, `00-${TRACE}-b7ad6b7169203331-01`)).resolves.toBe('ack');
+    // A delivery in a trace of the sidecar's own: the dispatch's trace wins.
+    await expect(worker.handle({ ...carried, attempt: 2 }, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).resolves.toBe('ack');
+    await tracing.shutdown();
+
+    const sends = spans.filter((s) => s.name === 'send sms');
+    expect(sends.map((s) => s.parentSpanContext?.spanId)).toEqual(['b7ad6b7169203331', '00f067aa0ba902b7']);
+    expect(spans.every((s) => s.spanContext().traceId === TRACE && s.attributes['herald.notification_id'] === message.notificationId)).toBe(true);
+    const calls = spans.filter((s) => s.name === 'provider fake');
+    expect(calls.map((s) => s.parentSpanContext?.spanId)).toEqual(sends.map((s) => s.spanContext().spanId));
+    expect(calls[0]?.attributes['herald.outcome']).toBe('permanent');
+    // No reason in a span: a provider's may quote what was sent.
+    expect(JSON.stringify(spans.map((s) => [s.attributes, s.status]))).not.toContain('invalid number');
+    // The report to the actor continues the send's span.
+    expect(reported).toEqual(sends.map((s) => `00-${TRACE}-${s.spanContext().spanId}-01`));
   });
 });

@@ -7,12 +7,13 @@ import {
   type SealedDispatch,
   SealedDispatchSchema,
 } from '@herald/contracts';
-import { type ActorPort, NOTIFICATION_ACTOR, traceIdOf } from '@herald/dapr';
-import { errMessage, type Logger } from '@herald/service';
+import { type ActorPort, nearestParent, NOTIFICATION_ACTOR, traceIdOf } from '@herald/dapr';
+import { errMessage, noTracing, type Logger, type Tracing } from '@herald/service';
 import type { LedgerClaim } from './dedup.js';
 import type { DispatchOpener } from './dispatch-opener.js';
 import { errorCode, MAX_REASON_DETAIL, redactDispatch } from './provider-http.js';
 import type { ProviderPort } from './provider-port.js';
+import { noChannelMetrics, type ChannelMetrics } from './metrics.js';
 
 /** What to tell the queue about one message. */
 export type Ack = 'ack' | 'retry';
@@ -46,7 +47,8 @@ export interface RateLimiterPort {
 /** The provider's shared, graduated breaker (see circuit-breaker.ts). */
 export interface BreakerPort {
   admit(): Promise<{ admitted: true } | { admitted: false; retryAfterMs: number }>;
-  record(outcome: 'success' | 'failure'): Promise<void>;
+  /** Answers where the report moved the breaker (`open`, `closed`), if it did. */
+  record(outcome: 'success' | 'failure'): Promise<'open' | 'closed' | undefined | void>;
 }
 
 export interface ChannelWorkerDeps {
@@ -60,6 +62,10 @@ export interface ChannelWorkerDeps {
   ledger?: SendLedgerPort;
   limiter?: RateLimiterPort;
   breaker?: BreakerPort;
+  /** Counts messages, provider calls, token waits and breaker moves (metrics.ts); nothing when absent. */
+  metrics?: ChannelMetrics;
+  /** Spans of each message and provider call, in the notification's trace; none when absent. */
+  tracing?: Tracing;
   now?: () => Date;
   /** Without a shared ledger: how many recent outcomes this replica remembers. */
   rememberOutcomes?: number;
@@ -85,8 +91,8 @@ const KEY_STORE_RETRY_MS = 1_000;
  *    redelivered event), on this replica or another, reports the remembered outcome instead of
  *    sending again; a copy that arrives while another is being sent waits for that one's
  *    outcome (handed back to the queue if it takes too long). One command before the send, one
- *    after. The crash window between the provider's answer and the write stays, as DESIGN.md
- *    says it does.
+ *    after. The crash window between the provider's answer and the write stays, as
+ *    docs/design.md ("Delivery guarantees") says it does.
  * 2. Expired in the queue: not sent.
  * 3. Open the sealed recipient and content, in memory, with the customer's data key: as late as
  *    this, so that a dispatch not sent is never opened, and an erasure made while it waited in
@@ -105,10 +111,12 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
   const now = deps.now ?? (() => new Date());
   const ledger = deps.ledger ?? localLedger(deps.rememberOutcomes ?? 10_000);
   const provider = deps.provider.name;
+  const metrics = deps.metrics ?? noChannelMetrics;
+  const tracing = deps.tracing ?? noTracing;
 
   const stats: ChannelStats = { undecryptable: 0, erased: 0 };
 
-  async function attempt(sealed: SealedDispatch): Promise<DeliveryOutcome> {
+  async function attempt(sealed: SealedDispatch, traceparent: string | undefined): Promise<DeliveryOutcome> {
     if (sealed.expiresAt !== undefined && Date.parse(sealed.expiresAt) <= now().getTime()) {
       // A dispatch that waited in the queue past its expiry is not sent late (an OTP, a flash sale).
       return { kind: 'expired', provider };
@@ -117,22 +125,35 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
     if ('kind' in opened) return opened;
     const admission = deps.breaker ? await deps.breaker.admit() : ({ admitted: true } as const);
     if (!admission.admitted) {
+      metrics.breakerRefused();
       return { kind: 'deferred', provider, reason: 'provider circuit open', retryAfterMs: admission.retryAfterMs };
     }
-    if (deps.limiter && !(await deps.limiter.acquire({ maxWaitMs: MAX_TOKEN_WAIT_MS, lane: opened.priority }))) {
-      return { kind: 'deferred', provider, reason: 'provider rate limit: no token in time', retryAfterMs: 1_000 };
+    if (deps.limiter) {
+      const waited = performance.now();
+      const acquired = await deps.limiter.acquire({ maxWaitMs: MAX_TOKEN_WAIT_MS, lane: opened.priority });
+      metrics.tokenWait(opened.priority, (performance.now() - waited) / 1000, acquired);
+      if (!acquired) return { kind: 'deferred', provider, reason: 'provider rate limit: no token in time', retryAfterMs: 1_000 };
     }
     let outcome: DeliveryOutcome;
+    const called = performance.now();
+    // The provider's API, which no sidecar sees: its own span. Kind and status only: a reason may
+    // quote what was sent.
+    const span = tracing.start(`provider ${provider}`, { parent: traceparent, kind: 'client', notificationId: sealed.notificationId, attributes: { 'herald.provider': provider } });
     try {
       outcome = await deps.provider.send(opened);
+      metrics.providerCall(outcome.kind, (performance.now() - called) / 1000);
     } catch (err) {
       // A provider adapter that throws has a bug; the notification still deserves a retry. Its
       // message may quote what it was sending: the reason is stored, so that goes first.
       const detail = redactDispatch(errMessage(err), opened).slice(0, MAX_REASON_DETAIL);
       outcome = { kind: 'transient', provider, reason: `provider adapter error: ${detail}` };
+      metrics.providerCall('error', (performance.now() - called) / 1000);
     }
+    span.set({ 'herald.outcome': outcome.kind });
+    span.end(outcome.kind === 'sent' ? undefined : outcome.kind);
     // Only the provider's own trouble counts against it: a bad address is not an outage.
-    await deps.breaker?.record(outcome.kind === 'transient' ? 'failure' : 'success');
+    const moved = await deps.breaker?.record(outcome.kind === 'transient' ? 'failure' : 'success');
+    if (moved) metrics.breakerMoved(moved);
     return outcome;
   }
 
@@ -165,13 +186,17 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
 
   /** The outcome of this (id, attempt): remembered from an earlier delivery, another copy's, or made now. */
-  async function outcomeOf(message: SealedDispatch): Promise<DeliveryOutcome> {
+  async function outcomeOf(message: SealedDispatch, traceparent: string | undefined): Promise<DeliveryOutcome> {
     const { notificationId: id, attempt: n } = message;
     for (let waited = 0; ; waited += inFlightWait.pollMs) {
       const claim = await ledger.claim(id, n);
-      if (claim.kind === 'done') return claim.outcome;
+      if (claim.kind === 'done') {
+        metrics.message('duplicate');
+        return claim.outcome;
+      }
       if (claim.kind === 'claimed') {
-        const outcome = await attempt(message);
+        const outcome = await attempt(message, traceparent);
+        metrics.message(outcome.kind);
         // Deferred means nothing was tried: a later copy must try.
         if (outcome.kind === 'deferred') await ledger.release(id, n);
         else await ledger.finish(id, n, outcome);
@@ -198,19 +223,31 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
         deps.log.error({ notificationId: message.notificationId, channel: message.channel }, 'dispatch for another channel dropped');
         return 'ack';
       }
+      // This message's span, in the notification's trace (the dispatch carries it): under the
+      // sidecar's delivery span when that is of the same trace. The provider's call and the
+      // report to the actor continue it.
+      const span = tracing.start(`send ${message.channel}`, {
+        parent: nearestParent(traceparent, message.traceparent),
+        kind: 'consumer',
+        notificationId: message.notificationId,
+        attributes: { 'herald.attempt': message.attempt, 'herald.channel': message.channel },
+      });
       let outcome: DeliveryOutcome;
       try {
-        outcome = await outcomeOf(message);
+        outcome = await outcomeOf(message, span.traceparent);
       } catch (err) {
         if (err instanceof StillInFlight) {
+          span.end('handed back: another copy is being sent');
           deps.log.info({ notificationId: message.notificationId, attempt: message.attempt }, 'another copy is being sent; handed back');
           return 'retry';
         }
+        span.end('send ledger unavailable');
         // The ledger (Redis) failed: hand the message back. (Failing after a send, the
         // redelivery may send again: the crash window, widened by a Redis outage.)
         deps.log.warn({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(err) }, 'send ledger unavailable; will be redelivered');
         return 'retry';
       }
+      span.set({ 'herald.outcome': outcome.kind });
       const traceId = traceIdOf(message.traceparent ?? traceparent);
       const result: DeliveryResult = {
         schemaVersion: 1,
@@ -222,11 +259,13 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
         ...(traceId ? { traceId } : {}),
       };
       try {
-        await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, message.notificationId, 'recordResult', result, { traceparent });
+        await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, message.notificationId, 'recordResult', result, { traceparent: span.traceparent });
       } catch (err) {
+        span.end('result report failed');
         deps.log.warn({ notificationId: message.notificationId, attempt: message.attempt, err: errMessage(err) }, 'result report failed; redelivery will report it');
         return 'retry';
       }
+      span.end();
       deps.log.debug({ notificationId: message.notificationId, attempt: message.attempt, outcome: outcome.kind }, 'delivered to provider');
       return 'ack';
     },

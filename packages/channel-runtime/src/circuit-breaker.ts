@@ -3,11 +3,12 @@ import { type Redis, type RedisKeys, redisScript } from '@herald/stores';
 // A graduated circuit breaker per provider account, kept in Redis and shared by every replica.
 //
 // A binary breaker, on closing, lets every replica's backlog through at once: the thundering
-// herd the review found, which knocks a recovering provider over again. This one opens for
-// the whole fleet at once (one replica's evidence protects all of them), and when the open
-// time is over it lets a growing fraction of calls through (`rampSteps`), moving up a step
-// after `successesPerStep` successes. Any failure on the way re-opens it for twice as long
-// (up to `maxOpenMs`); a full ramp of successes closes it and forgets the doubling.
+// herd the review of the earlier design found (docs/design.md, "Why Herald looks like this"),
+// which knocks a recovering provider over again. This one opens for the whole fleet at once
+// (one replica's evidence protects all of them), and when the open time is over it lets a
+// growing fraction of calls through (`rampSteps`), moving up a step after `successesPerStep`
+// successes. Any failure on the way re-opens it for twice as long (up to `maxOpenMs`); a full
+// ramp of successes closes it and forgets the doubling.
 //
 // The rule that opens it: at least `failureThreshold.rate` of the calls recorded in the last
 // `failureThreshold.windowMs` failed, and there were at least `minCalls` of them. A rate rather
@@ -34,13 +35,16 @@ export interface CircuitBreakerOptions {
   successesPerStep?: number;
 }
 
+/** Where a report moved the breaker: `open` (it opened, or opened again from half-open), `closed` (the ramp ended), or nowhere. */
+export type BreakerMove = 'open' | 'closed' | undefined;
+
 export type Admission = { admitted: true } | { admitted: false; retryAfterMs: number };
 
 export interface CircuitBreaker {
   /** Whether to call the provider now. Rejects only when Redis cannot be reached. */
   admit(): Promise<Admission>;
-  /** Reports the outcome of a call that was admitted. */
-  record(outcome: 'success' | 'failure'): Promise<void>;
+  /** Reports the outcome of a call that was admitted; answers where the breaker moved, if this report moved it. */
+  record(outcome: 'success' | 'failure'): Promise<BreakerMove>;
   state(): Promise<{ state: BreakerState; fraction: number }>;
 }
 
@@ -69,7 +73,9 @@ return { state, step, state == 'open' and (openUntil - now) or 0 }`);
 // KEYS: breaker. ARGV: outcome, openMs, maxOpenMs, steps, successesPerStep, failure rate,
 // minCalls, bucketMs, ttlMs.
 const RECORD = redisScript(`${LOAD}
+local moved = 0
 local function open(ms)
+  moved = 1
   -- Starting over: the window and the ramp are forgotten, the open time is kept for doubling.
   redis.call('DEL', KEYS[1])
   redis.call('HSET', KEYS[1], 'state', 'open', 'until', now + ms, 'openMs', ms)
@@ -87,7 +93,7 @@ elseif state == 'half-open' then
     if step >= tonumber(ARGV[4]) then
       -- Closed: an absent key is a closed breaker with an empty window and no doubling.
       redis.call('DEL', KEYS[1])
-      return 0
+      return 2
     end
     redis.call('HSET', KEYS[1], 'state', 'half-open', 'step', step, 'ok', ok)
   end
@@ -123,7 +129,7 @@ else
 end
 -- Idle for a day: whatever it was doing, it starts again closed.
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
-return 0`);
+return moved`);
 
 export function createCircuitBreaker(redis: Redis, keys: RedisKeys, opts: CircuitBreakerOptions, random: () => number = Math.random): CircuitBreaker {
   const rate = opts.failureThreshold?.rate ?? 0.5;
@@ -161,7 +167,8 @@ export function createCircuitBreaker(redis: Redis, keys: RedisKeys, opts: Circui
       return { admitted: false, retryAfterMs: Math.max(1, Math.ceil(openMs * (1 - fraction))) };
     },
     async record(outcome) {
-      await RECORD(redis, [key], [outcome, ...recordArgs]);
+      const moved = Number(await RECORD(redis, [key], [outcome, ...recordArgs]));
+      return moved === 1 ? 'open' : moved === 2 ? 'closed' : undefined;
     },
     async state() {
       const { state, fraction } = await read();

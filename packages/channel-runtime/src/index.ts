@@ -4,6 +4,7 @@ export * from './channel-worker.js';
 export * from './circuit-breaker.js';
 export * from './dedup.js';
 export * from './dispatch-opener.js';
+export * from './metrics.js';
 export * from './provider-http.js';
 export * from './provider-port.js';
 export * from './push-devices.js';

@@ -1,4 +1,4 @@
-import { errMessage, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
+import { errMessage, header, type HttpRequest, type HttpResponse, type Logger, type Route } from '@herald/service';
 import { ACTOR_REFUSED_FIELD, failsEveryTime } from './actor-refusal.js';
 import type { ActorStateCache, ActorStateHandle } from './actor-state.js';
 
@@ -9,14 +9,20 @@ import type { ActorStateCache, ActorStateHandle } from './actor-state.js';
 //
 // Why not the @dapr/dapr actor runtime: per fresh actor it also asked the sidecar for its
 // metadata and read the state key twice, and ran every call through express; the same turn
-// cost about 2.7 times what the protocol itself costs (docs/performance.md, what each Dapr hop costs). Everything else
-// the SDK's runtime did for us is the sidecar's job anyway.
+// cost far more than the protocol itself (docs/performance.md, "What each Dapr hop costs here,
+// measured alone", and "Why node:http"). Everything else the SDK's runtime did for us is the
+// sidecar's job anyway.
 
 /** What a method or reminder of one actor works with during its turn. */
 export interface ActorTurn {
   readonly actorType: string;
   readonly id: string;
   readonly state: ActorStateHandle;
+  /**
+   * The trace daprd delivered the call in (its `traceparent` header): the caller's, through the
+   * sidecars' spans. A reminder's is a trace daprd started itself.
+   */
+  readonly traceparent?: string | undefined;
 }
 
 /** The body daprd sends when a reminder fires. */
@@ -96,7 +102,7 @@ export function createActorHost(opts: ActorHostOptions): Route {
     }
     if (req.method !== 'PUT' || rest[0] !== 'method' || rest.length < 2) return notFound('no such actor route');
 
-    const turn: ActorTurn = { actorType: type, id, state: opts.cache.handle(type, id) };
+    const turn: ActorTurn = { actorType: type, id, state: opts.cache.handle(type, id), traceparent: header(req.headers, 'traceparent') };
     const [, kind = '', name = ''] = rest;
     if (rest.length === 3 && kind === 'remind') {
       const handler = Object.hasOwn(actor.reminders, name) ? actor.reminders[name] : undefined;

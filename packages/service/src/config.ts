@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { metricsEnvSchema } from './metrics.js';
+import { tracingEnvSchema } from './tracing.js';
 
 export class ConfigError extends Error {
   readonly code = 'invalid_config';
@@ -37,7 +39,7 @@ export const baseEnvSchema = z.object({
   APP_API_TOKEN: z.string().min(1).optional(),
   /** `dashes`: secrets are asked for as `KEY-ENCRYPTION-KEYS` rather than `KEY_ENCRYPTION_KEYS` (Azure Key Vault's names). */
   SECRET_NAME_STYLE: z.enum(['as-is', 'dashes']).default('as-is'),
-});
+}).extend(metricsEnvSchema.shape).extend(tracingEnvSchema.shape);
 
 /** An on/off setting given as `true` or `false` (off when unset). */
 export const envFlag = z.enum(['true', 'false']).default('false').transform((v) => v === 'true');

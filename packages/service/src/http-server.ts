@@ -5,8 +5,9 @@ import { BodyTooLargeError, readBody } from './read-body.js';
 // Herald's small HTTP server: plain node:http, because every notification crosses one of these
 // several times (intake's accept routes, the dispatcher's deliveries and actor turns, the
 // channels' queues), and a framework's per-request work was a measurable share of the CPU
-// (docs/performance.md). Routes claim a request from its method, path and headers before its
-// body is read, so one may refuse it (or leave it to a fallback) without reading a byte.
+// (docs/performance.md, "Why node:http"). Routes claim a request from its method, path and
+// headers before its body is read, so one may refuse it (or leave it to a fallback) without
+// reading a byte.
 
 export interface HttpRequest {
   method: string;
@@ -15,6 +16,8 @@ export interface HttpRequest {
   /** The path without its query, still percent-encoded. */
   path: string;
   headers: IncomingHttpHeaders;
+  /** The peer's address (the socket's, not a forwarded header's). */
+  remoteAddress?: string | undefined;
   /** The body's bytes (read once); rejects with BodyTooLargeError past `maxBytes` (default: the server's). */
   body(maxBytes?: number): Promise<Buffer>;
   /**
@@ -113,6 +116,7 @@ function httpRequest(req: IncomingMessage, defaultLimit: number): HttpRequest {
     url,
     path: q < 0 ? url : url.slice(0, q),
     headers: req.headers,
+    remoteAddress: req.socket.remoteAddress,
     body: (maxBytes = defaultLimit) => readBody(req, maxBytes),
     json: (maxBytes = defaultLimit) => readBody(req, maxBytes).then(jsonOf),
   };

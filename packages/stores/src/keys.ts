@@ -18,6 +18,8 @@ export interface RedisKeys {
   sendLedger(notificationId: string, attempt: number): string;
   /** Sorted set of notification id → the time (ms) its actor's next deadline passes (the dispatch watchdog). */
   deadlines(): string;
+  /** Sorted set of notification id → wake-up time + 65 s, for notifications waiting on a reminder (the watchdog looks at both sets). */
+  waits(): string;
   /** A tenant's requests in one second (epoch seconds), counted by every intake replica. */
   quotaSecond(tenantId: string, epochSecond: number): string;
   /** A tenant's notifications on one UTC day (`YYYY-MM-DD`). */
@@ -40,6 +42,7 @@ export function redisKeys(prefix = ''): RedisKeys {
     breaker: (n) => `${p}cb:${n}`,
     sendLedger: (id, a) => `${p}sent:${id}:${a}`,
     deadlines: () => `${p}deadlines`,
+    waits: () => `${p}waits`,
     quotaSecond: (t, s) => `${p}quota:${t}:s:${s}`,
     quotaDay: (t, d) => `${p}quota:${t}:d:${d}`,
     inHand: (l) => `${p}inhand:${l}`,

@@ -1,5 +1,5 @@
 import { NotificationAcceptedSchema } from '@herald/contracts';
-import { errMessage, type Logger } from '@herald/service';
+import { errMessage, noTracing, type Logger, type Tracing } from '@herald/service';
 import { actorRefusal, NOTIFICATION_ACTOR, type ActorPort } from '@herald/dapr';
 
 export interface DeadLetters {
@@ -19,7 +19,8 @@ export type EntryHandler = (data: unknown, traceparent: string | undefined) => P
  * actor refuses for good, goes to the dead-letter topic with its reason and is acknowledged (it
  * can never succeed, and must not block the subscription); anything else that fails is retried.
  */
-export function createAcceptedHandler(deps: { sidecar: ActorPort; log: Logger; deadLetters: DeadLetters; topic: string }): EntryHandler {
+export function createAcceptedHandler(deps: { sidecar: ActorPort; log: Logger; deadLetters: DeadLetters; topic: string; tracing?: Tracing }): EntryHandler {
+  const tracing = deps.tracing ?? noTracing;
   /** Parks a message that can never be taken, with why; it is retried only if it cannot be parked. */
   async function park(reason: string, data: unknown): Promise<EntryStatus> {
     try {
@@ -40,11 +41,21 @@ export function createAcceptedHandler(deps: { sidecar: ActorPort; log: Logger; d
     const event = parsed.data;
     // Intake puts the request's trace into the event itself (a bulk publish has no per-message
     // headers); an event without one continues the CloudEvent's.
-    const traceparent = event.traceparent ?? cloudEventTraceparent;
+    // The delivery's own span: a bulk delivery is one request for many notifications, so the
+    // sidecar's request names at most one of their traces; each entry continues its own.
+    const span = tracing.start('take from lane', {
+      parent: event.traceparent ?? cloudEventTraceparent,
+      kind: 'consumer',
+      notificationId: event.id,
+      attributes: { 'messaging.destination.name': deps.topic },
+    });
+    const traceparent = span.traceparent;
     try {
       await deps.sidecar.invokeActor(NOTIFICATION_ACTOR, event.id, 'accept', { event, traceparent }, { traceparent });
+      span.end();
       return 'SUCCESS';
     } catch (err) {
+      span.end('actor call failed');
       // The lane's sidecar holds a RETRY and asks again until it is taken (resiliency.yaml,
       // laneDelivery), so a message the actor refuses for good must leave the lane here.
       const refusal = actorRefusal(err);

@@ -8,10 +8,10 @@ const keys = redisKeys(`test-${randomUUID()}:`);
 const redis = await createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const log = createLogger('test', 'silent');
 afterAll(async () => {
-  await redis.del(keys.deadlines());
+  await redis.del([keys.deadlines(), keys.waits()]);
   redis.destroy();
 });
-beforeEach(() => redis.del(keys.deadlines()));
+beforeEach(() => redis.del([keys.deadlines(), keys.waits()]));
 
 function actors(fail: Set<string> = new Set()) {
   const calls: string[] = [];
@@ -40,6 +40,25 @@ describe('dispatch watchdog', () => {
     // Leased, not removed: only the actor's decision takes an entry off (or a later lease end brings it back).
     expect(await dog.sweep()).toBe(0);
     expect(await redis.zScore(keys.deadlines(), 'ntf_a')).toBe(65_000);
+  });
+
+  it('keeps waits and dispatches on lists of their own, moves an entry between them, and watches both', async () => {
+    const list = createDeadlineList(redis, keys);
+    await list.watch('ntf_wait', 1_000, 'wait');
+    await list.watch('ntf_moved', 2_000, 'wait');
+    // Its backoff ended and it was dispatched: off the waits, on the dispatches.
+    await list.watch('ntf_moved', 3_000, 'dispatch', 'wait');
+    await list.watch('ntf_later', 9_000, 'dispatch');
+    expect(await redis.zRange(keys.waits(), 0, -1)).toEqual(['ntf_wait']);
+    expect(await redis.zRange(keys.deadlines(), 0, -1)).toEqual(['ntf_moved', 'ntf_later']);
+    const a = actors();
+    expect(await createDispatchWatchdog({ list, sidecar: a.sidecar, log, intervalMs: 1_000, now: () => 5_000 }).sweep()).toBe(2);
+    expect(a.calls.sort()).toEqual(['ntf_moved:overdue', 'ntf_wait:overdue']);
+    // Taken off its own list, or off both when the list is not known.
+    await list.unwatch('ntf_wait', 'wait');
+    await list.unwatch('ntf_later');
+    expect(await redis.zCard(keys.waits())).toBe(0);
+    expect(await redis.zRange(keys.deadlines(), 0, -1)).toEqual(['ntf_moved']);
   });
 
   it('comes back to an entry whose actor call failed once its lease ends, on any replica', async () => {

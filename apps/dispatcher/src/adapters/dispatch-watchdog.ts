@@ -1,7 +1,7 @@
 import { errMessage, type Logger } from '@herald/service';
 import { NOTIFICATION_ACTOR, type ActorPort } from '@herald/dapr';
 import { redisScript, type Redis, type RedisKeys } from '@herald/stores';
-import type { DeadlineList } from './notification-actor.js';
+import type { DeadlineList, WatchList } from './notification-actor.js';
 
 // The watchdog for every notification's deadline (domain/dispatch-deadline.ts). A notification
 // actor puts itself on one Redis sorted set, scored by when its deadline passes, before it saves
@@ -14,24 +14,43 @@ import type { DeadlineList } from './notification-actor.js';
 //
 // What the set holds is operational, not a record: the deadline itself is in the actor's state.
 
-/** KEYS: the set. ARGV: now (ms), how many at most, lease end (ms). Answers the leased ids. */
+/** KEYS: the sets. ARGV: now (ms), how many at most, lease end (ms). Answers the leased ids. */
 const CLAIM = `
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], ARGV[3], id) end
-return ids`;
+local claimed = {}
+for _, key in ipairs(KEYS) do
+  local left = tonumber(ARGV[2]) - #claimed
+  if left <= 0 then break end
+  local ids = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[1], 'LIMIT', 0, left)
+  for _, id in ipairs(ids) do
+    redis.call('ZADD', key, ARGV[3], id)
+    claimed[#claimed + 1] = id
+  end
+end
+return claimed`;
 const claimScript = redisScript(CLAIM);
 
+/**
+ * The watchdog's list, as two sorted sets: dispatches awaiting their channel's report, and
+ * notifications waiting on a reminder, so each can be counted (`herald_reminders_pending`). A
+ * notification is in one at most; one that moves between them (a retry's wait, then its dispatch)
+ * leaves the other in the same round trip. An entry whose list is not known is taken out of both.
+ */
 export function createDeadlineList(redis: Redis, keys: RedisKeys): DeadlineList & { claim(now: number, limit: number, leaseEnd: number): Promise<string[]> } {
-  const key = keys.deadlines();
+  const keyOf = (list: WatchList) => (list === 'wait' ? keys.waits() : keys.deadlines());
   return {
-    async watch(id, atMs) {
-      await redis.zAdd(key, { score: atMs, value: id });
+    async watch(id, atMs, list = 'dispatch', from) {
+      if (from === undefined || from === list) {
+        await redis.zAdd(keyOf(list), { score: atMs, value: id });
+        return;
+      }
+      await redis.multi().zRem(keyOf(from), id).zAdd(keyOf(list), { score: atMs, value: id }).exec();
     },
-    async unwatch(id) {
-      await redis.zRem(key, id);
+    async unwatch(id, list) {
+      if (list) await redis.zRem(keyOf(list), id);
+      else await redis.multi().zRem(keys.deadlines(), id).zRem(keys.waits(), id).exec();
     },
     async claim(now, limit, leaseEnd) {
-      const ids = await claimScript(redis, [key], [now, limit, leaseEnd]);
+      const ids = await claimScript(redis, [keys.deadlines(), keys.waits()], [now, limit, leaseEnd]);
       return Array.isArray(ids) ? ids.map(String) : [];
     },
   };

@@ -1,5 +1,6 @@
 import { SealedDispatchSchema, type NotificationAccepted, type SealedRequest, type StatusEvent, type StoredProfile } from '@herald/contracts';
-import { createLogger } from '@herald/service';
+import { createLogger, createTracing, type Tracing } from '@herald/service';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createActorStateCache, type ActorStateStore, type ActorTurn, type ReminderPort, type ReminderSpec } from '@herald/dapr';
 import { newDataKey, seal } from '@herald/stores';
 import type { NotificationState } from '../domain/notification-machine.js';
@@ -36,7 +37,7 @@ const sentResult = (attempt = 1, channel = 'sms') => ({
   outcome: { kind: 'sent', provider: 'sandbox', providerMessageId: 'sb-1' },
 });
 
-function setup() {
+function setup(tracing?: Tracing) {
   let clock = t0;
   const stored = new Map<string, unknown>();
   const order: string[] = [];
@@ -55,7 +56,7 @@ function setup() {
     },
   };
   const cache = createActorStateCache(stateStore, { idleMs: 60_000, maxActors: 100, now: () => clock });
-  const published: Array<{ pubsub: string; topic: string; data: unknown; metadata?: Record<string, string> | undefined }> = [];
+  const published: Array<{ pubsub: string; topic: string; data: unknown; metadata?: Record<string, string> | undefined; traceparent?: string | undefined }> = [];
   const reminders: Array<{ id: string; name: string; spec: ReminderSpec }> = [];
   const deletedReminders: string[] = [];
   let publishFails = false;
@@ -71,13 +72,15 @@ function setup() {
   const customer = { lookup: { kind: 'found', records: {} } as CustomerLookup, reads: 0 };
   /** The watchdog's list as the actor leaves it; `order` has list writes and state saves in turn. */
   const watched = new Map<string, number>();
+  /** Each move on the watchdog's lists: `id: from -> to`. */
+  const lists: string[] = [];
   const events: StatusEvent[] = [];
   const actor = createNotificationActor({
     sidecar,
     dispatches: {
-      async publish(pubsub, topic, data, metadata) {
+      async publish(pubsub, topic, data, metadata, traceparent) {
         if (publishFails) return 'queue down';
-        published.push({ pubsub, topic, data, metadata });
+        published.push({ pubsub, topic, data, metadata, ...(traceparent ? { traceparent } : {}) });
         return undefined;
       },
     },
@@ -86,13 +89,15 @@ function setup() {
     policy: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000 },
     dispatch: { timeoutMs: 300_000, maxHandoffs: 3 },
     deadlines: {
-      async watch(id, atMs) {
+      async watch(id, atMs, list, from) {
         order.push('watch');
         watched.set(id, atMs);
+        lists.push(`${id}: ${from ?? '-'} -> ${list ?? '-'}`);
       },
-      async unwatch(id) {
+      async unwatch(id, list) {
         order.push('unwatch');
         watched.delete(id);
+        lists.push(`${id}: ${list ?? 'any'} -> -`);
       },
     },
     customers: async () => {
@@ -108,12 +113,14 @@ function setup() {
     },
     now: () => new Date(clock),
     random: () => 0.5,
+    ...(tracing ? { tracing } : {}),
   });
-  const turn = (): ActorTurn => ({ actorType: 'NotificationActor', id: ID, state: cache.handle('NotificationActor', ID) });
-  const call = (method: string, body?: unknown) => actor.methods[method]!(turn(), body);
-  const remind = (name: string) => actor.reminders[name]!(turn(), {});
+  /** `traceparent`: the header daprd delivers the call with. */
+  const turn = (traceparent?: string): ActorTurn => ({ actorType: 'NotificationActor', id: ID, state: cache.handle('NotificationActor', ID), traceparent });
+  const call = (method: string, body?: unknown, traceparent?: string) => actor.methods[method]!(turn(traceparent), body);
+  const remind = (name: string, traceparent?: string) => actor.reminders[name]!(turn(traceparent), {});
   return {
-    actor, call, remind, cache, store, stored, published, reminders, deletedReminders, watched, order, events, customer,
+    actor, call, remind, cache, store, stored, published, reminders, deletedReminders, watched, lists, order, events, customer,
     advance: (ms: number) => (clock += ms),
     failPublish: (on: boolean) => (publishFails = on),
   };
@@ -242,6 +249,10 @@ describe('NotificationActor on the actor host', () => {
     await s.remind(WAKE_REMINDER);
     expect(s.published).toHaveLength(1);
     expect((s.stored.get(ID) as NotificationState).status).toBe('dispatched');
+    // Waiting, it is on the watchdog's list of waits; dispatched, on the list of dispatches.
+    expect(s.lists).toEqual([`${ID}: - -> wait`, `${ID}: wait -> dispatch`]);
+    await s.call('recordResult', sentResult());
+    expect(s.lists.at(-1)).toBe(`${ID}: dispatch -> -`);
   });
 
   it('registers a new wake-up shortly when the wake-up turn fails, instead of stranding the notification', async () => {
@@ -394,5 +405,64 @@ describe('NotificationActor erase', () => {
     expect(await s.call('erase', { tenantId: 'tenant-b' })).toEqual({ outcome: 'not_found' });
     expect(s.store.saves).toBe(1);
     expect(s.stored.get(ID)).toMatchObject({ customerId: 'c-1', content: CONTENT });
+  });
+});
+
+describe('NotificationActor traces', () => {
+  const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const inTrace = new RegExp(`^00-${TRACE}-([0-9a-f]{16})-01$`);
+
+  async function traced() {
+    const spans: ReadableSpan[] = [];
+    const exporter: SpanExporter = { export: (batch, done) => (spans.push(...batch), done({ code: 0 })), shutdown: () => Promise.resolve() };
+    const tracing = await createTracing('dispatcher', {}, exporter);
+    return { spans, tracing, flush: () => tracing.shutdown() };
+  }
+
+  it("continues the notification's trace in every turn, a reminder's too, and hands it to the channel with each dispatch", async () => {
+    const t = await traced();
+    const s = setup(t.tracing);
+    const delivered = `00-${TRACE}-00f067aa0ba902b7-01`;
+    await s.call('accept', { event: acceptedOf(), traceparent: delivered }, delivered);
+    const first = s.published[0];
+    const acceptSpan = inTrace.exec(first?.traceparent ?? '')?.[1];
+    expect(acceptSpan).toBeDefined();
+    expect(SealedDispatchSchema.parse(first?.data).traceparent).toBe(first?.traceparent);
+    // Kept for the turns that come without it.
+    expect((s.stored.get(ID) as NotificationState).traceparent).toBe(first?.traceparent);
+
+    await s.call('recordResult', { ...sentResult(), outcome: { kind: 'transient', provider: 'sandbox', reason: 'HTTP 503' } }, `00-${TRACE}-b7ad6b7169203331-01`);
+    s.advance(10_000);
+    // The reminder fires in a trace daprd started: the retry continues the notification's.
+    await s.remind(WAKE_REMINDER, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(s.published[1]?.traceparent).toMatch(inTrace);
+    await t.flush();
+    const byName = (name: string) => t.spans.filter((span) => span.name === name);
+    expect(t.spans.every((span) => span.spanContext().traceId === TRACE && span.attributes['herald.notification_id'] === ID)).toBe(true);
+    expect(byName('actor accept')[0]?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(byName('actor recordResult')[0]?.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(byName('actor wake')[0]?.parentSpanContext?.spanId).toBe(acceptSpan);
+    expect(byName('actor wake')[0]?.attributes).toMatchObject({ 'herald.status': 'dispatched', 'herald.attempt': 2 });
+  });
+
+  it('records nothing of a trace its caller did not sample, and keeps it unsampled', async () => {
+    const t = await traced();
+    const s = setup(t.tracing);
+    const unsampled = `00-${TRACE}-00f067aa0ba902b7-00`;
+    await s.call('accept', { event: acceptedOf(), traceparent: unsampled }, unsampled);
+    expect(s.published[0]?.traceparent).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
+    await t.flush();
+    expect(t.spans).toEqual([]);
+  });
+
+  it('keeps no trace context and publishes none when it makes no spans', async () => {
+    const s = setup();
+    const delivered = `00-${TRACE}-00f067aa0ba902b7-01`;
+    await s.call('accept', { event: acceptedOf(), traceparent: delivered }, delivered);
+    expect(s.published[0]?.traceparent).toBeUndefined();
+    expect(SealedDispatchSchema.parse(s.published[0]?.data).traceparent).toBeUndefined();
+    expect(s.stored.get(ID)).not.toHaveProperty('traceparent');
+    // The timeline still names the caller's trace.
+    expect((s.stored.get(ID) as NotificationState).traceId).toBe(TRACE);
   });
 });

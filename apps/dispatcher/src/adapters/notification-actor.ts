@@ -6,15 +6,16 @@ import {
   type SealedDispatch,
   type StatusEvent,
 } from '@herald/contracts';
-import { errMessage, type Logger } from '@herald/service';
-import { dispatchRoute, NOTIFICATION_ACTOR, traceIdOf, type ActorDefinition, type ActorTurn, type GroupPublisher, type ReminderPort } from '@herald/dapr';
+import { errMessage, noTracing, type Logger, type TraceSpan, type Tracing } from '@herald/service';
+import { dispatchRoute, nearestParent, NOTIFICATION_ACTOR, traceIdOf, type ActorDefinition, type ActorTurn, type GroupPublisher, type ReminderPort } from '@herald/dapr';
 import { z } from 'zod';
 import type { RetryPolicy } from '../domain/backoff.js';
 import type { DispatchPolicy } from '../domain/dispatch-deadline.js';
-import { decide, isSettled, toView, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from '../domain/notification-machine.js';
-import { statusEventOf } from '../domain/notification-state.js';
+import { decide, isSettled, toView, watchdogAt, type Effect, type NotificationEvent, type NotificationState, type PreferencesLookup } from '../domain/notification-machine.js';
+import { currentChannel, statusEventOf } from '../domain/notification-state.js';
 import { hasRecipient, profileRecipient } from '../domain/recipient.js';
 import { preferencesOf, readOncePerTurn, type ReadCustomer } from './customer-reader.js';
+import { noActorMetrics, type ActorMetrics } from './metrics.js';
 
 export interface NotificationActorDeps {
   /** Where the actor's wake-up reminder is kept. */
@@ -42,14 +43,29 @@ export interface NotificationActorDeps {
   retentionSeconds: number;
   /** Where status events go (the webhook deliverer). Costs nothing for a tenant without webhooks. */
   statusEvents: { enqueue(event: StatusEvent): Promise<void> };
+  /** Counts each saved change (metrics.ts); nothing when absent. */
+  metrics?: ActorMetrics;
+  /** A span for each turn, in the notification's trace; none when absent. */
+  tracing?: Tracing;
   now?: () => Date;
   random?: () => number;
 }
 
+/** Which of the watchdog's lists an entry is on: a dispatch's report deadline, or a reminder's wake-up. */
+export type WatchList = 'dispatch' | 'wait';
+
 /** Where each notification's next deadline is kept, for the watchdog to find once it passes. */
 export interface DeadlineList {
-  watch(notificationId: string, atMs: number): Promise<void>;
-  unwatch(notificationId: string): Promise<void>;
+  /** Puts it on `list` at `atMs`; `from`: the list it was on before, left if it is another. */
+  watch(notificationId: string, atMs: number, list?: WatchList, from?: WatchList): Promise<void>;
+  /** Takes it off `list`, or off every list when that is not known. */
+  unwatch(notificationId: string, list?: WatchList): Promise<void>;
+}
+
+/** The list a state is watched on, if it is watched at all (watchdogAt). */
+function watchListOf(state: NotificationState | undefined): WatchList | undefined {
+  if (!state || watchdogAt(state) === undefined) return undefined;
+  return state.status === 'dispatched' ? 'dispatch' : 'wait';
 }
 
 const STATE_KEY = 'notification';
@@ -76,6 +92,8 @@ export type EraseOutcome = { outcome: 'erased'; canceled: boolean } | { outcome:
 export function createNotificationActor(deps: NotificationActorDeps): ActorDefinition {
   const now = deps.now ?? (() => new Date());
   const random = deps.random ?? Math.random;
+  const metrics = deps.metrics ?? noActorMetrics;
+  const tracing = deps.tracing ?? noTracing;
   const bulkPreferences = async (state: Pick<NotificationState, 'priority' | 'tenantId' | 'customerId'>, customer: ReadCustomer): Promise<PreferencesLookup> =>
     // Critical notifications ignore preferences: no read at all on their path.
     state.priority === 'critical' ? { kind: 'none' } : preferencesOf(await customer(state.tenantId, state.customerId));
@@ -88,17 +106,32 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
    * Applies one event and performs its effects; what an effect reports back (a failed hand-off)
    * is applied next, once every effect of this decision is done, so listeners and the timeline
    * see the changes in the order they happened.
+   *
+   * The turn is a span `actor <what>` in the notification's trace: the one the call came in if it
+   * is that trace (through the sidecars' spans), else the one `carried` by the message or kept in
+   * the state. A reminder fires in a trace daprd starts itself, so a retry, a fallback or a
+   * scheduled send continues from the state's.
    */
   async function apply(
     turn: ActorTurn,
-    eventFor: (state: NotificationState | undefined, customer: ReadCustomer) => Promise<NotificationEvent>,
+    what: string,
+    eventFor: (state: NotificationState | undefined, customer: ReadCustomer, traceparent: string | undefined) => Promise<NotificationEvent>,
+    carried?: string,
   ): Promise<NotificationState | undefined> {
     const customer = readOncePerTurn(deps.customers);
+    let span: TraceSpan | undefined;
     try {
-      let next: NotificationEvent | undefined = await step(turn, await eventFor(await load(turn), customer), customer);
-      while (next) next = await step(turn, next, customer);
-      return await load(turn);
+      const current = await load(turn);
+      span = tracing.start(`actor ${what}`, { parent: nearestParent(turn.traceparent, carried ?? current?.traceparent), kind: 'server', notificationId: turn.id });
+      const traceparent = span.traceparent;
+      let next: NotificationEvent | undefined = await step(turn, await eventFor(current, customer, traceparent), customer, traceparent);
+      while (next) next = await step(turn, next, customer, traceparent);
+      const after = await load(turn);
+      span.set({ 'herald.status': after?.status, 'herald.attempt': after?.attempt, 'herald.channel': after ? currentChannel(after) : undefined });
+      span.end();
+      return after;
     } catch (err) {
+      span?.end('turn failed');
       // Whatever this turn read or wrote is in doubt: the next turn starts from what the store holds.
       turn.state.forget();
       throw err;
@@ -106,8 +139,10 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
   }
 
   /** Decide, save, perform; resolves the event an effect reported back, if any. */
-  async function step(turn: ActorTurn, event: NotificationEvent, customer: ReadCustomer): Promise<NotificationEvent | undefined> {
-    const decision = decide(await load(turn), event, { now: now(), random: random(), policy: deps.policy, dispatch: deps.dispatch });
+  async function step(turn: ActorTurn, event: NotificationEvent, customer: ReadCustomer, traceparent: string | undefined): Promise<NotificationEvent | undefined> {
+    const before = await load(turn);
+    const at = now();
+    const decision = decide(before, event, { now: at, random: random(), policy: deps.policy, dispatch: deps.dispatch });
     if (!decision.state) {
       // Nothing known by this id: at most a watchdog entry left behind to clear.
       if (decision.effects.some((e) => e.type === 'unwatch')) await deps.deadlines.unwatch(turn.id);
@@ -116,7 +151,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     // The deadline is on the watchdog's list before the state that waits on it is saved: a
     // crash in between leaves an entry that finds nothing to do, never a dispatch nobody watches.
     for (const effect of decision.effects) {
-      if (effect.type === 'watch') await deps.deadlines.watch(decision.state.id, Date.parse(effect.at));
+      if (effect.type === 'watch') await deps.deadlines.watch(decision.state.id, Date.parse(effect.at), watchListOf(decision.state), watchListOf(before));
     }
     // Save before acting: a send must never go out for a state we failed to record.
     if (decision.changed) {
@@ -124,11 +159,12 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
       // history); until then, for as long as it waits. Without a TTL the store would grow by
       // every notification forever.
       await turn.state.set(STATE_KEY, decision.state, isSettled(decision.state) ? { ttlSeconds: deps.retentionSeconds } : {});
+      metrics.changed(before, decision.state, event, at);
     }
     let reported: NotificationEvent | undefined;
     for (const effect of decision.effects) {
       if (effect.type === 'watch') continue;
-      reported = (await perform(decision.state, effect, customer)) ?? reported;
+      reported = (await perform(decision.state, effect, customer, traceparent, watchListOf(before))) ?? reported;
     }
     return reported;
   }
@@ -137,11 +173,11 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
    * Performs one effect. A failure throws: the event is delivered again and re-issues it
    * (owedEffects). A failed hand-off is not thrown but reported back, as the event it is.
    */
-  async function perform(state: NotificationState, effect: Effect, customer: ReadCustomer): Promise<NotificationEvent | undefined> {
+  async function perform(state: NotificationState, effect: Effect, customer: ReadCustomer, traceparent: string | undefined, watched: WatchList | undefined): Promise<NotificationEvent | undefined> {
     const notificationId = state.id;
     switch (effect.type) {
       case 'send':
-        return send(effect.dispatch, customer);
+        return send(effect.dispatch, customer, traceparent);
       case 'schedule-wake':
         await registerWake(notificationId, effect.at);
         deps.log.info({ notificationId, status: state.status, at: effect.at }, 'wake-up scheduled');
@@ -156,7 +192,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
         return; // performed before the save (apply)
       case 'unwatch':
         // Left behind, the entry comes back to the watchdog once, which finds nothing owed.
-        await deps.deadlines.unwatch(notificationId).catch((err: unknown) => deps.log.warn({ notificationId, err: errMessage(err) }, 'could not unwatch'));
+        await deps.deadlines.unwatch(notificationId, watched).catch((err: unknown) => deps.log.warn({ notificationId, err: errMessage(err) }, 'could not unwatch'));
         return;
       case 'notify': {
         const event = statusEventOf(state, effect.index);
@@ -171,7 +207,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
    * the request named no recipient for the channel: read now, not at accept, so a retry goes to
    * an address changed meanwhile. The profile's recipient is never kept in the state.
    */
-  async function send(dispatch: SealedDispatch, customer: ReadCustomer): Promise<NotificationEvent | undefined> {
+  async function send(dispatch: SealedDispatch, customer: ReadCustomer, traceparent: string | undefined): Promise<NotificationEvent | undefined> {
     const { notificationId, attempt, channel } = dispatch;
     let addressed = dispatch;
     if (!hasRecipient(channel, dispatch.to)) {
@@ -191,7 +227,9 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     }
     try {
       const route = dispatchRoute(addressed, deps.topicPrefix);
-      const failure = await deps.dispatches.publish(route.pubsub, route.topic, addressed, route.metadata);
+      // The channel app continues this turn's trace: its send and the provider's call show in it.
+      const traced = tracing.enabled && traceparent ? traceparent : undefined;
+      const failure = await deps.dispatches.publish(route.pubsub, route.topic, traced ? { ...addressed, traceparent: traced } : addressed, route.metadata, traced);
       if (failure !== undefined) throw new Error(failure);
       deps.log.debug({ notificationId, attempt }, 'dispatched');
       return undefined;
@@ -218,31 +256,33 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
       async accept(turn, body) {
         const cmd = AcceptCommandSchema.parse(body);
         const accepted = cmd.event;
-        const state = await apply(turn, async (current, customer) => ({
+        const state = await apply(turn, 'accept', async (current, customer, traceparent) => ({
           type: 'accept',
           accepted,
           traceId: traceIdOf(cmd.traceparent),
+          // Kept only where spans are made: what a later turn's span continues.
+          traceparent: tracing.enabled ? traceparent : undefined,
           // Preferences matter only to a notification not yet created (a redelivery reads nothing).
           preferences: current ? { kind: 'none' } : await bulkPreferences({ ...accepted.request, tenantId: accepted.tenantId }, customer),
-        }));
+        }), cmd.traceparent);
         return { status: state?.status ?? 'unknown' };
       },
 
       async recordResult(turn, body) {
         const result = DeliveryResultSchema.parse(body);
-        const state = await apply(turn, async () => ({ type: 'result', result }));
+        const state = await apply(turn, 'recordResult', async () => ({ type: 'result', result }));
         return { status: state?.status ?? 'unknown' };
       },
 
       async providerEvent(turn, body) {
         const event = ProviderEventSchema.parse(body);
-        const state = await apply(turn, async () => ({ type: 'provider-event', event }));
+        const state = await apply(turn, 'providerEvent', async () => ({ type: 'provider-event', event }));
         return { status: state?.status ?? 'unknown' };
       },
 
       async cancel(turn, body): Promise<CancelOutcome> {
         const { tenantId } = CancelCommandSchema.parse(body);
-        const state = await apply(turn, async () => ({ type: 'cancel', tenantId }));
+        const state = await apply(turn, 'cancel', async () => ({ type: 'cancel', tenantId }));
         // Another tenant's notification is indistinguishable from none at all.
         if (!state || state.tenantId !== tenantId) return { outcome: 'not_found' };
         return { outcome: state.status === 'canceled' ? 'canceled' : 'not_cancelable', view: toView(state) };
@@ -255,7 +295,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
       async erase(turn, body): Promise<EraseOutcome> {
         const { tenantId } = EraseCommandSchema.parse(body);
         let canceled = false;
-        const state = await apply(turn, async (current) => {
+        const state = await apply(turn, 'erase', async (current) => {
           canceled = current?.tenantId === tenantId && !current.erased && !isSettled(current);
           return { type: 'erase', tenantId };
         });
@@ -266,7 +306,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
 
       /** The watchdog found this notification's deadline passed: decide what that means now. */
       async overdue(turn) {
-        const state = await apply(turn, async (current, customer) => ({
+        const state = await apply(turn, 'overdue', async (current, customer) => ({
           type: 'overdue',
           preferences: current && current.status !== 'dispatched' ? await bulkPreferences(current, customer) : { kind: 'none' },
         }));
@@ -282,7 +322,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     reminders: {
       async [WAKE_REMINDER](turn) {
         try {
-          await apply(turn, async (current, customer) => ({ type: 'wake', preferences: current ? await bulkPreferences(current, customer) : { kind: 'none' } }));
+          await apply(turn, WAKE_REMINDER, async (current, customer) => ({ type: 'wake', preferences: current ? await bulkPreferences(current, customer) : { kind: 'none' } }));
         } catch (err) {
           // The reminder is spent; a turn that failed must not strand the notification.
           deps.log.warn({ notificationId: turn.id, err: errMessage(err) }, 'wake-up failed; trying again shortly');

@@ -5,6 +5,7 @@ import { retryDelayMs, type RetryPolicy } from '../domain/backoff.js';
 import { createEventOpener } from './webhook-metadata.js';
 import { createWebhookPoster, type PostOutcome } from './webhook-post.js';
 import { createWebhookQueue, type Claimed } from './webhook-queue.js';
+import { noWebhookMetrics, type WebhookMetrics } from './metrics.js';
 
 // Status events reach tenants' webhook endpoints through the durable queue of webhook-queue.ts.
 // Backoff is per endpoint, not per delivery: while an endpoint fails, every delivery to it
@@ -27,6 +28,8 @@ export interface WebhookDelivererDeps {
   log: Logger;
   /** Deliver to private, loopback and link-local addresses too (local development, tests). */
   allowPrivate: boolean;
+  /** Counts deliveries and times POSTs (metrics.ts); nothing when absent. */
+  metrics?: WebhookMetrics;
   now?: () => number;
   random?: () => number;
   policy?: Partial<WebhookDeliveryPolicy>;
@@ -81,6 +84,7 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
   const { redis, keys, log, allowPrivate } = deps;
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
+  const metrics = deps.metrics ?? noWebhookMetrics;
   const policy: WebhookDeliveryPolicy = { ...defaultWebhookDeliveryPolicy, ...deps.policy };
   const pollIntervalMs = deps.pollIntervalMs ?? 250;
   const endpointCacheMs = deps.endpointCacheMs ?? 5_000;
@@ -138,8 +142,12 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
 
   async function fail(item: Claimed, reason: string, nextAt: number): Promise<void> {
     const { delivery } = item;
-    if (delivery.attempt < policy.maxAttempts) return queue.retry(item, reason, nextAt);
+    if (delivery.attempt < policy.maxAttempts) {
+      metrics.delivery('failed');
+      return queue.retry(item, reason, nextAt);
+    }
     await queue.bury(item, reason, now());
+    metrics.delivery('given_up');
     log.warn(
       { tenantId: delivery.tenantId, endpointId: delivery.endpointId, eventId: delivery.event.id, notificationId: delivery.event.notificationId, attempts: delivery.attempt, reason },
       'webhook delivery given up after its last attempt',
@@ -158,6 +166,7 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
     const endpoint = (await endpointsOf(tenantId)).find((e) => e.id === endpointId);
     if (!endpoint) {
       await queue.drop(items.map((i) => i.id));
+      metrics.delivery('dropped', items.length);
       log.info({ tenantId, endpointId, dropped: items.length }, 'webhook deliveries dropped: endpoint removed');
       return;
     }
@@ -177,7 +186,11 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
         if (event === undefined) return;
         await slots.acquire();
         try {
-          if (mayPost()) outcome = await poster.post(endpoint, event);
+          if (mayPost()) {
+            const started = performance.now();
+            outcome = await poster.post(endpoint, event);
+            metrics.post((performance.now() - started) / 1000);
+          }
         } finally {
           slots.release();
         }
@@ -188,6 +201,7 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
       }
       if (outcome.ok) {
         await queue.complete(item, failing);
+        metrics.delivery('delivered');
         failing = false;
         return;
       }

@@ -50,7 +50,8 @@ import { quietHoursEnd } from './quiet-hours.js';
 export type { Effect, NotificationState, PreferencesLookup } from './notification-state.js';
 
 export type NotificationEvent =
-  | { type: 'accept'; accepted: NotificationAccepted; traceId?: string | undefined; preferences: PreferencesLookup }
+  /** `traceparent`: the trace the notification's later turns continue (a reminder brings none of its own). */
+  | { type: 'accept'; accepted: NotificationAccepted; traceId?: string | undefined; traceparent?: string | undefined; preferences: PreferencesLookup }
   /** The hand-off to the channel's queue failed, or its outcome is unknown (no confirm in time). */
   | { type: 'dispatch-failed'; attempt: number; reason: string }
   /** The watchdog found the notification's deadline passed. */
@@ -139,7 +140,7 @@ function decideEvent(state: NotificationState | undefined, event: NotificationEv
     case 'accept': {
       // A pub/sub redelivery: re-issue what is owed.
       if (state) return unchanged(state, owedEffects(state));
-      const created = createState(event.accepted, event.traceId, at);
+      const created = createState(event.accepted, event.traceId, event.traceparent, at);
       const released = release(created, at, ctx, event.preferences);
       return { ...released, effects: [{ type: 'notify', index: 0 }, ...released.effects], changed: true };
     }
@@ -200,7 +201,7 @@ function onErase(state: NotificationState | undefined, tenantId: string, at: str
   return end(stripped, at, entry({ at, status: 'canceled', channel: currentChannel(state), attempt: state.attempt, reason: REASONS.customerErased }));
 }
 
-function createState(accepted: NotificationAccepted, traceId: string | undefined, at: string): NotificationState {
+function createState(accepted: NotificationAccepted, traceId: string | undefined, traceparent: string | undefined, at: string): NotificationState {
   const req = accepted.request;
   const channels = requestChannels(req);
   return {
@@ -222,6 +223,7 @@ function createState(accepted: NotificationAccepted, traceId: string | undefined
     updatedAt: at,
     timeline: [entry({ at: accepted.acceptedAt, status: 'accepted', channel: currentChannel({ channels, channelIndex: 0 }), attempt: 0, traceId })],
     ...(traceId ? { traceId } : {}),
+    ...(traceparent ? { traceparent } : {}),
   };
 }
 
@@ -428,7 +430,7 @@ export function owedEffects(state: NotificationState): Effect[] {
   return [notify(state)];
 }
 
-const isWaiting = (state: NotificationState): boolean => state.status === 'scheduled' || state.status === 'retrying';
+export const isWaiting = (state: NotificationState): boolean => state.status === 'scheduled' || state.status === 'retrying';
 
 /**
  * Herald has nothing more to do for it: sent (a provider's callback may still move it on) or

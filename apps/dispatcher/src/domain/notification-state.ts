@@ -59,6 +59,12 @@ export interface NotificationState {
   providerMessageId?: string;
   /** The trace the notification was accepted in; the first dispatch continues it. */
   traceId?: string;
+  /**
+   * Where in that trace the actor took the notification up (a W3C traceparent): a turn that
+   * arrives without the notification's trace (a reminder, the watchdog, a provider's callback)
+   * continues from here, so retries and fallbacks show in the same trace.
+   */
+  traceparent?: string;
   createdAt: string;
   updatedAt: string;
   timeline: TimelineEntry[];

@@ -4,11 +4,11 @@ import type { Authenticate } from './api-keys.js';
 import { callerFor, internalError, invalidJson, isAnswer, payloadTooLarge, type JsonRoute } from './routes/answer.js';
 
 // The accept routes without express: every notification crosses one of them, and in a bench
-// profile of intake express, its router and its body parser took a third of intake's CPU
-// (more than the validation, the admission check and the publish together). This path answers
-// the same requests with the same answers; anything it is not sure to read exactly as express
-// would (a compressed body, a charset other than UTF-8, another spelling of the path) it leaves
-// to express, which serves the same route functions.
+// profile of intake express, its router and its body parser took more of intake's CPU than the
+// validation, the admission check and the publish together (docs/performance.md, "Why
+// node:http"). This path answers the same requests with the same answers; anything it is not
+// sure to read exactly as express would (a compressed body, a charset other than UTF-8, another
+// spelling of the path) it leaves to express, which serves the same route functions.
 
 export interface AcceptPathRoute {
   route: JsonRoute;
@@ -22,6 +22,8 @@ export interface AcceptPathOptions {
   log: Logger;
   /** Serves every request the lean path leaves (express). */
   fallback: RequestListener;
+  /** Routes served before the accept routes, without an API key (`/metrics`). */
+  before?: Route[];
 }
 
 const UTF8_CHARSET = /;\s*charset\s*=\s*"?utf-?8"?\s*(;|$)/i;
@@ -57,7 +59,7 @@ function acceptRoute(opts: AcceptPathOptions): Route {
 /** Intake's server: the accept routes on the lean path, every other request through `fallback`. */
 export function createAcceptServer(opts: AcceptPathOptions): Server {
   return createHttpServer({
-    routes: [acceptRoute(opts)],
+    routes: [...(opts.before ?? []), acceptRoute(opts)],
     fallback: opts.fallback,
     log: opts.log,
     jsonContentType: 'application/json; charset=utf-8',

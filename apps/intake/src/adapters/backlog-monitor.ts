@@ -88,10 +88,11 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
     }
   }
 
-  async function streamFigures(lane: Priority): Promise<{ lag: number; pending: number; entriesRead: number }> {
+  async function streamFigures(lane: Priority, now: number): Promise<{ lag: number; pending: number; entriesRead: number; oldestMs?: number }> {
+    const stream = laneTopic(lane, opts.topicPrefix);
     let groups: Awaited<ReturnType<Redis['xInfoGroups']>>;
     try {
-      groups = await opts.redis.xInfoGroups(laneTopic(lane, opts.topicPrefix));
+      groups = await opts.redis.xInfoGroups(stream);
     } catch (err) {
       // The stream appears with the first publish: until then nothing waits.
       if (/no such key/i.test(errMessage(err))) return { lag: 0, pending: 0, entriesRead: 0 };
@@ -99,9 +100,20 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
     }
     const group = groups.find((g) => g.name === opts.consumerGroup);
     // Lag and entries-read are nil when Redis cannot tell (entries deleted from the stream).
-    if (group) return { lag: group.lag ?? 0, pending: group.pending, entriesRead: group['entries-read'] ?? 0 };
+    if (group) {
+      const lag = group.lag ?? 0;
+      const figures = { lag, pending: group.pending, entriesRead: group['entries-read'] ?? 0 };
+      // The oldest entry still waiting: the first the group has not been given, or the first
+      // it holds unacknowledged. A stream entry's id starts with its time in ms.
+      const firstIds = await Promise.all([
+        lag > 0 ? opts.redis.xRange(stream, `(${group['last-delivered-id']}`, '+', { COUNT: 1 }).then((e) => e[0]?.id) : undefined,
+        group.pending > 0 ? opts.redis.xPending(stream, opts.consumerGroup).then((p) => p.firstId ?? undefined) : undefined,
+      ]);
+      const times = firstIds.filter((id): id is string => id !== undefined).map((id) => Number(id.split('-')[0]));
+      return times.length > 0 ? { ...figures, oldestMs: Math.max(0, now - Math.min(...times)) } : figures;
+    }
     // No consumer group yet (the dispatcher has not subscribed): everything in the stream waits.
-    const length = await opts.redis.xLen(laneTopic(lane, opts.topicPrefix));
+    const length = await opts.redis.xLen(stream);
     return { lag: length, pending: 0, entriesRead: 0 };
   }
 
@@ -109,12 +121,14 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
     const now = Date.now();
     const lanes = { critical: emptyLane(), bulk: emptyLane() };
     for (const lane of PrioritySchema.options) {
-      const stream = await streamFigures(lane);
+      const stream = await streamFigures(lane, now);
       let queued = 0;
       const channelsWithoutQueue: Channel[] = [];
+      const queuedByChannel: Partial<Record<Channel, number>> = {};
       for (const ch of ChannelSchema.options) {
         const depth = await queueDepth(`channel-${ch}-${channelTopic(ch, lane, opts.topicPrefix)}`);
         if (depth === undefined) channelsWithoutQueue.push(ch);
+        else queuedByChannel[ch] = depth;
         queued += depth ?? 0;
       }
       const hands = await readInHand(opts.redis, opts.keys, lane, now);
@@ -150,6 +164,8 @@ export function createBacklogMonitor(opts: BacklogMonitorOptions): BacklogMonito
         ...(sustainedDrainPerSecond !== undefined ? { sustainedDrainPerSecond } : {}),
         peakDrainPerSecond,
         ...(channelsWithoutQueue.length > 0 ? { channelsWithoutQueue } : {}),
+        queuedByChannel,
+        oldestWaitingMs: stream.oldestMs ?? 0,
       };
     }
     current = { lanes, observedAt: now };

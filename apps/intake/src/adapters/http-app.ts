@@ -1,19 +1,21 @@
 import type { Server } from 'node:http';
 import express, { type ErrorRequestHandler } from 'express';
-import { errMessage, type Logger } from '@herald/service';
+import { errMessage, type Logger, type Route, type Tracing } from '@herald/service';
 import type { ActorPort } from '@herald/dapr';
 import type { CustomerStore, DataKeys, NotificationHistory, PreferencesStore, WebhookEndpointStore } from '@herald/stores';
 import type { WebhookUrlCheck } from '@herald/webhooks';
 import { apiError } from '../domain/api-error.js';
 import type { ApiKeyStore, Authenticator } from './api-keys.js';
 import type { IdempotencyStore } from './idempotency-store.js';
-import { createAcceptServer } from './accept-path.js';
+import { createAcceptServer, type AcceptPathRoute } from './accept-path.js';
 import { answerClientError } from './client-errors.js';
 import type { CustomerHomes } from './customer-homes.js';
 import type { ErasureService } from './erasure.js';
 import type { AdmissionControl } from './admission-control.js';
 import type { LanePublisher } from './lane-publisher.js';
+import type { AcceptMetrics } from './metrics.js';
 import type { NotificationIds } from './notification-ids.js';
+import { HEALTH_PATH, intakeOpenApiDocument, OPENAPI_PATH } from './openapi.js';
 import { createProfiles } from './profiles.js';
 import { mountAdmissionRoute } from './routes/admission.js';
 import { mountApiKeyRoutes } from './routes/api-keys.js';
@@ -60,6 +62,12 @@ export interface IntakeDeps {
   checkWebhookUrl(url: string): Promise<WebhookUrlCheck>;
   /** The providers' delivery callbacks: they authenticate by signature, not by API key. */
   providerCallbacks: express.Router;
+  /** Counts what the accept routes answer. */
+  metrics?: AcceptMetrics;
+  /** `GET /metrics` (metricsRoute of @herald/service): no API key, its own access settings. */
+  metricsRoute?: Route;
+  /** Each accepted notification's span (none when absent). */
+  tracing?: Tracing;
   now?: () => Date;
 }
 
@@ -69,8 +77,22 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.get('/healthz', (_req, res) => {
+  app.get(HEALTH_PATH, (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  // Made once, here at start-up, and served as it is; like the health check, to anyone.
+  const openapi = Buffer.from(
+    JSON.stringify(
+      intakeOpenApiDocument({
+        bodyLimitBytes: deps.bodyLimitBytes,
+        batchBodyLimitBytes: deps.batchBodyLimitBytes,
+        profileBodyLimitBytes: deps.profileBodyLimitBytes ?? PROFILE_BODY_LIMIT_BYTES,
+        metrics: deps.metricsRoute !== undefined,
+      }),
+    ),
+  );
+  app.get(OPENAPI_PATH, (_req, res) => {
+    res.type('application/json').send(openapi);
   });
 
   app.use(refuseUndecodablePath);
@@ -114,21 +136,27 @@ export function createIntakeApp(deps: IntakeDeps): express.Express {
   return app;
 }
 
+/** The routes of the lean path (POST only), by path: express serves the same, for what that path leaves. */
+export function acceptPathRoutes(deps: IntakeDeps): Record<string, AcceptPathRoute> {
+  const now = deps.now ?? (() => new Date());
+  return {
+    '/v1/notifications': { route: acceptNotification({ ...deps, now }), bodyLimitBytes: deps.bodyLimitBytes },
+    '/v1/notifications/batch': { route: acceptBatch({ ...deps, now }), bodyLimitBytes: deps.batchBodyLimitBytes },
+  };
+}
+
 /**
  * Intake's HTTP server: the accept routes on a lean path of their own (accept-path.ts), every
  * other request, and any accept request that path leaves, through express.
  */
 export function createIntakeServer(deps: IntakeDeps): Server {
-  const now = deps.now ?? (() => new Date());
   const app = createIntakeApp(deps);
   const server = createAcceptServer({
     authenticate: deps.authenticator.authenticate,
     log: deps.log,
-    routes: {
-      '/v1/notifications': { route: acceptNotification({ ...deps, now }), bodyLimitBytes: deps.bodyLimitBytes },
-      '/v1/notifications/batch': { route: acceptBatch({ ...deps, now }), bodyLimitBytes: deps.batchBodyLimitBytes },
-    },
+    routes: acceptPathRoutes(deps),
     fallback: app,
+    before: deps.metricsRoute ? [deps.metricsRoute] : [],
   });
   server.on('clientError', answerClientError);
   return server;

@@ -29,7 +29,9 @@ export function createLanePublisher(opts: LanePublisherOptions): LanePublisher {
   const group = createGroupPublisher(opts);
   return {
     publish(events) {
-      return Promise.all(events.map((event) => group.publish(lanePubsub(event.request.priority, opts.pubsubName), laneTopic(event.request.priority, opts.topicPrefix), event)));
+      return Promise.all(
+        events.map((event) => group.publish(lanePubsub(event.request.priority, opts.pubsubName), laneTopic(event.request.priority, opts.topicPrefix), event, undefined, event.traceparent)),
+      );
     },
   };
 }

@@ -29,7 +29,8 @@ export interface ProviderCallbackDeps {
 
 export const SENDGRID_EVENTS_PATH = '/v1/providers/sendgrid/events';
 
-const BODY_LIMIT_BYTES = 1024 * 1024;
+/** The largest callback body read. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 /** Events of one SendGrid batch recorded at once: enough to answer quickly, few enough for the sidecar. */
 const RECORD_CONCURRENCY = 8;
 

@@ -11,6 +11,10 @@ export interface LaneBacklog {
   streamPending: number;
   /** Dispatched to the channels' queues in this lane, not yet taken by a channel app. */
   queued: number;
+  /** `queued` by channel, for each channel whose queue is declared. */
+  queuedByChannel?: Partial<Record<Channel, number>>;
+  /** How long the lane stream's oldest entry not yet acknowledged by the dispatcher has waited (ms). */
+  oldestWaitingMs?: number;
   /**
    * Taken by the channel apps and not yet settled: waiting for a provider token, being sent
    * (RabbitMQ's unacknowledged messages, as the apps count them). Absent: not known.
@@ -45,9 +49,9 @@ export const SUSTAINED_DRAIN_TIME_CONSTANT_MS = 10_000;
 /**
  * The sustained rate after an interval of `elapsedMs` at `rate`: an exponential average over
  * time (not over readings, so a late reading weighs as much as the time it covers). The peak is
- * taken of this, not of the burst-following rate: a peak of 5-second bursts (1.2-1.4 times
- * the rate a saturated stack keeps up, measured) let bulk admit 2 minutes' work that then took
- * 165-175 s.
+ * taken of this, not of the burst-following rate: a peak of 5-second bursts, faster than a
+ * saturated stack keeps up, let bulk admit 2 minutes' work that then took longer than that
+ * (docs/performance.md, "The lanes").
  */
 export function sustainedRate(previous: number | undefined, rate: number, elapsedMs: number, timeConstantMs = SUSTAINED_DRAIN_TIME_CONSTANT_MS): number {
   if (previous === undefined) return rate;

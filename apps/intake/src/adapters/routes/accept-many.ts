@@ -7,13 +7,14 @@ import {
   type Priority,
   type SealedRequest,
 } from '@herald/contracts';
-import { errMessage, type Logger } from '@herald/service';
+import { errMessage, noTracing, type Logger, type TraceSpan, type Tracing } from '@herald/service';
 import { sealRequest, type DataKey, type DataKeys } from '@herald/stores';
 import { acceptedEvent } from '../../domain/accept.js';
 import { channelWithoutQueue, NO_QUEUE_RETRY_AFTER_SECONDS } from '../../domain/admission.js';
 import { apiError, wrongRegion, type ApiError } from '../../domain/api-error.js';
 import type { CustomerHomes, Home } from '../customer-homes.js';
 import type { AdmissionControl } from '../admission-control.js';
+import type { AcceptMetrics } from '../metrics.js';
 import type { IdempotencyStore } from '../idempotency-store.js';
 import type { LanePublisher } from '../lane-publisher.js';
 import type { NotificationIds } from '../notification-ids.js';
@@ -40,6 +41,10 @@ export interface AcceptManyDeps {
   /** Where customers live, when Herald runs as one of several regions; a customer of another region is refused (421). */
   homes?: Pick<CustomerHomes, 'homeOf'> | undefined;
   log: Logger;
+  /** Counts what the accept routes answer (metrics.ts); nothing when absent. */
+  metrics?: AcceptMetrics | undefined;
+  /** Each accepted notification's span, continuing the caller's trace; none when absent. */
+  tracing?: Tracing | undefined;
 }
 
 /** `make` for each customer once: later calls for the same customer share its promise. */
@@ -130,7 +135,8 @@ export async function acceptMany(
     }
   });
 
-  const toPublish: Array<{ index: number; event: NotificationAccepted; fingerprint?: string }> = [];
+  const toPublish: Array<{ index: number; event: NotificationAccepted; span: TraceSpan; fingerprint?: string }> = [];
+  const tracing = deps.tracing ?? noTracing;
   claims.forEach((claim, index) => {
     const request = (candidates[index] as Candidate).request;
     switch (claim.kind) {
@@ -164,8 +170,18 @@ export async function acceptMany(
         results[index] = { ok: false, status: 503, retryAfterSeconds: 5, error: apiError('unavailable', 'could not accept the notification now; retry later').error };
         return;
       case 'new': {
-        const event: NotificationAccepted = { ...acceptedEvent(claim.id, tenantId, claim.sealed, now), ...(traceparent ? { traceparent } : {}) };
-        toPublish.push({ index, event, ...(claim.fingerprint ? { fingerprint: claim.fingerprint } : {}) });
+        // The notification's own span, from the request's arrival: a batch's notifications each
+        // get one, in the caller's trace, or each a trace of its own when the caller sent none.
+        const span = tracing.start('accept', {
+          parent: traceparent,
+          kind: 'server',
+          notificationId: claim.id,
+          attributes: { 'herald.priority': request.priority, 'herald.channels': requestChannels(request).join(',') },
+          startTime: now,
+        });
+        const carried = span.traceparent;
+        const event: NotificationAccepted = { ...acceptedEvent(claim.id, tenantId, claim.sealed, now), ...(carried ? { traceparent: carried } : {}) };
+        toPublish.push({ index, event, span, ...(claim.fingerprint ? { fingerprint: claim.fingerprint } : {}) });
       }
     }
   });
@@ -178,6 +194,7 @@ export async function acceptMany(
     await Promise.all(
       toPublish.map(async (p, i) => {
         const reason = failures[i];
+        p.span.end(reason === undefined ? undefined : 'publish failed');
         if (reason === undefined) {
           results[p.index] = { ok: true, id: p.event.id };
           return;

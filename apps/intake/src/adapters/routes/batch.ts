@@ -5,15 +5,17 @@ import { timingIssues } from '../../domain/accept.js';
 import { apiError, timingError, validationError, type ApiError } from '../../domain/api-error.js';
 import { acceptMany, type AcceptManyDeps, type Candidate } from './accept-many.js';
 import { expressRoute, quotaRefused, type JsonRoute } from './answer.js';
+import { countedAccepts } from '../metrics.js';
 
 /** The most notifications one batch may carry. */
 export const MAX_BATCH = 1_000;
 
-const BatchSchema = z
+/** The batch's shape; each item is then validated on its own (the document's BatchItem). */
+export const BatchSchema = z
   .object({ notifications: z.array(z.unknown()).min(1).max(MAX_BATCH) })
   .strict();
 
-const IdempotencyKeySchema = z.string().min(1).max(255);
+export const IdempotencyKeySchema = z.string().min(1).max(255);
 
 /** One item's answer: its index in the request, and its id or its error. */
 type BatchItem =
@@ -21,7 +23,7 @@ type BatchItem =
   | { index: number; status: 'rejected'; error: ApiError['error']; retryAfterSeconds?: number };
 
 /** When nothing was accepted, the batch's status is its items' most telling one. */
-const STATUS_ORDER = [503, 429, 421, 409, 400] as const;
+export const STATUS_ORDER = [503, 429, 421, 409, 400] as const;
 
 /** Prefixes an item's error fields with its place in the batch (`notifications.3.to.email`). */
 function inItem(index: number, error: ApiError['error']): ApiError['error'] {
@@ -47,7 +49,7 @@ function inItem(index: number, error: ApiError['error']): ApiError['error'] {
  * Retry-After, when present, is the longest any refused item should wait.
  */
 export function acceptBatch(deps: AcceptManyDeps & { now: () => Date }): JsonRoute {
-  return async (req) => {
+  return countedAccepts(async (req) => {
     const batch = BatchSchema.safeParse(req.body);
     if (!batch.success) return { status: 400, json: validationError(batch.error.issues) };
     const now = deps.now();
@@ -99,7 +101,7 @@ export function acceptBatch(deps: AcceptManyDeps & { now: () => Date }): JsonRou
       ...(retryAfter > 0 ? { headers: { 'Retry-After': String(retryAfter) } } : {}),
       json: { accepted, rejected: answered.length - accepted, results: answered },
     };
-  };
+  }, 'batch', deps.metrics);
 }
 
 export function mountBatchRoute(router: Router, auth: RequestHandler, json: RequestHandler, deps: AcceptManyDeps & { now: () => Date }): void {

@@ -10,6 +10,7 @@ import { openViews, viewWithoutMetadata } from '../notification-views.js';
 import { acceptMany, type AcceptManyDeps } from './accept-many.js';
 import { expressRoute, quotaRefused, sendAnswer, type JsonRoute } from './answer.js';
 import { dotSegmentId, unavailable, type Authed } from './common.js';
+import { countedAccepts } from '../metrics.js';
 
 export interface NotificationRoutesDeps extends AcceptManyDeps {
   sidecar: ActorPort;
@@ -58,7 +59,7 @@ function isNotificationId(id: string, res: Authed): boolean {
  * (accept-path.ts) and, for what that path leaves to express, by the router.
  */
 export function acceptNotification(deps: Omit<NotificationRoutesDeps, 'sidecar'>): JsonRoute {
-  return async (req) => {
+  return countedAccepts(async (req) => {
     const parsed = NotificationRequestSchema.safeParse(req.body);
     if (!parsed.success) return { status: 400, json: validationError(parsed.error.issues) };
     const now = deps.now();
@@ -82,7 +83,7 @@ export function acceptNotification(deps: Omit<NotificationRoutesDeps, 'sidecar'>
     deps.log.debug({ notificationId: result.id, tenantId: req.tenantId, channels: requestChannels(parsed.data) }, 'accepted');
     const statusUrl = `/v1/notifications/${result.id}`;
     return { status: 202, headers: { Location: statusUrl }, json: { id: result.id, status: 'accepted', statusUrl } };
-  };
+  }, 'single', deps.metrics);
 }
 
 /** `POST /v1/notifications`, `GET /v1/notifications/:id`, `POST /v1/notifications/:id/cancel`. */

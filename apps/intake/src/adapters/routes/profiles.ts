@@ -14,7 +14,7 @@ import { bodyOf, customerIdOf, dotSegmentId, unavailable, type Authed, type Cust
 export const PROFILE_BODY_LIMIT_BYTES = 16 * 1024;
 
 /** A device id as `deviceId` makes them (16 base64url characters). */
-const DEVICE_ID = /^[A-Za-z0-9_-]{16}$/;
+export const DEVICE_ID = /^[A-Za-z0-9_-]{16}$/;
 
 export interface ProfileRoutesDeps {
   profiles: Profiles;
