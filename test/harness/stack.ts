@@ -69,6 +69,8 @@ export interface StackInfo {
   fixtures: Record<string, string>;
   /** The provider simulator's port, when it runs. */
   simulatorPort?: number;
+  /** Jaeger's UI and query API (`http://127.0.0.1:<port>/api/traces`), when it runs (StackOptions.jaeger). */
+  jaegerPort?: number;
   /** Each sidecar's Go profiling (pprof) port by instance name, when started with `profile`. */
   profilePorts?: Record<string, number>;
   /** Each sidecar's Prometheus metrics port by instance name (replicas included). */
@@ -118,6 +120,13 @@ export interface StackOptions {
    * to measure what a production setting (a small fraction) costs.
    */
   tracingSamplingRate?: string;
+  /**
+   * Run Jaeger (scripts/setup-jaeger.sh, ops/jaeger.yaml) on the stack's trace ports (tracePorts),
+   * and have the sidecars and the apps send their spans to it. Without it the apps make no spans,
+   * and the sidecars send theirs to the stack's own port, where nothing listens: never to a trace
+   * UI on 9411 that `npm start` may be running.
+   */
+  jaeger?: boolean;
   /**
    * Changes to the run's copy of the components: each `[setting, value]` replaces the value of
    * every `- name: <setting>` in them (e.g. a shorter `processingTimeout`, so a test sees a
@@ -183,24 +192,34 @@ export function withComponentSetting(yaml: string, setting: string, value: strin
     .join('---');
 }
 
+/** The ports of a stack's Jaeger (StackOptions.jaeger): Zipkin's API, the UI and query API, its gRPC query API. */
+export function tracePorts(base: number): { zipkin: number; query: number; grpc: number } {
+  return { zipkin: base + 95, query: base + 96, grpc: base + 97 };
+}
+
 /**
  * A sidecar configuration of the local stack (`config.yaml`, or intake's `config-intake.yaml`):
- * the file itself, or the run's own copy with another tracing rate.
+ * the run's own copy, its spans going to `endpoint`, with another tracing rate if given.
  */
-function runConfig(dir: string, folder: string, file: string, samplingRate: string | undefined): string {
+function runConfig(dir: string, folder: string, file: string, samplingRate: string | undefined, endpoint: string): string {
   const local = join(folder, file);
-  if (samplingRate === undefined) return local;
-  const text = readFileSync(local, 'utf8');
+  let text = readFileSync(local, 'utf8');
   const rate = /^(\s*samplingRate:\s*)"[^"]*"/m;
-  if (!rate.test(text)) throw new Error(`${local}: no tracing samplingRate to change`);
+  if (samplingRate !== undefined) {
+    if (!rate.test(text)) throw new Error(`${local}: no tracing samplingRate to change`);
+    text = text.replace(rate, `$1"${samplingRate}"`);
+  }
+  const address = /^(\s*endpointAddress:\s*)\S+/m;
+  if (!address.test(text)) throw new Error(`${local}: no zipkin endpointAddress to change`);
   const copy = join(dir, file);
-  writeFileSync(copy, text.replace(rate, `$1"${samplingRate}"`));
+  writeFileSync(copy, text.replace(address, `$1${endpoint}`));
   return copy;
 }
 
 /**
- * What a setup script of scripts/ (setup-dapr.sh, setup-k8s.sh) exports: it finds or builds its
- * tools and prints shell-quoted `export HERALD_…=…` lines, which the shell reads back here.
+ * What a setup script of scripts/ (setup-dapr.sh, setup-k8s.sh, setup-jaeger.sh) exports: it finds
+ * or builds its tools and prints shell-quoted `export HERALD_…=…` lines, which the shell reads back
+ * here.
  */
 export function setupExports(script: string): Record<string, string> {
   const out = execFileSync('bash', ['-c', 'eval "$(bash "$0")" && env -0', join(ROOT, 'scripts', script)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -210,6 +229,13 @@ export function setupExports(script: string): Record<string, string> {
     if (entry.startsWith('HERALD_') && eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return env;
+}
+
+/** Jaeger, as scripts/setup-jaeger.sh finds or builds it (minutes, once). */
+export function jaegerBinaryPath(): string {
+  const { HERALD_JAEGER } = setupExports('setup-jaeger.sh');
+  if (!HERALD_JAEGER) throw new Error('setup-jaeger.sh printed no binary');
+  return HERALD_JAEGER;
 }
 
 /** daprd, placement and scheduler, as scripts/setup-dapr.sh finds or builds them. */
@@ -292,7 +318,13 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     for (const [setting, value] of Object.entries(opts.componentSettings ?? {})) text = withComponentSetting(text, setting, value);
     writeFileSync(join(resources, file), text);
   }
-  const configs = { intake: runConfig(dir, folder, 'config-intake.yaml', opts.tracingSamplingRate), other: runConfig(dir, folder, 'config.yaml', opts.tracingSamplingRate) };
+  const traced = tracePorts(base);
+  const traceEndpoint = `http://127.0.0.1:${traced.zipkin}/api/v2/spans`;
+  const jaegerBinary = opts.jaeger ? jaegerBinaryPath() : undefined;
+  const configs = {
+    intake: runConfig(dir, folder, 'config-intake.yaml', opts.tracingSamplingRate, traceEndpoint),
+    other: runConfig(dir, folder, 'config.yaml', opts.tracingSamplingRate, traceEndpoint),
+  };
 
   const apps = Object.fromEntries(
     APPS.map((name, i) => [
@@ -328,6 +360,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
   for (const { ports: p } of instances) ports.push(p.app, p.daprHttp, p.daprGrpc, p.metrics, p.internalGrpc);
   const simulatorPort = opts.simulator ? base + 99 : undefined;
   if (simulatorPort) ports.push(simulatorPort);
+  if (jaegerBinary) ports.push(traced.zipkin, traced.query, traced.grpc);
   const profilePorts = opts.profile ? Object.fromEntries(instances.map(({ name }, i) => [name, base + 60 + i])) : undefined;
   if (profilePorts) ports.push(...Object.values(profilePorts));
   const mtls = opts.mtls === false ? undefined : { dir: join(dir, 'sentry'), address: `${infra}:${base + 90}` };
@@ -341,6 +374,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     runId, dir, topicPrefix: `${runId}-`, placementPort, schedulerPort, apps, apiKeys, processes: [], ports,
     keyPrefix: `${runId}:`, redisPort, database, postgres, launch: {}, fixtures: opts.fixtures ?? {}, ...(opts.stateFile ? { stateFile: opts.stateFile } : {}),
     ...(simulatorPort ? { simulatorPort } : {}),
+    ...(jaegerBinary ? { jaegerPort: traced.query } : {}),
     ...(profilePorts ? { profilePorts } : {}),
     metricsPorts: Object.fromEntries(instances.map(({ name, ports: p }) => [name, p.metrics])),
     ...(opts.region && vhost ? { region: { name: opts.region.name, vhost } } : {}),
@@ -433,6 +467,15 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
     await waitFor('scheduler', async () => ((await portOpen(schedulerPort)) ? true : undefined), 60_000);
     await waitFor('redis', async () => ((await portOpen(redisPort)) ? true : undefined), 30_000);
 
+    if (jaegerBinary) {
+      // Before the sidecars and the apps: their first spans have somewhere to go.
+      info.launch.jaeger = { cmd: jaegerBinary, args: ['--config', join(ROOT, 'ops', 'jaeger.yaml')], env: {
+        HERALD_JAEGER_ZIPKIN_PORT: String(traced.zipkin), HERALD_JAEGER_UI_PORT: String(traced.query), HERALD_JAEGER_GRPC_PORT: String(traced.grpc),
+        HERALD_JAEGER_MAX_TRACES: '2000', HERALD_JAEGER_LOG_LEVEL: 'warn',
+      } };
+      start('jaeger', jaegerBinary, info.launch.jaeger.args, { ...process.env, ...info.launch.jaeger.env });
+      await waitFor('jaeger', async () => ((await fetch(`http://127.0.0.1:${traced.query}/api/services`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+    }
     if (simulatorPort) {
       start('provider-sim', process.execPath, [join(ROOT, 'apps/provider-sim/dist/main.js')], { ...process.env, PORT: String(simulatorPort) });
     }
@@ -472,6 +515,7 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
           AMQP_URL: opts.appEnv?.AMQP_URL ?? amqpUrl,
           ...(opts.region ? { REGION: opts.region.name, REGIONS: JSON.stringify(opts.region.regions) } : {}),
           LOG_LEVEL: opts.logLevel ?? 'warn',
+          ...(opts.jaeger ? { ZIPKIN_ENDPOINT: traceEndpoint, ...(opts.tracingSamplingRate ? { TRACE_SAMPLING_RATE: opts.tracingSamplingRate } : {}) } : {}),
           ...tokenEnv,
         },
       };
