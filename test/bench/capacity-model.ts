@@ -170,7 +170,10 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   redisReplicas: 1,
 };
 
-/** The reviewed event-driven design's amplification, as the issue states it (no CPU figure was given). */
+/**
+ * The reviewed event-driven design's amplification, as its review states it (docs/design.md,
+ * "Why Herald looks like this"; no CPU figure was given).
+ */
 export const REVIEWED_DESIGN = { brokerMessagesLow: 4, brokerMessagesHigh: 5, stateWrites: 3.7 } as const;
 
 /**

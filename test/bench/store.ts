@@ -53,10 +53,11 @@ const same = (a: TableWrites | undefined, b: TableWrites | undefined) => !!a && 
  * not moved for `quietMs`. PostgreSQL (15+) keeps a backend's table counts in the backend and
  * flushes them at a transaction's end at most once a second; a backend that goes idle with
  * counts pending flushes them only when its idle timer fires, 10 s later (PGSTAT_IDLE_INTERVAL;
- * seen here: three inserts, then idle, showed after 10.3 s). pg_stat_force_next_flush() flushes
- * only the backend that calls it (ours has nothing pending), and the sidecars' pooled backends
- * cannot be asked, so two reads a second apart agreeing proves nothing: the quiet must outlast
- * that timer. Call it when the stack has stopped writing (after a drain).
+ * seen here too: docs/performance.md, "The local stack and the bench").
+ * pg_stat_force_next_flush() flushes only the backend that calls it (ours has nothing pending),
+ * and the sidecars' pooled backends cannot be asked, so two reads a second apart agreeing
+ * proves nothing: the quiet must outlast that timer. Call it when the stack has stopped writing
+ * (after a drain).
  */
 export async function settledStateTableWrites(database: string, { quietMs = 11_000, everyMs = 1_000, timeoutMs = 90_000 } = {}): Promise<TableWrites | undefined> {
   const deadline = Date.now() + timeoutMs;

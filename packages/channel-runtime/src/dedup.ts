@@ -7,12 +7,13 @@ import type { Redis, RedisKeys } from '@herald/stores';
 //
 // Why a claim: the channel queues deliver in parallel (prefetch 64-128 per replica), so two copies
 // of one attempt (a publish the sidecar retried, a send the actor re-issued on a redelivered event)
-// can be handled at the same moment; a read-then-send let both through (10 duplicates in 3,000 in
-// the outage bench). The claim costs no extra command: `SET key claim NX GET` is the read and the
-// claim at once, and `finish` overwrites the claim with the outcome.
+// can be handled at the same moment; a read-then-send let both through (docs/performance.md,
+// "The channel queues"). The claim costs no extra command: `SET key claim NX GET` is the read
+// and the claim at once, and `finish` overwrites the claim with the outcome.
 //
 // A crash between the provider's answer and `finish` still sends twice once the claim expires:
-// at-least-once, as DESIGN.md says.
+// at least once, as docs/design.md ("Delivery guarantees", the crash window) and
+// docs/reliability.md ("What Herald does not promise") say.
 
 export interface SendLedgerOptions {
   /** How long an outcome is remembered: longer than the queue keeps redelivering. Default 1 day. */

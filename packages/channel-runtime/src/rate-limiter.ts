@@ -3,8 +3,8 @@ import { type Redis, type RedisKeys, redisScript } from '@herald/stores';
 
 // One token bucket per provider account, kept in Redis and shared by every replica of a
 // channel app. A limiter per pod lets N pods send N times the provider's limit once the app
-// scales out (the review's finding); here the pods draw from the same bucket, so together
-// they stay within `ratePerSec` however many there are.
+// scales out (the review's finding, docs/design.md "Why Herald looks like this"); here the pods
+// draw from the same bucket, so together they stay within `ratePerSec` however many there are.
 //
 // The bucket is refilled lazily: each take adds `elapsed × rate` tokens (capped at `burst`)
 // before taking one, all inside one Lua script so concurrent takers cannot both spend the

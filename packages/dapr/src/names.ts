@@ -14,7 +14,7 @@ export function laneTopic(priority: Priority, prefix = ''): string {
  * configured one (PUBSUB_NAME), the critical lane its namesake with `-critical`. One component
  * per lane because Dapr's Redis Streams component feeds every topic it serves through one queue
  * and one pool of workers: with both lanes on one component, a bulk backlog filled that queue
- * and critical entries waited behind it (12.6 s median accept→dispatched at saturation).
+ * and critical entries waited behind it (docs/performance.md, "The lanes").
  */
 export function lanePubsub(lane: Priority, base = 'pubsub'): string {
   return lane === 'critical' ? `${base}-critical` : base;

@@ -2,9 +2,9 @@ import { Agent, request } from 'node:http';
 import { SidecarError } from './sidecar-error.js';
 
 // One HTTP request to the Dapr sidecar, over node:http with a keep-alive agent. Every
-// notification makes five or six of these, so their cost matters: fetch (undici) cost 0.6–1.0
-// CPU-ms per request here against 0.15–0.3 for node:http, and the difference was the largest
-// single item in the apps' profiles (Node --cpu-prof of a bench run).
+// notification makes five or six of these, so their cost matters: fetch (undici) cost several
+// times the CPU per request of node:http, and the difference was the largest single item in the
+// apps' profiles (docs/performance.md, "Why node:http").
 
 export interface SidecarRequest {
   /** Names the call in errors ("publish", "actor state get"). */

@@ -8,8 +8,8 @@ import type { EntryHandler, EntryStatus } from './accepted-subscription.js';
 // bulk messages"): the sidecar collects up to maxMessagesCount messages, or what came within
 // maxAwaitDurationMs, and POSTs them in one request; the answer settles each entry on its own.
 // A batch costs the sidecar and the app one request instead of one per message, which is most
-// of what a subscription costs (docs/performance.md: a message published and delivered one by
-// one, 0.33 CPU-ms; bulk publish with a bulk subscription, 0.11).
+// of what a subscription costs (docs/performance.md, "What each Dapr hop costs here, measured
+// alone": the pub/sub rows, one by one against bulk).
 
 export interface LaneBatching {
   maxMessagesCount: number;

@@ -1,4 +1,5 @@
-// Lane priority inside the dispatcher (issue 6: a bulk flood must not delay password resets).
+// Lane priority inside the dispatcher: a bulk flood must not delay password resets (a failure
+// of the earlier design, docs/design.md, "Why Herald looks like this").
 // Each lane's subscription hands its entries to actors through this gate: critical entries
 // start as soon as one of their own slots is free; a bulk entry starts only while no critical
 // entry is waiting and critical work in flight is at most a small share. Entries already
