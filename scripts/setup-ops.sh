@@ -6,8 +6,8 @@
 #   eval "$(bash scripts/setup-ops.sh)"
 #   "$HERALD_OPS_CHECK" ops/prometheus/herald-rules.yaml ops/grafana/herald-dashboard.json
 #
-# ops/check/go.sum pins every module it is built from, so the build reads only what it needs
-# (a minute or two cold, on 2 cores; nothing warm).
+# ops/check/go.sum pins every module it is built from, so the build reads only what it needs;
+# a later run with the same sources finds the binary and builds nothing.
 set -euo pipefail
 
 CACHE_ROOT="${HERALD_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/herald}"
