@@ -17,11 +17,33 @@ herald_install_and_build() {
   fi
   say "building"
   npx tsc -b >&2 || die "TypeScript build failed"
+  # npm links a workspace's command only if its file exists when it installs, and on a fresh
+  # clone the herald command (apps/cli) is built after that: link it now, so that `npx herald`
+  # runs it rather than looking for a package of that name in the registry.
+  chmod +x apps/cli/dist/main.js
+  if [[ ! -e node_modules/.bin/herald ]]; then
+    npm rebuild --ignore-scripts --no-audit --no-fund --loglevel=error -w @herald/cli >&2 || die "could not link the herald command"
+  fi
 }
 
 herald_dapr() {
   local env
   env=$(bash "$HERALD_ROOT/scripts/setup-dapr.sh") || die "could not set up the Dapr runtime"
+  eval "$env"
+}
+
+# Jaeger, the trace UI (scripts/setup-jaeger.sh): built from the Go module proxy once, cached like
+# Dapr; exports HERALD_JAEGER. Fails (without stopping the caller) when it cannot be had.
+herald_jaeger() {
+  local env
+  env=$(bash "$HERALD_ROOT/scripts/setup-jaeger.sh") || return 1
+  eval "$env"
+}
+
+# The reader of Herald's alert rules and dashboard (ops/check, on Prometheus's own parsers): exports HERALD_OPS_CHECK.
+herald_ops_check() {
+  local env
+  env=$(bash "$HERALD_ROOT/scripts/setup-ops.sh") || return 1
   eval "$env"
 }
 
@@ -71,11 +93,10 @@ herald_key_ring() {
 # Dapr's Go processes (daprd, placement, scheduler) run with one core's worth of Go scheduler
 # each, unless GOMAXPROCS is set. A local stack runs seven of them on the same cores as the
 # apps, Redis and RabbitMQ; with GOMAXPROCS at the core count their idle threads spin looking
-# for work and wake one another (runtime.findRunnable and futex were ~15% of the dispatcher
-# sidecar's profile). Measured at 100 notifications/s on 2 cores, alternating runs: the
-# dispatcher's sidecar 4.7 -> 3.7 CPU-ms per notification, every sidecar 20-25% less. On
-# Kubernetes, Go (1.25+, daprd 1.18 is built with 1.26) sizes GOMAXPROCS from the container's
-# CPU limit by itself.
+# for work and wake one another (runtime.findRunnable and futex stood out in the dispatcher
+# sidecar's profile); with one each, every sidecar costs markedly less CPU per notification
+# (docs/performance.md, "The local stack and the bench"). On Kubernetes, Go (1.25+, daprd
+# 1.18 is built with 1.26) sizes GOMAXPROCS from the container's CPU limit by itself.
 herald_go_runtime() {
   export GOMAXPROCS="${GOMAXPROCS:-1}"
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts the whole Herald system locally: installs and builds what it needs, finds or builds
-# the Dapr runtime, checks PostgreSQL and RabbitMQ, creates Herald's database, starts an
-# append-only Redis for the lanes, Dapr's sentry (the certificate authority of the sidecars'
-# mTLS), placement and scheduler, then runs the five apps with their sidecars through
+# the Dapr runtime, checks PostgreSQL and RabbitMQ, creates Herald's database, starts Jaeger (the
+# trace UI), an append-only Redis for the lanes, Dapr's sentry (the certificate authority of the
+# sidecars' mTLS), placement and scheduler, then runs the five apps with their sidecars through
 # `dapr run -f dapr.yaml`. Ctrl-C stops it all.
 #
 # `--regions` (npm run start:regions) starts every region of components/regions.json side by
@@ -182,6 +182,37 @@ if [[ "${HERALD_PROVIDERS:-sandbox}" == "simulator" ]]; then
   export HERALD_AZURE_NH_CONNECTION_STRING="Endpoint=$SIM/;SharedAccessKeyName=sim;SharedAccessKey=c2lt" HERALD_AZURE_NH_HUB_NAME=herald
   export SENDGRID_BASE_URL="$SIM" TWILIO_BASE_URL="$SIM" PROVIDER_RATE_PER_SEC="${PROVIDER_RATE_PER_SEC:-100}"
   say "providers: the simulator at $SIM (PUT /_sim/config, GET /_sim/stats)"
+fi
+
+# The trace UI: Jaeger takes the spans of every sidecar and app on Zipkin's API at 127.0.0.1:9411
+# (where the sidecars' configuration sends them), keeps the latest traces in memory
+# (ops/jaeger.yaml) and shows them at http://127.0.0.1:16686. One for every stack started here. A
+# Zipkin or Jaeger already on 9411 is used instead. The apps make spans of their own only with a
+# backend to send them to, and start new traces at the sidecars' samplingRate. The pages at 16686
+# are Herald's own trace viewer (ops/trace-ui: Jaeger built from the Go module proxy has no UI), or
+# the folder HERALD_JAEGER_UI_ASSETS names (a built Jaeger UI).
+ZIPKIN_PORT=9411 JAEGER_UI_PORT=16686
+if port_open 127.0.0.1 "$ZIPKIN_PORT"; then
+  say "traces: using what already listens on :$ZIPKIN_PORT (Zipkin's API)"
+elif herald_jaeger; then
+  need_free "jaeger ui" "$JAEGER_UI_PORT"
+  need_free "jaeger grpc" 16685
+  ui_assets="${HERALD_JAEGER_UI_ASSETS:-$HERALD_ROOT/ops/trace-ui}"
+  # Jaeger reads index.html once, at start, and stops at once without it.
+  [[ -f "$ui_assets/index.html" ]] || die "HERALD_JAEGER_UI_ASSETS=$ui_assets holds no index.html (name the folder of a built Jaeger UI, or unset it for Herald's trace viewer)"
+  HERALD_JAEGER_UI_ASSETS="$ui_assets" "$HERALD_JAEGER" --config "$HERALD_ROOT/ops/jaeger.yaml" >"$LOG_DIR/jaeger.log" 2>&1 &
+  pids+=($!)
+  wait_port jaeger "$ZIPKIN_PORT" 30
+  wait_port jaeger "$JAEGER_UI_PORT" 30
+  say "traces: http://127.0.0.1:$JAEGER_UI_PORT (a notification's trace: http://127.0.0.1:$JAEGER_UI_PORT/?notification=<id>)"
+else
+  say "warning: no Jaeger (building it once needs Go): the sidecars' spans go nowhere, the apps make none"
+  ZIPKIN_PORT=""
+fi
+if [[ -n "$ZIPKIN_PORT" ]]; then
+  export ZIPKIN_ENDPOINT="http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans"
+  rate=$(sed -n 's/^[[:space:]]*samplingRate:[[:space:]]*"\([^"]*\)".*/\1/p' "$HERALD_ROOT/components/local/config.yaml" | head -1)
+  export TRACE_SAMPLING_RATE="${rate:-1}"
 fi
 
 if [[ "$MODE" == local ]]; then

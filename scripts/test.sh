@@ -5,6 +5,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 herald_prepare
+# Jaeger, for the tracing test: built here, once (minutes on a cold cache), rather than inside the
+# test's own time. Without it that test fails and says why; the others run.
+herald_jaeger || say "warning: could not set up Jaeger (scripts/setup-jaeger.sh): the tracing test will fail"
+
+# The reader of the alert rules and the dashboard, for the operations test (ops.test.ts).
+herald_ops_check || say "warning: could not build ops/check (scripts/setup-ops.sh): the operations test will fail"
 
 say "type-checking tests, linting"
 npx tsc -p tsconfig.test.json >&2
