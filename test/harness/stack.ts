@@ -472,6 +472,8 @@ export async function startStack(opts: StackOptions = {}): Promise<StackInfo> {
       info.launch.jaeger = { cmd: jaegerBinary, args: ['--config', join(ROOT, 'ops', 'jaeger.yaml')], env: {
         HERALD_JAEGER_ZIPKIN_PORT: String(traced.zipkin), HERALD_JAEGER_UI_PORT: String(traced.query), HERALD_JAEGER_GRPC_PORT: String(traced.grpc),
         HERALD_JAEGER_MAX_TRACES: '2000', HERALD_JAEGER_LOG_LEVEL: 'warn',
+        // Its pages: Herald's trace viewer, as `npm start` serves it, unless another folder is named.
+        HERALD_JAEGER_UI_ASSETS: process.env.HERALD_JAEGER_UI_ASSETS || join(ROOT, 'ops', 'trace-ui'),
       } };
       start('jaeger', jaegerBinary, info.launch.jaeger.args, { ...process.env, ...info.launch.jaeger.env });
       await waitFor('jaeger', async () => ((await fetch(`http://127.0.0.1:${traced.query}/api/services`).catch(() => undefined))?.ok ? true : undefined), 30_000);

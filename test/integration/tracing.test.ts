@@ -1,3 +1,4 @@
+import { Script } from 'node:vm';
 import type { NotificationView } from '@herald/contracts';
 import { NOTIFICATION_ID_ATTRIBUTE } from '@herald/service';
 import { createClient, request } from '../harness/client.js';
@@ -12,6 +13,8 @@ import { APPS, cleanBrokers, startStack, stopStack, waitFor, type StackInfo } fr
 let stack: StackInfo;
 let api: ReturnType<typeof createClient>;
 let jaeger: string;
+// The caller's own trace, which the notification's trace must be.
+const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
 
 beforeAll(async () => {
   stack = await startStack({
@@ -58,7 +61,6 @@ async function tracesOf(service: string, id: string): Promise<JaegerTrace[]> {
 
 describe('tracing', () => {
   it("follows one notification through all five apps, its retry, fallbacks and provider calls, in one trace", async () => {
-    const callerTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
     const res = await api.send(
       {
         customerId: uniqueCustomer(),
@@ -156,4 +158,27 @@ describe('tracing', () => {
     // The reminders' turns are the dispatcher's, in this trace although a reminder brings none.
     expect(ours.filter((s) => s.operationName === 'actor wake').every((s) => serviceOf(s) === 'dispatcher')).toBe(true);
   }, 120_000);
+
+  it("serves Herald's trace viewer at / and at a trace's page (the herald command's links)", async () => {
+    // Jaeger answers every path its API does not take with the UI folder's index.html, which
+    // routes /trace/<id> itself; a build without UI assets would answer its stand-in page.
+    // HERALD_JAEGER_UI_ASSETS has the stack serve another folder (a built Jaeger UI): only the
+    // stand-in is ruled out then.
+    const ours = !process.env.HERALD_JAEGER_UI_ASSETS;
+    for (const path of ['/', `/trace/${callerTrace}`]) {
+      const res = await fetch(`${jaeger}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      const page = await res.text();
+      expect(page).not.toContain('This is not the Jaeger UI');
+      if (!ours) continue;
+      expect(page).toContain('<title>Herald traces</title>');
+      // Jaeger read the file as its UI's page: it filled in its version where its own UI's page
+      // takes it. The script, so filled in, still compiles (no browser here to run it).
+      expect(page).toMatch(/JAEGER_VERSION = \{"gitCommit":"[^"]*","gitVersion":"v\d/);
+      const scripts = [...page.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
+      expect(scripts).toHaveLength(1);
+      for (const code of scripts) expect(() => new Script(code)).not.toThrow();
+    }
+  });
 });
