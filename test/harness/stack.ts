@@ -173,6 +173,12 @@ export interface RegionOptions {
   homeDirectoryKey: string;
 }
 
+/** The header a call straight to an app needs, as its sidecar would send it, when the stack runs with tokens. */
+export function appHeaders(info: Pick<StackInfo, 'tokens'>, app: AppName): Record<string, string> {
+  const token = info.tokens?.[app]?.app;
+  return token ? { 'dapr-api-token': token } : {};
+}
+
 /** The header a call straight to an app's sidecar needs when the stack runs with tokens. */
 export function sidecarHeaders(info: Pick<StackInfo, 'tokens'>, app: AppName): Record<string, string> {
   const token = info.tokens?.[app]?.dapr;

@@ -3,7 +3,7 @@
 // `npm run chaos`.
 import type { Channel, NotificationView } from '@herald/contracts';
 import type { createClient } from './client.js';
-import type { StackInfo } from './stack.js';
+import { appHeaders, type StackInfo } from './stack.js';
 
 type Api = ReturnType<typeof createClient>;
 
@@ -65,7 +65,9 @@ export async function waitSettled(api: Api, ids: readonly string[], timeoutMs: n
 
 /** How many times each notification was handed to the channel's sandbox provider (its last 1,000 sends). */
 export async function sandboxSends(stack: StackInfo, channel: Channel): Promise<Map<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${stack.apps[`channel-${channel}`].app}/sandbox/messages`, { signal: AbortSignal.timeout(5_000) });
+  const app = `channel-${channel}` as const;
+  // The record holds what the sandbox would have sent: with tokens, it answers the app token only.
+  const res = await fetch(`http://127.0.0.1:${stack.apps[app].app}/sandbox/messages`, { headers: appHeaders(stack, app), signal: AbortSignal.timeout(5_000) });
   const body = (await res.json()) as { recent: Array<{ message: { notificationId: string } }> };
   const counts = new Map<string, number>();
   for (const r of body.recent) counts.set(r.message.notificationId, (counts.get(r.message.notificationId) ?? 0) + 1);

@@ -73,4 +73,20 @@ describe('channel server', () => {
       server.close();
     }
   });
+
+  it("serves the sandbox's record only with the app token, when there is one, and its count to anyone", async () => {
+    const worker: ChannelWorker = { handle: async () => 'ack', stats: () => ({ undecryptable: 0, erased: 0 }) };
+    const server = await startChannelServer({
+      host: '127.0.0.1', port: 0, channel: 'sms', topicPrefix: '', worker, log: createLogger('test', 'silent'), appToken: 'app-token-0123456789',
+      routes: { '/sandbox/messages': () => ({ total: 1, recent: [{ to: '+14155550100' }] }), '/sandbox/count': () => ({ total: 1 }) },
+    });
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(`${base}/sandbox/messages`)).status).toBe(401);
+      expect((await fetch(`${base}/sandbox/messages`, { headers: { 'dapr-api-token': 'app-token-0123456789' } })).status).toBe(200);
+      expect((await fetch(`${base}/sandbox/count`)).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
 });

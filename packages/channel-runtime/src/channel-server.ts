@@ -20,8 +20,8 @@ export interface ChannelServerOptions {
   maxBodyBytes?: number;
   /**
    * Dapr's app token (APP_API_TOKEN): with it, the queue deliveries and the subscriptions are
-   * served only to a request that carries it, from the sidecar. The read-only pages (the
-   * health check, the counts, the sandbox's record) stay open.
+   * served only to a request that carries it, from the sidecar, and so is the sandbox's record
+   * (what it would have sent, opened). The health check and the counts stay open.
    */
   appToken?: string | undefined;
   /** `GET /metrics` (metricsRoute of @herald/service), served before the app token's check with its own access settings. */
@@ -101,7 +101,9 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
   return startHttpServer({
     host: opts.host,
     port: opts.port,
-    routes: [...(opts.metricsRoute ? [opts.metricsRoute] : []), requireAppToken(opts.appToken, (path) => path === '/healthz' || path === '/stats' || Object.hasOwn(opts.routes ?? {}, path)), route],
+    // The sandbox's record holds what it would have sent, opened: with an app token, it answers
+    // only that token. The health check and the counts (of the sandbox's too) are open.
+    routes: [...(opts.metricsRoute ? [opts.metricsRoute] : []), requireAppToken(opts.appToken, (path) => path === '/healthz' || path === '/stats' || path === '/sandbox/count'), route],
     log: opts.log,
     maxBodyBytes: opts.maxBodyBytes,
     answers: { notFound: { status: 404, json: { error: { code: 'route_not_found', message: 'no such route' } } } },

@@ -1,5 +1,5 @@
 import type { Priority } from '@herald/contracts';
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@herald/service';
+import { Counter, Histogram, LATENCY_BUCKETS, readGauge, type Registry } from '@herald/service';
 
 // A channel app's metrics (README, "Metrics"): what it did with each queue message, its provider
 // calls, its waits for the shared token bucket, and the shared breaker. Labels are the provider
@@ -80,15 +80,11 @@ export function createChannelMetrics(registry: Registry, opts: ChannelMetricsOpt
   refusals.inc({ provider }, 0);
   for (const to of ['open', 'closed']) moves.inc({ provider, to }, 0);
   const breakerState = opts.breakerState;
-  new Gauge({
-    name: 'herald_breaker_state',
-    help: "The provider's shared breaker: 0 closed, 1 half-open, 2 open (always 0 without a breaker)",
-    labelNames: ['provider'],
-    registers: [registry],
-    async collect() {
-      this.set({ provider }, breakerState ? BREAKER_STATES[(await breakerState()).state] : 0);
-    },
-  });
+  readGauge(
+    registry,
+    { name: 'herald_breaker_state', help: "The provider's shared breaker: 0 closed, 1 half-open, 2 open (always 0 without a breaker)", labelNames: ['provider'] },
+    async (set) => set(breakerState ? BREAKER_STATES[(await breakerState()).state] : 0, { provider }),
+  );
 
   return {
     message: (outcome) => messages.inc({ channel, outcome: outcomeLabel(outcome) }),

@@ -1,4 +1,4 @@
-import { nearestParent, traceIdOf } from './trace.js';
+import { isSampled, nearestParent, traceIdOf } from './trace.js';
 
 const A = '4bf92f3577b34da6a3ce929d0e0e4736';
 const B = '0af7651916cd43dd8448eb211c80319c';
@@ -20,5 +20,15 @@ describe('trace context', () => {
     expect(nearestParent('garbage', carried)).toBe(carried);
     expect(nearestParent(sidecarsSpan, undefined)).toBe(sidecarsSpan);
     expect(nearestParent(undefined, undefined)).toBeUndefined();
+  });
+});
+
+describe('isSampled', () => {
+  it('reads the sampled bit of the flags, and says no to what is not a traceparent', () => {
+    expect(isSampled(`00-${A}-00f067aa0ba902b7-01`)).toBe(true);
+    expect(isSampled(`00-${A}-00f067aa0ba902b7-03`)).toBe(true);
+    expect(isSampled(`00-${A}-00f067aa0ba902b7-00`)).toBe(false);
+    expect(isSampled(`00-${A}-00f067aa0ba902b7`)).toBe(false);
+    expect(isSampled(undefined)).toBe(false);
   });
 });

@@ -16,3 +16,12 @@ export function nearestParent(delivered: string | undefined, carried: string | u
   const trace = traceIdOf(delivered);
   return trace !== undefined && trace === traceIdOf(carried) ? delivered : carried;
 }
+
+/**
+ * Whether a W3C traceparent asks for its trace to be recorded (the sampled bit of its flags).
+ * What is not recorded need not be kept or carried beyond the header itself.
+ */
+export function isSampled(traceparent: string | undefined): boolean {
+  const flags = traceparent?.split('-')[3];
+  return flags !== undefined && /^[0-9a-f]{2}$/.test(flags) && (parseInt(flags, 16) & 1) === 1;
+}

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startHttpServer } from './http-server.js';
 import { createLogger } from './log.js';
-import { Counter, createMetricsRegistry, metricsEnvSchema, metricsRoute, type MetricsAccess } from './metrics.js';
+import { Counter, createMetricsRegistry, metricsEnvSchema, metricsRoute, readGauge, type MetricsAccess } from './metrics.js';
 
 async function serve(access: MetricsAccess): Promise<{ server: Server; get(headers?: Record<string, string>, method?: string): Promise<{ status: number; text: string; type: string | null }> }> {
   const registry = createMetricsRegistry('metrics-test');
@@ -69,5 +69,22 @@ describe('metricsEnvSchema', () => {
     expect(bad.success).toBe(false);
     expect(bad.error?.issues.map((i) => i.message)).toEqual(['not an address or CIDR block: 10.0.0.0/33', 'not an address or CIDR block: prometheus.local']);
     expect(metricsEnvSchema.safeParse({ METRICS_TOKEN: 'short' }).success).toBe(false);
+    // A slash with no prefix would read as /0, every address: refused, as is a second slash.
+    for (const entry of ['10.0.0.1/', '10.0.0.0/8/1', '10.0.0.0/x']) expect(metricsEnvSchema.safeParse({ METRICS_ALLOW: entry }).success).toBe(false);
+  });
+
+  it('keeps a gauge whose read fails at its last value, counts the failure, and still answers the scrape', async () => {
+    const registry = createMetricsRegistry('metrics-test');
+    let fail = false;
+    readGauge(registry, { name: 'herald_test_depth', help: 'a read gauge' }, async (set) => {
+      if (fail) throw new Error('redis down');
+      set(7);
+    });
+    expect(await registry.metrics()).toContain('herald_test_depth 7');
+    fail = true;
+    expect(await registry.metrics()).toContain('herald_test_depth 7');
+    // The failure is counted as it happens, so the next scrape shows it.
+    const text = await registry.metrics();
+    expect(text).toContain('herald_metrics_read_failures_total{metric="herald_test_depth"} 1');
   });
 });

@@ -57,11 +57,14 @@ export const metricsEnvSchema = z.object({
 export type MetricsAccess = Partial<z.infer<typeof metricsEnvSchema>>;
 
 function allowEntry(entry: string): { address: string; prefix?: number; family: 'ipv4' | 'ipv6' } | undefined {
-  const [address = '', prefixText] = entry.split('/');
+  const parts = entry.split('/');
+  const [address = '', prefixText] = parts;
   const v = isIP(address);
-  if (v === 0) return undefined;
+  if (v === 0 || parts.length > 2) return undefined;
   const family = v === 4 ? 'ipv4' : 'ipv6';
   if (prefixText === undefined) return { address, family };
+  // Digits only: `10.0.0.1/` must not read as /0, which would let every address in.
+  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
   const prefix = Number(prefixText);
   if (!Number.isInteger(prefix) || prefix < 0 || prefix > (v === 4 ? 32 : 128)) return undefined;
   return { address, prefix, family };
@@ -111,6 +114,35 @@ export function metricsRoute(registry: Registry, access: MetricsAccess = {}): Ro
     }
     return registry.metrics().then((body) => ({ status: 200, headers: { 'content-type': registry.contentType }, body }));
   };
+}
+
+/**
+ * A gauge read when Prometheus scrapes, from something that may fail (Redis): a failed read
+ * keeps the gauge's last value and counts the failure in `herald_metrics_read_failures_total`,
+ * rather than failing the whole scrape, which would make the app look down just when its other
+ * metrics matter most.
+ */
+export function readGauge<L extends string>(
+  registry: Registry,
+  opts: { name: string; help: string; labelNames?: readonly L[] },
+  read: (set: (value: number, labels?: Partial<Record<L, string>>) => void) => Promise<void>,
+): Gauge<L> {
+  const failures =
+    (registry.getSingleMetric('herald_metrics_read_failures_total') as Counter<'metric'> | undefined) ??
+    new Counter({ name: 'herald_metrics_read_failures_total', help: 'Scrape-time reads of a gauge that failed (the gauge kept its last value), by gauge', labelNames: ['metric'], registers: [registry] });
+  return new Gauge<L>({
+    name: opts.name,
+    help: opts.help,
+    labelNames: opts.labelNames ?? [],
+    registers: [registry],
+    async collect() {
+      try {
+        await read((value, labels) => (labels ? this.set(labels, value) : this.set(value)));
+      } catch {
+        failures.inc({ metric: opts.name });
+      }
+    },
+  });
 }
 
 /** Starts a timer; the function it answers gives the seconds since. */

@@ -36,7 +36,9 @@ export function repositoryRoot(from: string, script: string): string {
  */
 export function runNpmScript(root: string, script: string, args: readonly string[]): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('npm', ['run', script, '--', ...args], { cwd: root, stdio: 'inherit' });
+    // Silent: npm's own banner would go to stdout ahead of the script's, and `--json` output
+    // must be the script's alone.
+    const child = spawn('npm', ['run', '--silent', script, '--', ...args], { cwd: root, stdio: 'inherit' });
     const ignore = (): void => {};
     const forward = (): void => {
       child.kill('SIGTERM');

@@ -1,6 +1,6 @@
 import { ChannelSchema, PrioritySchema, type Channel } from '@herald/contracts';
 import { laneTopic } from '@herald/dapr';
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, WAIT_BUCKETS, type Registry } from '@herald/service';
+import { Counter, Histogram, LATENCY_BUCKETS, readGauge, WAIT_BUCKETS, type Registry } from '@herald/service';
 import type { Redis, RedisKeys } from '@herald/stores';
 import { isSettled, isWaiting, type NotificationEvent, type NotificationState } from '../domain/notification-machine.js';
 
@@ -88,43 +88,37 @@ export function createDispatcherMetrics(registry: Registry, opts: DispatcherMetr
   const webhookPost = new Histogram({ name: 'herald_webhook_post_duration_seconds', help: "Time for a webhook endpoint to answer Herald's POST", buckets: LATENCY_BUCKETS, registers: [registry] });
 
   const { redis, keys } = opts;
-  new Gauge({
-    name: 'herald_reminders_pending',
-    help: 'Notifications waiting on a wake-up reminder (a send time, quiet hours, a retry\'s backoff), shared by every dispatcher replica',
-    registers: [registry],
-    async collect() {
-      this.set(await redis.zCard(keys.waits()));
+  readGauge(
+    registry,
+    { name: 'herald_reminders_pending', help: "Notifications waiting on a wake-up reminder (a send time, quiet hours, a retry's backoff), shared by every dispatcher replica" },
+    async (set) => set(await redis.zCard(keys.waits())),
+  );
+  readGauge(
+    registry,
+    { name: 'herald_dispatches_pending', help: "Notifications handed to a channel queue and awaiting the channel's report, shared by every dispatcher replica" },
+    async (set) => set(await redis.zCard(keys.deadlines())),
+  );
+  readGauge(
+    registry,
+    {
+      name: 'herald_watchdog_overdue_entries',
+      help: "Watchdog entries past their time that no replica has handled yet: a dispatch's report deadline (dispatch), a reminder 65 s past its time (wait)",
+      labelNames: ['list'],
     },
-  });
-  new Gauge({
-    name: 'herald_dispatches_pending',
-    help: "Notifications handed to a channel queue and awaiting the channel's report, shared by every dispatcher replica",
-    registers: [registry],
-    async collect() {
-      this.set(await redis.zCard(keys.deadlines()));
-    },
-  });
-  new Gauge({
-    name: 'herald_watchdog_overdue_entries',
-    help: "Watchdog entries past their time that no replica has handled yet: a dispatch's report deadline (dispatch), a reminder 65 s past its time (wait)",
-    labelNames: ['list'],
-    registers: [registry],
-    async collect() {
+    async (set) => {
       const now = Date.now();
-      this.set({ list: 'dispatch' }, await redis.zCount(keys.deadlines(), '-inf', now));
-      this.set({ list: 'wait' }, await redis.zCount(keys.waits(), '-inf', now));
+      set(await redis.zCount(keys.deadlines(), '-inf', now), { list: 'dispatch' });
+      set(await redis.zCount(keys.waits(), '-inf', now), { list: 'wait' });
     },
-  });
-  new Gauge({
-    name: 'herald_dead_letters',
-    help: 'Lane messages parked on the dead-letter topic since the count began, by lane (a count kept in Redis, shared by every replica)',
-    labelNames: ['lane'],
-    registers: [registry],
-    async collect() {
+  );
+  readGauge(
+    registry,
+    { name: 'herald_dead_letters', help: 'Lane messages parked on the dead-letter topic since the count began, by lane (a count kept in Redis, shared by every replica)', labelNames: ['lane'] },
+    async (set) => {
       const stats = await redis.hGetAll(keys.stats());
-      for (const lane of PrioritySchema.options) this.set({ lane }, Number(stats[`dead_letters:${laneTopic(lane, opts.topicPrefix)}`] ?? 0));
+      for (const lane of PrioritySchema.options) set(Number(stats[`dead_letters:${laneTopic(lane, opts.topicPrefix)}`] ?? 0), { lane });
     },
-  });
+  );
 
   return {
     actor: {

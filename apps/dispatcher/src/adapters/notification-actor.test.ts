@@ -255,6 +255,16 @@ describe('NotificationActor on the actor host', () => {
     expect(s.lists.at(-1)).toBe(`${ID}: dispatch -> -`);
   });
 
+  it("answers the watchdog's early look by putting the entry back on its own list and off the other", async () => {
+    const s = setup();
+    await s.call('accept', { event: acceptedOf() });
+    expect(s.lists).toEqual([`${ID}: - -> dispatch`]);
+    // The watchdog found it (on either list, as a failed turn or an older version may leave it)
+    // before its deadline: back on the dispatches, and off the waits in the same move.
+    await s.call('overdue', {});
+    expect(s.lists.at(-1)).toBe(`${ID}: wait -> dispatch`);
+  });
+
   it('registers a new wake-up shortly when the wake-up turn fails, instead of stranding the notification', async () => {
     const s = setup();
     await s.call('accept', { event: acceptedOf({ sendAt: new Date(t0 + 60_000).toISOString() }) });
@@ -451,6 +461,8 @@ describe('NotificationActor traces', () => {
     const unsampled = `00-${TRACE}-00f067aa0ba902b7-00`;
     await s.call('accept', { event: acceptedOf(), traceparent: unsampled }, unsampled);
     expect(s.published[0]?.traceparent).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
+    // Not kept for the later turns: an unsampled trace costs the stored state nothing.
+    expect(s.stored.get(ID)).not.toHaveProperty('traceparent');
     await t.flush();
     expect(t.spans).toEqual([]);
   });

@@ -7,7 +7,7 @@ import {
   type StatusEvent,
 } from '@herald/contracts';
 import { errMessage, noTracing, type Logger, type TraceSpan, type Tracing } from '@herald/service';
-import { dispatchRoute, nearestParent, NOTIFICATION_ACTOR, traceIdOf, type ActorDefinition, type ActorTurn, type GroupPublisher, type ReminderPort } from '@herald/dapr';
+import { dispatchRoute, isSampled, nearestParent, NOTIFICATION_ACTOR, traceIdOf, type ActorDefinition, type ActorTurn, type GroupPublisher, type ReminderPort } from '@herald/dapr';
 import { z } from 'zod';
 import type { RetryPolicy } from '../domain/backoff.js';
 import type { DispatchPolicy } from '../domain/dispatch-deadline.js';
@@ -151,7 +151,12 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     // The deadline is on the watchdog's list before the state that waits on it is saved: a
     // crash in between leaves an entry that finds nothing to do, never a dispatch nobody watches.
     for (const effect of decision.effects) {
-      if (effect.type === 'watch') await deps.deadlines.watch(decision.state.id, Date.parse(effect.at), watchListOf(decision.state), watchListOf(before));
+      if (effect.type !== 'watch') continue;
+      const list = watchListOf(decision.state) ?? 'dispatch';
+      // The watchdog may have found it on the other list (an entry a failed turn left there, or
+      // one from before the lists were two): the turn that answers it takes it off that one too.
+      const from = event.type === 'overdue' ? (list === 'wait' ? 'dispatch' : 'wait') : watchListOf(before);
+      await deps.deadlines.watch(decision.state.id, Date.parse(effect.at), list, from);
     }
     // Save before acting: a send must never go out for a state we failed to record.
     if (decision.changed) {
@@ -228,6 +233,7 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
     try {
       const route = dispatchRoute(addressed, deps.topicPrefix);
       // The channel app continues this turn's trace: its send and the provider's call show in it.
+      // Carried on as it is, sampled or not: the channel app keeps the caller's decision.
       const traced = tracing.enabled && traceparent ? traceparent : undefined;
       const failure = await deps.dispatches.publish(route.pubsub, route.topic, traced ? { ...addressed, traceparent: traced } : addressed, route.metadata, traced);
       if (failure !== undefined) throw new Error(failure);
@@ -261,7 +267,8 @@ export function createNotificationActor(deps: NotificationActorDeps): ActorDefin
           accepted,
           traceId: traceIdOf(cmd.traceparent),
           // Kept only where spans are made: what a later turn's span continues.
-          traceparent: tracing.enabled ? traceparent : undefined,
+          // Kept for the later turns only when the trace is recorded: an unsampled one costs no bytes.
+          traceparent: tracing.enabled && isSampled(traceparent) ? traceparent : undefined,
           // Preferences matter only to a notification not yet created (a redelivery reads nothing).
           preferences: current ? { kind: 'none' } : await bulkPreferences({ ...accepted.request, tenantId: accepted.tenantId }, customer),
         }), cmd.traceparent);

@@ -1,12 +1,14 @@
 import { StateConflict, type StatePort } from '@herald/dapr';
 
-const MAX_TRIES = 5;
+const MAX_TRIES = 8;
 
 /**
  * Reads one record, changes it, and writes it back at the version read (ETag; a first write
  * only if it is still absent). Two changes at once, on two replicas, cannot lose one another:
- * the one refused reads again and retries, up to five times. `edit` returns the new value (or
- * none, to write nothing) and what to answer.
+ * the one refused waits a moment (random, growing with each try, so contenders that collided do
+ * not collide again in step) and reads again, up to eight tries: n changes at once need up to n
+ * tries for the last of them. `edit` returns the new value (or none, to write nothing) and what
+ * to answer.
  */
 export async function changeRecord<V, T>(
   state: StatePort,
@@ -24,5 +26,6 @@ export async function changeRecord<V, T>(
     } catch (err) {
       if (!(err instanceof StateConflict) || attempt >= MAX_TRIES) throw err;
     }
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
   }
 }
