@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger } from '@herald/service';
-import { channelSubscriptions, startChannelServer } from './channel-server.js';
+import { channelSubscriptions, isLoopback, startChannelServer } from './channel-server.js';
 import type { Ack, ChannelWorker } from './channel-worker.js';
 
 describe('channel server', () => {
@@ -74,7 +74,7 @@ describe('channel server', () => {
     }
   });
 
-  it("serves the sandbox's record only with the app token, when there is one, and its count to anyone", async () => {
+  it("serves the sandbox's record with the app token or to a caller on this machine, and its count to anyone", async () => {
     const worker: ChannelWorker = { handle: async () => 'ack', stats: () => ({ undecryptable: 0, erased: 0 }) };
     const server = await startChannelServer({
       host: '127.0.0.1', port: 0, channel: 'sms', topicPrefix: '', worker, log: createLogger('test', 'silent'), appToken: 'app-token-0123456789',
@@ -82,11 +82,16 @@ describe('channel server', () => {
     });
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      expect((await fetch(`${base}/sandbox/messages`)).status).toBe(401);
+      // This test calls from loopback: the record answers without the token, the queues do not.
+      expect((await fetch(`${base}/sandbox/messages`)).status).toBe(200);
       expect((await fetch(`${base}/sandbox/messages`, { headers: { 'dapr-api-token': 'app-token-0123456789' } })).status).toBe(200);
       expect((await fetch(`${base}/sandbox/count`)).status).toBe(200);
+      expect((await fetch(`${base}/queues/bulk`, { method: 'POST', body: '{}' })).status).toBe(401);
     } finally {
       server.close();
     }
+    // From any other address, only the token opens the record.
+    for (const address of ['127.0.0.1', '127.5.0.9', '::1', '::ffff:127.0.0.1']) expect(isLoopback(address)).toBe(true);
+    for (const address of ['10.0.0.5', '192.168.1.2', '::ffff:10.0.0.5', 'fe80::1', undefined]) expect(isLoopback(address)).toBe(false);
   });
 });

@@ -21,12 +21,16 @@ export interface ChannelServerOptions {
   /**
    * Dapr's app token (APP_API_TOKEN): with it, the queue deliveries and the subscriptions are
    * served only to a request that carries it, from the sidecar, and so is the sandbox's record
-   * (what it would have sent, opened). The health check and the counts stay open.
+   * (what it would have sent, opened) but to a caller on this machine. The health check and the
+   * counts stay open.
    */
   appToken?: string | undefined;
   /** `GET /metrics` (metricsRoute of @herald/service), served before the app token's check with its own access settings. */
   metricsRoute?: Route;
 }
+
+/** A peer on this machine: 127.0.0.0/8 or ::1, as the socket gives it (an IPv4 one may come mapped). */
+export const isLoopback = (address: string | undefined): boolean => address !== undefined && /^(127\.|::1$|::ffff:127\.)/.test(address);
 
 /** Where the sidecar delivers a lane's queue messages. */
 const lanePath = (lane: Priority): string => `/queues/${lane}`;
@@ -97,13 +101,16 @@ export function startChannelServer(opts: ChannelServerOptions): Promise<Server> 
     const extra = opts.routes?.[req.path];
     return extra ? ok(extra()) : undefined;
   };
+  // The extra routes for a caller on this machine (a developer's curl, the tests), whatever the
+  // app token: the sandbox's record holds what it would have sent, opened, so from elsewhere it
+  // answers the app token only.
+  const local: Route = (req) => (req.method === 'GET' && Object.hasOwn(opts.routes ?? {}, req.path) && isLoopback(req.remoteAddress) ? route(req) : undefined);
 
   return startHttpServer({
     host: opts.host,
     port: opts.port,
-    // The sandbox's record holds what it would have sent, opened: with an app token, it answers
-    // only that token. The health check and the counts (of the sandbox's too) are open.
-    routes: [...(opts.metricsRoute ? [opts.metricsRoute] : []), requireAppToken(opts.appToken, (path) => path === '/healthz' || path === '/stats' || path === '/sandbox/count'), route],
+    // The health check and the counts (of the sandbox's too) are open to anyone.
+    routes: [...(opts.metricsRoute ? [opts.metricsRoute] : []), local, requireAppToken(opts.appToken, (path) => path === '/healthz' || path === '/stats' || path === '/sandbox/count'), route],
     log: opts.log,
     maxBodyBytes: opts.maxBodyBytes,
     answers: { notFound: { status: 404, json: { error: { code: 'route_not_found', message: 'no such route' } } } },
