@@ -8,7 +8,7 @@ import {
   SealedDispatchSchema,
 } from '@herald/contracts';
 import { type ActorPort, nearestParent, NOTIFICATION_ACTOR, traceIdOf } from '@herald/dapr';
-import { errMessage, noTracing, type Logger, type Tracing } from '@herald/service';
+import { errMessage, noTracing, stopwatch, type Logger, type Tracing } from '@herald/service';
 import type { LedgerClaim } from './dedup.js';
 import type { DispatchOpener } from './dispatch-opener.js';
 import { errorCode, MAX_REASON_DETAIL, redactDispatch } from './provider-http.js';
@@ -129,25 +129,25 @@ export function createChannelWorker(deps: ChannelWorkerDeps): ChannelWorker {
       return { kind: 'deferred', provider, reason: 'provider circuit open', retryAfterMs: admission.retryAfterMs };
     }
     if (deps.limiter) {
-      const waited = performance.now();
+      const waited = stopwatch();
       const acquired = await deps.limiter.acquire({ maxWaitMs: MAX_TOKEN_WAIT_MS, lane: opened.priority });
-      metrics.tokenWait(opened.priority, (performance.now() - waited) / 1000, acquired);
+      metrics.tokenWait(opened.priority, waited(), acquired);
       if (!acquired) return { kind: 'deferred', provider, reason: 'provider rate limit: no token in time', retryAfterMs: 1_000 };
     }
     let outcome: DeliveryOutcome;
-    const called = performance.now();
+    const called = stopwatch();
     // The provider's API, which no sidecar sees: its own span. Kind and status only: a reason may
     // quote what was sent.
     const span = tracing.start(`provider ${provider}`, { parent: traceparent, kind: 'client', notificationId: sealed.notificationId, attributes: { 'herald.provider': provider } });
     try {
       outcome = await deps.provider.send(opened);
-      metrics.providerCall(outcome.kind, (performance.now() - called) / 1000);
+      metrics.providerCall(outcome.kind, called());
     } catch (err) {
       // A provider adapter that throws has a bug; the notification still deserves a retry. Its
       // message may quote what it was sending: the reason is stored, so that goes first.
       const detail = redactDispatch(errMessage(err), opened).slice(0, MAX_REASON_DETAIL);
       outcome = { kind: 'transient', provider, reason: `provider adapter error: ${detail}` };
-      metrics.providerCall('error', (performance.now() - called) / 1000);
+      metrics.providerCall('error', called());
     }
     span.set({ 'herald.outcome': outcome.kind });
     span.end(outcome.kind === 'sent' ? undefined : outcome.kind);

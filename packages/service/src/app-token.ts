@@ -11,17 +11,24 @@ import { header, type Route } from './http-server.js';
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
 /**
+ * Whether a presented secret is `secret`, compared as digests: equal lengths, and no timing that
+ * tells how much of a guess was right. Absent is never it.
+ */
+export function secretMatcher(secret: string): (presented: string | undefined) => boolean {
+  const want = digest(secret);
+  return (presented) => presented !== undefined && timingSafeEqual(digest(presented), want);
+}
+
+/**
  * A route that answers 401 to any request without the app token, and passes the rest on (also,
  * always, those whose path `open` allows). Without a token it passes everything.
  */
 export function requireAppToken(token: string | undefined, open: (path: string) => boolean): Route {
   if (!token) return () => undefined;
-  const want = digest(token);
+  const isToken = secretMatcher(token);
   return (req) => {
     if (open(req.path)) return undefined;
-    const got = header(req.headers, 'dapr-api-token');
-    // Compared as digests: equal lengths, and no timing that tells how much of a guess was right.
-    if (got !== undefined && timingSafeEqual(digest(got), want)) return undefined;
+    if (isToken(header(req.headers, 'dapr-api-token'))) return undefined;
     return Promise.resolve({ status: 401, json: { error: 'this app takes requests from its Dapr sidecar only (dapr-api-token)' } });
   };
 }

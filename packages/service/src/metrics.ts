@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
+import { secretMatcher } from './app-token.js';
 import { header, type Route } from './http-server.js';
 
 // Each app's Prometheus metrics: one registry per process, served at GET /metrics. Labels are
@@ -90,15 +90,13 @@ function remoteOf(address: string | undefined): { address: string; family: 'ipv4
   return v === 0 ? undefined : { address, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 /**
  * GET /metrics: the registry in Prometheus's text format. Never behind a tenant's API key or the
  * Dapr app token (Prometheus has neither); limited instead by METRICS_ALLOW and METRICS_TOKEN.
  */
 export function metricsRoute(registry: Registry, access: MetricsAccess = {}): Route {
   const allowed = access.METRICS_ALLOW ? blockListOf(access.METRICS_ALLOW) : undefined;
-  const token = access.METRICS_TOKEN ? digest(access.METRICS_TOKEN) : undefined;
+  const isToken = access.METRICS_TOKEN ? secretMatcher(access.METRICS_TOKEN) : undefined;
   return (req) => {
     if (req.path !== '/metrics') return undefined;
     if (req.method !== 'GET' && req.method !== 'HEAD') return Promise.resolve({ status: 405, headers: { Allow: 'GET, HEAD' }, json: { error: 'GET /metrics' } });
@@ -106,9 +104,8 @@ export function metricsRoute(registry: Registry, access: MetricsAccess = {}): Ro
       const from = remoteOf(req.remoteAddress);
       if (!from || !allowed.check(from.address, from.family)) return Promise.resolve({ status: 403, json: { error: 'this address may not read /metrics (METRICS_ALLOW)' } });
     }
-    if (token) {
-      const got = /^Bearer (.+)$/.exec(header(req.headers, 'authorization') ?? '')?.[1];
-      if (got === undefined || !timingSafeEqual(digest(got), token)) {
+    if (isToken) {
+      if (!isToken(/^Bearer (.+)$/.exec(header(req.headers, 'authorization') ?? '')?.[1])) {
         return Promise.resolve({ status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' }, json: { error: 'a bearer token is needed for /metrics (METRICS_TOKEN)' } });
       }
     }
@@ -145,8 +142,8 @@ export function readGauge<L extends string>(
   });
 }
 
-/** Starts a timer; the function it answers gives the seconds since. */
-export function stopwatch(now: () => number = performance.now.bind(performance)): () => number {
-  const start = now();
-  return () => (now() - start) / 1000;
+/** Starts a timer; the function it answers gives the seconds since, as a duration metric takes them. */
+export function stopwatch(): () => number {
+  const start = performance.now();
+  return () => (performance.now() - start) / 1000;
 }

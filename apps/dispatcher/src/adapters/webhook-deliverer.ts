@@ -1,5 +1,5 @@
 import type { StatusEvent, WebhookEndpoint } from '@herald/contracts';
-import { errMessage, type Logger } from '@herald/service';
+import { errMessage, stopwatch, type Logger } from '@herald/service';
 import type { DataKeys, Redis, RedisKeys, WebhookEndpointStore } from '@herald/stores';
 import { retryDelayMs, type RetryPolicy } from '../domain/backoff.js';
 import { createEventOpener } from './webhook-metadata.js';
@@ -187,9 +187,9 @@ export function createWebhookDeliverer(deps: WebhookDelivererDeps): WebhookDeliv
         await slots.acquire();
         try {
           if (mayPost()) {
-            const started = performance.now();
+            const elapsed = stopwatch();
             outcome = await poster.post(endpoint, event);
-            metrics.post((performance.now() - started) / 1000);
+            metrics.post(elapsed());
           }
         } finally {
           slots.release();

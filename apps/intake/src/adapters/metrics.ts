@@ -1,5 +1,5 @@
 import { ChannelSchema, PrioritySchema, type Priority } from '@herald/contracts';
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from '@herald/service';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, stopwatch, type Registry } from '@herald/service';
 import type { BacklogSnapshot } from './backlog-monitor.js';
 
 // Intake's metrics (README, "Metrics"). Counting costs a label lookup and an add per
@@ -137,9 +137,9 @@ export function countedAccepts<R extends CountedRequest, A extends { status: num
   metrics: AcceptMetrics = noAcceptMetrics,
 ): (req: R) => Promise<A> {
   return async (req) => {
-    const started = performance.now();
+    const elapsed = stopwatch();
     const answer = await route(req);
-    metrics.answered(kind, answer.status, (performance.now() - started) / 1000);
+    metrics.answered(kind, answer.status, elapsed());
     if (kind === 'single') {
       if (answer.status === 202) metrics.accepted(req.tenantId, laneOf(req.body), 1);
       else metrics.refused(codeOf(answer.json));
